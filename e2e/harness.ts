@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+import type { ChildProcess } from 'node:child_process'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+
+/**
+ * Shared set-up for swarm tests and benchmarks: a relay + static server of
+ * our own on free loopback ports, and Debian's Chromium with the flags that
+ * keep WebRTC on 127.0.0.1 (see DESIGN.md, "WebRTC on loopback only").
+ */
+export const CHROMIUM = process.env.FEDRA_CHROMIUM ?? '/usr/bin/chromium'
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--allow-loopback-in-peer-connection',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+  '--disable-features=WebRtcHideLocalIpsWithMdns'
+]
+
+export interface Relay {
+  url: string
+  relays: string[]
+  process: ChildProcess
+  stop: () => Promise<void>
+}
+
+export async function startRelay (root = 'dist'): Promise<Relay> {
+  const child = spawn(process.execPath, [
+    '--import', './scripts/node-preload.mjs', '--experimental-websocket',
+    'relay/main.ts', '--host', '127.0.0.1', '--port', '0', '--root', root
+  ], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const ready = await new Promise<{ url: string, relays: string[] }>((resolve, reject) => {
+    let buf = ''
+    child.once('exit', code => { reject(new Error(`relay exited with ${code}`)) })
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const line = buf.split('\n').find(l => l.includes('"ready"'))
+      if (line != null) resolve(JSON.parse(line))
+    })
+  })
+  return {
+    ...ready,
+    process: child,
+    stop: async () => {
+      if (child.exitCode != null) return
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 3000))])
+      child.kill('SIGKILL')
+    }
+  }
+}
+
+export interface Swarm {
+  browser: Browser
+  contexts: BrowserContext[]
+  pages: Page[]
+  /** Every URL any page requested: the tests check they are all on 127.0.0.1. */
+  requests: string[]
+  close: () => Promise<void>
+}
+
+export async function launchBrowser (executablePath = CHROMIUM): Promise<{ browser: Browser, dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fedra-chromium-'))
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true })
+  return { browser, dataDir }
+}
+
+/** Records RTCPeerConnections so a test can read the selected ICE pairs. */
+const TRACK_PEER_CONNECTIONS = `(() => {
+  const Orig = window.RTCPeerConnection
+  const all = []
+  window.__fedraPcs = all
+  window.RTCPeerConnection = function (...args) { const pc = new Orig(...args); all.push(pc); return pc }
+  window.RTCPeerConnection.prototype = Orig.prototype
+  Object.setPrototypeOf(window.RTCPeerConnection, Orig)
+})()`
+
+export async function openPage (browser: Browser, url: string, requests: string[]): Promise<{ context: BrowserContext, page: Page }> {
+  const context = await browser.newContext()
+  // a media permission makes Chromium gather host candidates (DESIGN.md)
+  await context.grantPermissions(['microphone'], { origin: new URL(url).origin })
+  await context.addInitScript(TRACK_PEER_CONNECTIONS)
+  const page = await context.newPage()
+  page.on('request', r => { requests.push(r.url()) })
+  page.on('pageerror', e => { console.error('[page error]', e.message) })
+  page.on('crash', () => { console.error('[page crashed]') })
+  if (process.env.FEDRA_DEBUG != null) {
+    await context.addInitScript(`localStorage.setItem('debug', ${JSON.stringify(process.env.FEDRA_DEBUG)})`)
+    page.on('console', m => { console.error('[page]', m.text().slice(0, 300)) })
+  }
+  await page.goto(url)
+  await page.waitForFunction(() => (window as unknown as { fedra?: { ready: boolean } }).fedra?.ready === true, undefined, { timeout: 30_000 })
+  return { context, page }
+}
+
+/** Opens `n` tabs, each in its own browser context, in the same room. */
+export async function openSwarm (relay: Relay, n: number): Promise<Swarm> {
+  const { browser, dataDir } = await launchBrowser()
+  const requests: string[] = []
+  const first = await openPage(browser, relay.url, requests)
+  const roomUrl = first.page.url()
+  const rest = await Promise.all(Array.from({ length: n - 1 }, async () => openPage(browser, roomUrl, requests)))
+  const all = [first, ...rest]
+  return {
+    browser,
+    contexts: all.map(a => a.context),
+    pages: all.map(a => a.page),
+    requests,
+    close: async () => {
+      await browser.close().catch(() => {})
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Waits until every page has a verified direct connection to every other. */
+export async function waitForMesh (pages: Page[], timeoutMs = 60_000): Promise<number> {
+  const t0 = Date.now()
+  const want = pages.length - 1
+  await Promise.all(pages.map(async p => p.waitForFunction(
+    (n) => (window as unknown as { fedra: { peer: { connectedPeers: () => string[] } } }).fedra.peer.connectedPeers().length >= n,
+    want, { timeout: timeoutMs, polling: 100 }
+  )))
+  return Date.now() - t0
+}
+
+/** Selected ICE candidate pairs of every peer connection of a page. */
+export async function selectedIcePairs (page: Page): Promise<Array<{ local: string, remote: string }>> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __fedraPcs: RTCPeerConnection[] }).__fedraPcs
+    const pairs: Array<{ local: string, remote: string }> = []
+    for (const pc of pcs) {
+      if (pc.connectionState !== 'connected') continue
+      const stats = await pc.getStats()
+      const byId = new Map<string, Record<string, unknown>>()
+      stats.forEach((s: Record<string, unknown>) => byId.set(s.id as string, s))
+      stats.forEach((s: Record<string, unknown>) => {
+        if (s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded') {
+          const l = byId.get(s.localCandidateId as string)
+          const r = byId.get(s.remoteCandidateId as string)
+          pairs.push({ local: String(l?.address ?? l?.ip), remote: String(r?.address ?? r?.ip) })
+        }
+      })
+    }
+    return pairs
+  })
+}

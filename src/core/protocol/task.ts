@@ -1,0 +1,150 @@
+import { InvalidMessageError } from '../errors.js'
+import { decodeMessage, encodeMessage } from './codec.js'
+import { asObject, readBytes, readEnum, readInt, readNumber, readOptionalString, readString, readVersion } from './validate.js'
+import type { DecodeLimits } from './codec.js'
+import type { Obj } from './validate.js'
+
+/**
+ * `/fedra/task/1.0.0`: one long-lived stream per pair of peers. It opens
+ * with a room-key handshake (see ../room/proof.ts), then carries task
+ * requests one way and progress/results/errors the other, matched by id,
+ * so a warm round trip costs one message each way on a reused stream.
+ */
+export const TASK_PROTOCOL = '/fedra/task/1.0.0'
+export const TASK_PROTOCOL_VERSION = 1
+
+/** Inline module bytes (pushed with a task) and inputs stay under this. */
+export const MAX_INLINE_BYTES = 4 * 1024 * 1024
+export const MAX_ID_LENGTH = 128
+
+export type DataRef = { cid: string } | { bytes: Uint8Array }
+
+export interface TaskLimits {
+  memoryPages: number
+  timeoutMs: number
+}
+
+export interface TaskRequest {
+  v: 1
+  t: 'task'
+  id: string
+  job: string
+  /** Lease epoch of the job owner; workers refuse stale ones. */
+  epoch: number
+  fn: { cid: string, bytes?: Uint8Array }
+  entry: string
+  input: DataRef
+  params: Uint8Array
+  limits: TaskLimits
+  /** Return the output inline, or store it in the block store and return its CID. */
+  output: 'inline' | 'store'
+}
+
+export interface TaskCancel { v: 1, t: 'cancel', id: string }
+
+export interface TaskProgress { v: 1, t: 'progress', id: string, done: number, total: number }
+export interface TaskResult { v: 1, t: 'result', id: string, output: DataRef, ms: number }
+export interface TaskFailure { v: 1, t: 'error', id: string, code: string, message: string }
+
+/** Handshake messages at the start of the stream. */
+export interface HandshakeHello { v: 1, t: 'hello', nonce: Uint8Array, proof?: Uint8Array }
+export interface HandshakeProof { v: 1, t: 'proof', proof: Uint8Array }
+export interface HandshakeDone { v: 1, t: 'welcome' }
+
+export type ToWorker = TaskRequest | TaskCancel | HandshakeHello | HandshakeProof
+export type FromWorker = TaskProgress | TaskResult | TaskFailure | HandshakeHello | HandshakeDone
+
+function readDataRef (value: unknown, what: string): DataRef {
+  const o = asObject(value, what)
+  if (o.cid != null && o.bytes == null) return { cid: readString(o, 'cid', what, 256) }
+  if (o.bytes != null && o.cid == null) return { bytes: readBytes(o, 'bytes', what, MAX_INLINE_BYTES) }
+  throw new InvalidMessageError(`${what} must hold exactly one of cid or bytes`)
+}
+
+function readNonce (o: Obj, key: string, what: string): Uint8Array {
+  const b = readBytes(o, key, what, 64)
+  if (b.byteLength < 16) throw new InvalidMessageError(`${what}.${key} is too short`)
+  return b
+}
+
+function readHello (o: Obj): HandshakeHello {
+  const hello: HandshakeHello = { v: 1, t: 'hello', nonce: readNonce(o, 'nonce', 'hello') }
+  if (o.proof != null) hello.proof = readBytes(o, 'proof', 'hello', 64)
+  return hello
+}
+
+export function readToWorker (value: unknown): ToWorker {
+  const o = asObject(value, 'message')
+  readVersion(o, TASK_PROTOCOL_VERSION, 'task message')
+  const t = readEnum(o, 't', 'message', ['task', 'cancel', 'hello', 'proof'] as const)
+  switch (t) {
+    case 'hello': return readHello(o)
+    case 'proof': return { v: 1, t, proof: readBytes(o, 'proof', 'proof', 64) }
+    case 'cancel': return { v: 1, t, id: readString(o, 'id', 'cancel', MAX_ID_LENGTH) }
+    case 'task': {
+      const fn = asObject(o.fn, 'task.fn')
+      const limits = asObject(o.limits, 'task.limits')
+      const req: TaskRequest = {
+        v: 1,
+        t,
+        id: readString(o, 'id', 'task', MAX_ID_LENGTH),
+        job: readString(o, 'job', 'task', MAX_ID_LENGTH),
+        epoch: readInt(o, 'epoch', 'task', 0, Number.MAX_SAFE_INTEGER),
+        fn: { cid: readString(fn, 'cid', 'task.fn', 256) },
+        entry: readString(o, 'entry', 'task', 64),
+        input: readDataRef(o.input, 'task.input'),
+        params: readBytes(o, 'params', 'task', 64 * 1024),
+        limits: {
+          memoryPages: readInt(limits, 'memoryPages', 'task.limits', 1, 65536),
+          timeoutMs: readInt(limits, 'timeoutMs', 'task.limits', 1, 3_600_000)
+        },
+        output: readEnum(o, 'output', 'task', ['inline', 'store'] as const)
+      }
+      if (fn.bytes != null) req.fn.bytes = readBytes(fn, 'bytes', 'task.fn', MAX_INLINE_BYTES)
+      return req
+    }
+  }
+}
+
+export function readFromWorker (value: unknown): FromWorker {
+  const o = asObject(value, 'message')
+  readVersion(o, TASK_PROTOCOL_VERSION, 'task message')
+  const t = readEnum(o, 't', 'message', ['progress', 'result', 'error', 'hello', 'welcome'] as const)
+  switch (t) {
+    case 'hello': return readHello(o)
+    case 'welcome': return { v: 1, t }
+    case 'progress': return {
+      v: 1,
+      t,
+      id: readString(o, 'id', 'progress', MAX_ID_LENGTH),
+      done: readInt(o, 'done', 'progress', 0, Number.MAX_SAFE_INTEGER),
+      total: readInt(o, 'total', 'progress', 0, Number.MAX_SAFE_INTEGER)
+    }
+    case 'result': return {
+      v: 1,
+      t,
+      id: readString(o, 'id', 'result', MAX_ID_LENGTH),
+      output: readDataRef(o.output, 'result.output'),
+      ms: readNumber(o, 'ms', 'result', 0, Number.MAX_SAFE_INTEGER)
+    }
+    case 'error': return {
+      v: 1,
+      t,
+      id: readString(o, 'id', 'error', MAX_ID_LENGTH),
+      code: readString(o, 'code', 'error', 64),
+      message: readOptionalString(o, 'message', 'error', 1024) ?? ''
+    }
+  }
+}
+
+export function encodeTaskMessage (msg: ToWorker | FromWorker): Uint8Array {
+  return encodeMessage(msg)
+}
+
+export function decodeToWorker (bytes: Uint8Array, limits?: DecodeLimits): ToWorker {
+  return readToWorker(decodeMessage(bytes, limits))
+}
+
+export function decodeFromWorker (bytes: Uint8Array, limits?: DecodeLimits): FromWorker {
+  return readFromWorker(decodeMessage(bytes, limits))
+}

@@ -1,0 +1,49 @@
+import { asObject, readBool, readEnum, readInt, readNumber, readStringArray } from '../protocol/validate.js'
+import type { Obj } from '../protocol/validate.js'
+
+export const PEER_KINDS = ['browser', 'node', 'mcu'] as const
+export type PeerKind = typeof PEER_KINDS[number]
+
+export const RUNTIMES = ['wasm', 'onnx'] as const
+export type RuntimeKind = typeof RUNTIMES[number]
+
+/** What a worker can do, as announced on the room heartbeat. */
+export interface Capabilities {
+  kind: PeerKind
+  cores: number
+  memoryMB: number
+  /** Largest linear memory, in 64 KiB pages, one function may use here. */
+  maxMemoryPages: number
+  /** How many functions this worker runs at once. */
+  slots: number
+  wasmSimd: boolean
+  wasmThreads: boolean
+  webgpu: boolean
+  videoDecode: string[]
+  videoEncode: string[]
+  runtimes: RuntimeKind[]
+  /** 0..1 and whether charging; absent where the platform does not tell. */
+  battery?: { level: number, charging: boolean }
+}
+
+export function readCapabilities (value: unknown, what = 'capabilities'): Capabilities {
+  const o = asObject(value, what)
+  const caps: Capabilities = {
+    kind: readEnum(o, 'kind', what, PEER_KINDS),
+    cores: readInt(o, 'cores', what, 1, 1024),
+    memoryMB: readInt(o, 'memoryMB', what, 0, 1 << 24),
+    maxMemoryPages: readInt(o, 'maxMemoryPages', what, 1, 65536),
+    slots: readInt(o, 'slots', what, 1, 256),
+    wasmSimd: readBool(o, 'wasmSimd', what),
+    wasmThreads: readBool(o, 'wasmThreads', what),
+    webgpu: readBool(o, 'webgpu', what),
+    videoDecode: readStringArray(o, 'videoDecode', what, 16, 64),
+    videoEncode: readStringArray(o, 'videoEncode', what, 16, 64),
+    runtimes: readStringArray(o, 'runtimes', what, 8, 16).filter((r): r is RuntimeKind => (RUNTIMES as readonly string[]).includes(r))
+  }
+  if (o.battery != null) {
+    const b: Obj = asObject(o.battery, `${what}.battery`)
+    caps.battery = { level: readNumber(b, 'level', `${what}.battery`, 0, 1), charging: readBool(b, 'charging', `${what}.battery`) }
+  }
+  return caps
+}

@@ -1,0 +1,282 @@
+import { lpStream } from '@libp2p/utils'
+import { logger } from '@libp2p/logger'
+import { AbortedError, FedraError, InvalidMessageError, NotRoomMemberError, WorkerLostError, codeOf, errorFromCode } from '../core/errors.js'
+import { MAX_INLINE_BYTES, TASK_PROTOCOL, decodeFromWorker, decodeToWorker, encodeTaskMessage } from '../core/protocol/task.js'
+import { newNonce, proveMembership, verifyMembership } from '../core/room/keys.js'
+import type { DataRef, FromWorker, TaskRequest, TaskResult, ToWorker } from '../core/protocol/task.js'
+import type { RoomKeys } from '../core/room/keys.js'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { FedraLibp2p } from './libp2p.js'
+
+const log = logger('fedra:net:task')
+
+/** Largest frame: an inline module plus an inline input, plus headroom. */
+const MAX_FRAME_BYTES = 2 * MAX_INLINE_BYTES + 64 * 1024
+const HANDSHAKE_TIMEOUT_MS = 5000
+
+export interface TaskContext {
+  peerId: string
+  signal: AbortSignal
+  onProgress: (done: number, total: number) => void
+}
+
+/** Runs one task for a remote, proven room member. Throws typed errors. */
+export type TaskHandler = (req: TaskRequest, ctx: TaskContext) => Promise<{ output: DataRef, ms: number }>
+
+export interface SubmitOptions {
+  signal?: AbortSignal
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface TaskChannelInit {
+  keys: RoomKeys
+  handler: TaskHandler
+  /** Called when a remote peer proves (or fails to prove) room membership. */
+  onVerified?: (peerId: string) => void
+}
+
+interface Pending {
+  resolve: (r: TaskResult) => void
+  reject: (e: Error) => void
+  onProgress?: (done: number, total: number) => void
+}
+
+/** One authenticated, long-lived task stream to a worker. */
+class Channel {
+  readonly pending = new Map<string, Pending>()
+  private writing: Promise<void> = Promise.resolve()
+  closed = false
+
+  constructor (readonly peerId: string, readonly lp: LengthPrefixedStream<Stream>, private readonly stream: Stream) {}
+
+  send (msg: ToWorker | FromWorker, signal?: AbortSignal): Promise<void> {
+    const bytes = encodeTaskMessage(msg)
+    const next = this.writing.then(async () => { await this.lp.write(bytes, { signal }) })
+    this.writing = next.catch(() => {})
+    return next
+  }
+
+  close (err: Error): void {
+    if (this.closed) return
+    this.closed = true
+    for (const p of this.pending.values()) p.reject(err)
+    this.pending.clear()
+    this.stream.abort(err)
+  }
+}
+
+async function readFrame (lp: LengthPrefixedStream<Stream>, signal: AbortSignal): Promise<Uint8Array> {
+  const buf = await lp.read({ signal })
+  return buf.subarray()
+}
+
+/**
+ * `/fedra/task/1.0.0`. Both ends prove they hold the room key (HMAC over the
+ * other side's nonce and both peer ids) before any task flows; a peer
+ * without the key gets a NotRoomMember error and the stream is closed.
+ */
+export class TaskChannels {
+  private readonly channels = new Map<string, Promise<Channel>>()
+  private readonly inbound = new Set<Channel>()
+  private started = false
+  private seq = 0
+
+  constructor (private readonly node: FedraLibp2p, private readonly init: TaskChannelInit) {}
+
+  async start (): Promise<void> {
+    await this.node.handle(TASK_PROTOCOL, (stream, connection) => {
+      this.onInbound(stream, connection).catch(err => { log.error('inbound task stream failed %e', err) })
+    }, { maxInboundStreams: 8, maxOutboundStreams: 8 })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    this.started = false
+    await this.node.unhandle(TASK_PROTOCOL)
+    for (const ch of this.inbound) ch.close(new WorkerLostError('peer stopped'))
+    for (const p of this.channels.values()) p.then(ch => { ch.close(new WorkerLostError('peer stopped')) }, () => {})
+    this.channels.clear()
+  }
+
+  /** Forget the channel to a peer that left, failing what it was running. */
+  drop (peerId: string): void {
+    const p = this.channels.get(peerId)
+    this.channels.delete(peerId)
+    p?.then(ch => { ch.close(new WorkerLostError(`worker ${peerId.slice(-6)} left`)) }, () => {})
+  }
+
+  private async onInbound (stream: Stream, connection: Connection): Promise<void> {
+    const remote = connection.remotePeer.toString()
+    const self = this.node.peerId.toString()
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    const ch = new Channel(remote, lp, stream)
+    const life = new AbortController()
+    const running = new Map<string, AbortController>()
+    try {
+      const hs = AbortSignal.any([life.signal, AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS)])
+      const hello = decodeToWorker(await readFrame(lp, hs), { maxBytes: 1024 })
+      if (hello.t !== 'hello') throw new InvalidMessageError('task stream must open with hello')
+      const nonce = newNonce()
+      await ch.send({ v: 1, t: 'hello', nonce, proof: await proveMembership(this.init.keys, hello.nonce, self, remote) }, hs)
+      const proof = decodeToWorker(await readFrame(lp, hs), { maxBytes: 1024 })
+      if (proof.t !== 'proof' || !(await verifyMembership(this.init.keys, proof.proof, nonce, remote, self))) {
+        await ch.send({ v: 1, t: 'error', id: '', code: NotRoomMemberError.code, message: 'this peer does not hold the room key' }, hs).catch(() => {})
+        throw new NotRoomMemberError(`peer ${remote} failed the room-key challenge`)
+      }
+      await ch.send({ v: 1, t: 'welcome' }, hs)
+      this.init.onVerified?.(remote)
+      this.inbound.add(ch)
+      while (this.started) {
+        let msg: ToWorker
+        try {
+          msg = decodeToWorker(await readFrame(lp, life.signal), { maxBytes: MAX_FRAME_BYTES })
+        } catch (err) {
+          if (err instanceof FedraError) {
+            // a malformed message gets a typed error back; the stream stays usable
+            await ch.send({ v: 1, t: 'error', id: '', code: err.code, message: err.message }).catch(() => {})
+            continue
+          }
+          throw err
+        }
+        if (msg.t === 'cancel') {
+          running.get(msg.id)?.abort(new AbortedError('cancelled by the submitter'))
+          continue
+        }
+        if (msg.t !== 'task') continue
+        const ac = new AbortController()
+        running.set(msg.id, ac)
+        const req = msg
+        this.init.handler(req, {
+          peerId: remote,
+          signal: AbortSignal.any([ac.signal, life.signal]),
+          onProgress: (done, total) => { void ch.send({ v: 1, t: 'progress', id: req.id, done, total }).catch(() => {}) }
+        }).then(
+          async r => { await ch.send({ v: 1, t: 'result', id: req.id, output: r.output, ms: r.ms }) },
+          async (err: unknown) => { await ch.send({ v: 1, t: 'error', id: req.id, code: codeOf(err), message: (err as Error).message ?? String(err) }) }
+        ).catch(() => {}).finally(() => running.delete(req.id))
+      }
+    } catch (err) {
+      log('inbound channel from %s ended: %s', remote, (err as Error).message)
+    } finally {
+      life.abort()
+      for (const ac of running.values()) ac.abort(new AbortedError('task stream closed'))
+      this.inbound.delete(ch)
+      ch.close(new WorkerLostError('task stream closed'))
+    }
+  }
+
+  private pickConnection (peerId: PeerId): Connection | undefined {
+    const conns = this.node.getConnections(peerId).filter(c => c.status === 'open')
+    // prefer a direct connection that already carries streams: of duplicate
+    // connections left by a stalled WebRTC dial, that is the live one
+    const direct = conns.filter(c => c.limits == null)
+    direct.sort((a, b) => b.streams.length - a.streams.length)
+    return direct[0] ?? conns[0]
+  }
+
+  private async open (peerId: PeerId, signal?: AbortSignal): Promise<Channel> {
+    const remote = peerId.toString()
+    const self = this.node.peerId.toString()
+    const conn = this.pickConnection(peerId)
+    if (conn == null) throw new WorkerLostError(`no connection to ${remote}`)
+    const hs = AbortSignal.any([AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS), ...(signal != null ? [signal] : [])])
+    const stream = await conn.newStream(TASK_PROTOCOL, { signal: hs, runOnLimitedConnection: false })
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    const ch = new Channel(remote, lp, stream)
+    try {
+      const nonce = newNonce()
+      await ch.send({ v: 1, t: 'hello', nonce }, hs)
+      const hello = decodeFromWorker(await readFrame(lp, hs), { maxBytes: 1024 })
+      if (hello.t === 'error') throw errorFromCode(hello.code, hello.message)
+      if (hello.t !== 'hello' || hello.proof == null || !(await verifyMembership(this.init.keys, hello.proof, nonce, remote, self))) {
+        throw new NotRoomMemberError(`peer ${remote} could not prove it holds the room key`)
+      }
+      await ch.send({ v: 1, t: 'proof', proof: await proveMembership(this.init.keys, hello.nonce, self, remote) }, hs)
+      const welcome = decodeFromWorker(await readFrame(lp, hs), { maxBytes: 1024 })
+      if (welcome.t === 'error') throw errorFromCode(welcome.code, welcome.message)
+      if (welcome.t !== 'welcome') throw new InvalidMessageError('expected welcome')
+    } catch (err) {
+      ch.close(err as Error)
+      throw err
+    }
+    this.init.onVerified?.(remote)
+    void this.readLoop(ch)
+    return ch
+  }
+
+  private async readLoop (ch: Channel): Promise<void> {
+    const life = new AbortController()
+    try {
+      while (!ch.closed) {
+        const msg = decodeFromWorker(await readFrame(ch.lp, life.signal), { maxBytes: MAX_FRAME_BYTES })
+        if (msg.t === 'hello' || msg.t === 'welcome') continue
+        const p = ch.pending.get(msg.id)
+        if (msg.t === 'error' && msg.id === '') {
+          log.error('worker %s reported %s: %s', ch.peerId, msg.code, msg.message)
+          continue
+        }
+        if (p == null) continue
+        if (msg.t === 'progress') { p.onProgress?.(msg.done, msg.total); continue }
+        ch.pending.delete(msg.id)
+        if (msg.t === 'result') p.resolve(msg)
+        else p.reject(errorFromCode(msg.code, msg.message))
+      }
+    } catch (err) {
+      log('channel to %s closed: %s', ch.peerId, (err as Error).message)
+      // a worker that sends garbage fails its tasks (they count as attempts);
+      // a stream that merely ended means the worker is gone
+      if (err instanceof FedraError) ch.close(err)
+    } finally {
+      if (this.channels.get(ch.peerId) != null) {
+        const cur = await this.channels.get(ch.peerId)?.catch(() => undefined)
+        if (cur === ch) this.channels.delete(ch.peerId)
+      }
+      ch.close(new WorkerLostError(`lost the task stream to ${ch.peerId.slice(-6)}`))
+    }
+  }
+
+  private channelTo (peerId: PeerId, signal?: AbortSignal): Promise<Channel> {
+    const key = peerId.toString()
+    let p = this.channels.get(key)
+    if (p == null) {
+      p = this.open(peerId, signal)
+      this.channels.set(key, p)
+      p.catch(() => { if (this.channels.get(key) === p) this.channels.delete(key) })
+    }
+    return p
+  }
+
+  /** Sends a task to a worker and waits for its result. */
+  async submit (peerId: PeerId, req: Omit<TaskRequest, 'v' | 't'>, options: SubmitOptions = {}): Promise<TaskResult> {
+    options.signal?.throwIfAborted()
+    const ch = await this.channelTo(peerId, options.signal)
+    if (ch.closed) throw new WorkerLostError(`task stream to ${peerId.toString()} is closed`)
+    const id = req.id
+    const result = new Promise<TaskResult>((resolve, reject) => {
+      ch.pending.set(id, { resolve, reject, onProgress: options.onProgress })
+    })
+    const onAbort = (): void => {
+      const p = ch.pending.get(id)
+      ch.pending.delete(id)
+      void ch.send({ v: 1, t: 'cancel', id }).catch(() => {})
+      p?.reject(new AbortedError('task cancelled'))
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      await ch.send({ v: 1, t: 'task', ...req }, options.signal)
+      return await result
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Verifies membership of a peer without sending a task (opens the channel). */
+  async connect (peerId: PeerId, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.channelTo(peerId, options.signal)
+  }
+
+  nextId (prefix: string): string {
+    return `${prefix}-${(this.seq++).toString(36)}`
+  }
+}

@@ -1,0 +1,182 @@
+import { logger } from '@libp2p/logger'
+import { AbortedError, AdmissionRefusedError, FedraError, WorkerLostError, codeOf, errorFromCode } from '../core/errors.js'
+import { JobTracker } from '../core/jobs/tracker.js'
+import { admit } from '../core/scheduler/resource.js'
+import type { Capabilities } from '../core/requirements/capabilities.js'
+import type { Requirement } from '../core/requirements/requirement.js'
+import type { DataRef, TaskLimits, TaskRequest, TaskResult } from '../core/protocol/task.js'
+import type { Registry } from '../core/registry/registry.js'
+import type { ApplicationScheduler, Offer, PendingTask } from '../core/scheduler/types.js'
+
+const log = logger('fedra:peer:job')
+
+export interface TaskSpec {
+  id: string
+  fnCid: string
+  entry: string
+  input: DataRef
+  params: Uint8Array
+  requirement: Requirement
+  limits: TaskLimits
+}
+
+export interface TaskOutcome {
+  output: Uint8Array
+  workerId: string
+  ms: number
+}
+
+export type JobProgress =
+  | { type: 'task-done', taskId: string, workerId: string, done: number, total: number }
+  | { type: 'requeued', taskIds: string[], workerId: string }
+  | { type: 'paused', reason: string }
+  | { type: 'resumed' }
+
+export interface RunTasksOptions {
+  signal?: AbortSignal
+  onProgress?: (event: JobProgress) => void
+  /** Keep waiting when no volunteer fits (paused) instead of refusing at once. */
+  waitForWorkers?: boolean
+}
+
+/** What the runner needs from the peer around it. */
+export interface JobEnv {
+  selfId: string
+  registry: Registry
+  scheduler: ApplicationScheduler
+  selfCaps: () => Capabilities
+  selfConsent: () => boolean
+  runLocal: (req: TaskRequest, signal: AbortSignal) => Promise<{ output: DataRef, ms: number }>
+  submitRemote: (peerId: string, req: Omit<TaskRequest, 'v' | 't'>, signal: AbortSignal) => Promise<TaskResult>
+  fetchOutput: (ref: DataRef, signal: AbortSignal) => Promise<Uint8Array>
+  /** Module bytes to push to a worker that may not have them yet. */
+  moduleBytes: (cid: string) => Uint8Array | undefined
+  /** Subscribes to "this worker is gone"; returns the unsubscribe function. */
+  onPeerLost: (fn: (peerId: string) => void) => () => void
+}
+
+/**
+ * Runs a set of independent tasks on the room: place, dispatch, collect,
+ * re-queue what a vanished worker held, retry failures on other workers.
+ * Resolves with every task's output, or rejects with a typed error.
+ */
+export async function runTasks (env: JobEnv, jobId: string, specs: readonly TaskSpec[], options: RunTasksOptions = {}): Promise<Map<string, TaskOutcome>> {
+  const byId = new Map(specs.map(s => [s.id, s]))
+  const tracker = new JobTracker<TaskOutcome>(specs.map(s => s.id))
+  const inflight = new Map<string, AbortController>() // `${taskId}@${worker}`
+  const warmOn = new Map<string, Set<string>>() // worker → function CIDs it has run for us
+  const life = new AbortController()
+  const signal = options.signal != null ? AbortSignal.any([options.signal, life.signal]) : life.signal
+  let wake: () => void = () => {}
+  let paused: string | undefined
+
+  const unsubscribe = env.onPeerLost(peerId => {
+    for (const [key, ac] of inflight) {
+      if (key.endsWith(`@${peerId}`)) ac.abort(new WorkerLostError(`worker ${peerId.slice(-6)} left`))
+    }
+    const back = tracker.workerLost(peerId)
+    if (back.length > 0) options.onProgress?.({ type: 'requeued', taskIds: back, workerId: peerId })
+    wake()
+  })
+
+  const offers = (): Offer[] => {
+    const list: Offer[] = []
+    if (env.selfConsent()) {
+      list.push({ workerId: env.selfId, caps: env.selfCaps(), inFlight: tracker.inFlightOn(env.selfId), reportedLoad: 0, cached: new Set(), self: true })
+    }
+    for (const e of env.registry.list()) {
+      if (!e.verified || !e.beat.consent) continue
+      const cached = new Set([...e.beat.cache, ...(warmOn.get(e.id) ?? [])])
+      list.push({ workerId: e.id, caps: e.beat.caps, inFlight: tracker.inFlightOn(e.id), reportedLoad: e.beat.load.queued + e.beat.load.running, cached, self: false })
+    }
+    return list
+  }
+
+  const dispatch = (spec: TaskSpec, workerId: string): void => {
+    tracker.assign(spec.id, workerId)
+    const ac = new AbortController()
+    const key = `${spec.id}@${workerId}`
+    inflight.set(key, ac)
+    const taskSignal = AbortSignal.any([signal, ac.signal])
+    const req: Omit<TaskRequest, 'v' | 't'> = {
+      id: spec.id, job: jobId, epoch: 0, fn: { cid: spec.fnCid }, entry: spec.entry,
+      input: spec.input, params: spec.params, limits: spec.limits, output: 'inline'
+    }
+    const warm = warmOn.get(workerId)?.has(spec.fnCid) === true || env.registry.get(workerId)?.beat.cache.includes(spec.fnCid) === true
+    const bytes = warm ? undefined : env.moduleBytes(spec.fnCid)
+    if (bytes != null) req.fn = { cid: spec.fnCid, bytes }
+    const run = workerId === env.selfId
+      ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal)
+      : env.submitRemote(workerId, req, taskSignal)
+    run.then(async r => {
+      const output = await env.fetchOutput(r.output, taskSignal)
+      let set = warmOn.get(workerId)
+      if (set == null) warmOn.set(workerId, set = new Set())
+      set.add(spec.fnCid)
+      if (tracker.complete(spec.id, workerId, { output, workerId, ms: r.ms })) {
+        options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: tracker.done, total: tracker.total })
+      }
+    }).catch((err: unknown) => {
+      if (signal.aborted) return
+      const lost = err instanceof WorkerLostError || (err instanceof FedraError && err.code === AbortedError.code)
+      if (lost) {
+        // not the task's fault: back to pending without spending an attempt
+        tracker.workerLost(workerId)
+      } else {
+        log('task %s failed on %s: %s', spec.id, workerId, (err as Error).message)
+        tracker.fail(spec.id, workerId, { code: codeOf(err), message: (err as Error).message })
+      }
+    }).finally(() => {
+      inflight.delete(key)
+      wake()
+    })
+  }
+
+  try {
+    while (!tracker.finished) {
+      signal.throwIfAborted()
+      const failed = tracker.failed
+      if (failed != null) {
+        throw errorFromCode(failed.lastError?.code ?? 'ERR_FEDRA', `task ${failed.id} failed ${failed.attempts} times: ${failed.lastError?.message ?? 'unknown error'}`)
+      }
+      const pendingIds = tracker.pending()
+      if (pendingIds.length > 0) {
+        const current = offers()
+        const requirements = [...new Map(pendingIds.map(id => {
+          const r = (byId.get(id) as TaskSpec).requirement
+          return [JSON.stringify(r), r]
+        })).values()]
+        const admission = admit(requirements, current.map(o => ({
+          workerId: o.workerId, caps: o.caps, consent: true, verified: true, self: o.self
+        })))
+        if (!admission.admitted) {
+          if (options.waitForWorkers !== true) throw new AdmissionRefusedError(admission.reason)
+          if (paused !== admission.reason) {
+            paused = admission.reason
+            options.onProgress?.({ type: 'paused', reason: admission.reason })
+          }
+        } else {
+          if (paused != null) {
+            paused = undefined
+            options.onProgress?.({ type: 'resumed' })
+          }
+          const pending: PendingTask[] = pendingIds.map(id => {
+            const s = byId.get(id) as TaskSpec
+            return { id, functionCid: s.fnCid, requirement: s.requirement, inputCids: 'cid' in s.input ? [s.input.cid] : [] }
+          })
+          for (const p of env.scheduler.place(pending, current)) dispatch(byId.get(p.taskId) as TaskSpec, p.workerId)
+        }
+      }
+      await new Promise<void>(resolve => {
+        const t = setTimeout(resolve, 250)
+        wake = () => { clearTimeout(t); resolve() }
+      })
+    }
+    const out = new Map<string, TaskOutcome>()
+    for (const s of specs) out.set(s.id, tracker.get(s.id).output as TaskOutcome)
+    return out
+  } finally {
+    unsubscribe()
+    life.abort(new AbortedError('job finished'))
+  }
+}

@@ -1,0 +1,149 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Registry } from '../core/registry/registry.js'
+import { deriveRoomKeys } from '../core/room/keys.js'
+import { leastLoaded } from '../core/scheduler/least-loaded.js'
+import { createFedraNode } from '../net/libp2p.js'
+import { Room } from '../net/room.js'
+import { TaskChannels } from '../net/task-channel.js'
+import { FedraBlocks } from '../storage/blocks.js'
+import { runTasks } from './job-runner.js'
+import { WorkerService } from './worker-service.js'
+import type { Capabilities } from '../core/requirements/capabilities.js'
+import type { RoomSecret } from '../core/room/link.js'
+import type { ApplicationScheduler } from '../core/scheduler/types.js'
+import type { FedraLibp2p } from '../net/libp2p.js'
+import type { JobEnv, RunTasksOptions, TaskOutcome, TaskSpec } from './job-runner.js'
+import type { FunctionRunner } from './types.js'
+import type { Blockstore } from 'interface-blockstore'
+import type { Datastore } from 'interface-datastore'
+
+export interface FedraPeerInit {
+  room: RoomSecret
+  relays: string[]
+  runner: FunctionRunner
+  capabilities: Capabilities
+  blockstore: Blockstore
+  datastore: Datastore
+  name?: string
+  /** Volunteer: accept tasks from room members. */
+  consent?: boolean
+  scheduler?: ApplicationScheduler
+  beatIntervalMs?: number
+}
+
+/**
+ * A Fedra peer: the one public API the web app, the relay's fog worker and
+ * the board bridge use. It is both an application (submits jobs) and a
+ * worker (runs room members' tasks when it consents).
+ */
+export class FedraPeer {
+  readonly registry: Registry
+  node!: FedraLibp2p
+  blocks!: FedraBlocks
+  worker!: WorkerService
+  private room!: Room
+  private channels!: TaskChannels
+  private readonly lostListeners = new Set<(peerId: string) => void>()
+  consent: boolean
+  scheduler: ApplicationScheduler
+  private jobSeq = 0
+
+  constructor (private readonly init: FedraPeerInit) {
+    this.registry = new Registry({ beatIntervalMs: init.beatIntervalMs })
+    this.consent = init.consent ?? true
+    this.scheduler = init.scheduler ?? leastLoaded()
+  }
+
+  get id (): string {
+    return this.node.peerId.toString()
+  }
+
+  get capabilities (): Capabilities {
+    return this.init.capabilities
+  }
+
+  async start (): Promise<void> {
+    const keys = await deriveRoomKeys(this.init.room)
+    this.node = await createFedraNode({ relays: this.init.relays })
+    this.blocks = new FedraBlocks({ node: this.node, blockstore: this.init.blockstore, datastore: this.init.datastore })
+    this.worker = new WorkerService({ blocks: this.blocks, runner: this.init.runner })
+    this.channels = new TaskChannels(this.node, {
+      keys,
+      handler: async (req, ctx) => {
+        if (!this.consent) throw new Error('this peer does not volunteer right now')
+        return this.worker.handle(req, ctx.signal)
+      },
+      onVerified: id => { this.registry.markVerified(id) }
+    })
+    this.room = new Room({
+      node: this.node,
+      keys,
+      registry: this.registry,
+      beat: () => ({
+        caps: this.init.capabilities,
+        consent: this.consent,
+        load: { queued: this.worker.queued, running: this.worker.running },
+        cache: this.worker.functions.keys().slice(0, 64),
+        name: this.init.name ?? 'peer'
+      }),
+      verify: async (id, signal) => { await this.channels.connect(peerIdFromString(id), { signal }) },
+      onPeerLost: id => {
+        this.channels.drop(id)
+        for (const fn of this.lostListeners) fn(id)
+      }
+    })
+    await this.init.runner.start?.()
+    await this.blocks.start()
+    await this.channels.start()
+    await this.room.start()
+  }
+
+  async stop (): Promise<void> {
+    await this.room?.stop().catch(() => {})
+    await this.channels?.stop().catch(() => {})
+    await this.blocks?.stop().catch(() => {})
+    await Promise.resolve(this.node?.stop()).catch(() => {})
+    await this.init.runner.stop?.()
+  }
+
+  /** Room members we reach directly and that proved the room key. */
+  connectedPeers (): string[] {
+    return this.registry.list().filter(e => e.verified && this.room.isDirectlyConnected(e.id)).map(e => e.id)
+  }
+
+  isDirect (peerId: string): boolean {
+    return this.room.isDirectlyConnected(peerId)
+  }
+
+  /** Stores a function module in the repository; returns its CID. */
+  async publishFunction (bytes: Uint8Array): Promise<string> {
+    const cid = await this.blocks.put(bytes)
+    this.worker.functions.set(cid, bytes)
+    return cid
+  }
+
+  private env (): JobEnv {
+    return {
+      selfId: this.id,
+      registry: this.registry,
+      scheduler: this.scheduler,
+      selfCaps: () => this.init.capabilities,
+      selfConsent: () => this.consent,
+      runLocal: async (req, signal) => this.worker.handle(req, signal),
+      submitRemote: async (peerId, req, signal) => this.channels.submit(peerIdFromString(peerId), req, { signal }),
+      fetchOutput: async (ref, signal) => 'bytes' in ref ? ref.bytes : this.blocks.get(ref.cid, { signal }),
+      moduleBytes: cid => this.worker.functions.get(cid),
+      onPeerLost: fn => {
+        this.lostListeners.add(fn)
+        return () => { this.lostListeners.delete(fn) }
+      }
+    }
+  }
+
+  /** Runs independent tasks over the room's volunteers (this peer included when it consents). */
+  async runTasks (specs: readonly TaskSpec[], options: RunTasksOptions & { scheduler?: ApplicationScheduler } = {}): Promise<Map<string, TaskOutcome>> {
+    const env = this.env()
+    if (options.scheduler != null) env.scheduler = options.scheduler
+    return runTasks(env, `${this.id.slice(-8)}-${this.jobSeq++}`, specs, options)
+  }
+}

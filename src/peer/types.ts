@@ -1,0 +1,15 @@
+import type { TaskLimits } from '../core/protocol/task.js'
+
+/** The slice of the runtime's worker pool a peer uses to run functions. */
+export interface FunctionRunner {
+  run: (task: {
+    key: string
+    module?: Uint8Array
+    entry: string
+    input: Uint8Array
+    params: Uint8Array
+    limits: TaskLimits
+  }, options?: { signal?: AbortSignal }) => Promise<{ output: Uint8Array, ms: number }>
+  start?: () => void | Promise<void>
+  stop?: () => void | Promise<void>
+}

@@ -1,0 +1,73 @@
+import { logger } from '@libp2p/logger'
+import { InvalidModuleError } from '../core/errors.js'
+import { rawCid } from '../storage/blocks.js'
+import { FunctionCache } from './function-cache.js'
+import type { DataRef, TaskRequest } from '../core/protocol/task.js'
+import type { FedraBlocks } from '../storage/blocks.js'
+import type { FunctionRunner } from './types.js'
+
+const log = logger('fedra:peer:worker')
+
+export interface WorkerServiceInit {
+  blocks: FedraBlocks
+  runner: FunctionRunner
+  cache?: FunctionCache
+}
+
+/**
+ * The volunteer side of a peer: resolves a task's function and input (pushed
+ * inline, cached, or pulled by CID over bitswap), runs it in the pool, and
+ * returns or stores the output. Keeps the load figures the heartbeat carries.
+ */
+export class WorkerService {
+  readonly functions: FunctionCache
+  queued = 0
+  running = 0
+  completed = 0
+
+  constructor (private readonly init: WorkerServiceInit) {
+    this.functions = init.cache ?? new FunctionCache()
+  }
+
+  private async moduleBytes (req: TaskRequest, signal: AbortSignal): Promise<Uint8Array> {
+    const cached = this.functions.get(req.fn.cid)
+    if (cached != null) return cached
+    let bytes = req.fn.bytes
+    if (bytes != null) {
+      // pushed bytes must be what the CID names, or anyone could swap the code
+      if (await rawCid(bytes) !== req.fn.cid) throw new InvalidModuleError(`module bytes do not match ${req.fn.cid}`)
+      await this.init.blocks.put(bytes, { signal })
+    } else {
+      bytes = await this.init.blocks.get(req.fn.cid, { signal })
+    }
+    this.functions.set(req.fn.cid, bytes)
+    return bytes
+  }
+
+  private async inputBytes (input: DataRef, signal: AbortSignal): Promise<Uint8Array> {
+    return 'bytes' in input ? input.bytes : await this.init.blocks.get(input.cid, { signal })
+  }
+
+  async handle (req: TaskRequest, signal: AbortSignal): Promise<{ output: DataRef, ms: number }> {
+    this.queued++
+    let started = false
+    try {
+      const [module, input] = await Promise.all([this.moduleBytes(req, signal), this.inputBytes(req.input, signal)])
+      this.queued--
+      this.running++
+      started = true
+      const { output, ms } = await this.init.runner.run({
+        key: req.fn.cid, module, entry: req.entry, input, params: req.params, limits: req.limits
+      }, { signal })
+      this.completed++
+      if (req.output === 'store') return { output: { cid: await this.init.blocks.put(output, { signal }) }, ms }
+      return { output: { bytes: output }, ms }
+    } catch (err) {
+      log('task %s failed: %s', req.id, (err as Error).message)
+      throw err
+    } finally {
+      if (started) this.running--
+      else this.queued--
+    }
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * The worker pool, environment-free. The environment comes in as a
+ * `spawn` function (pool-spawn.browser.ts: Web Workers; pool-spawn.node.ts:
+ * worker_threads); index.ts and index.browser.ts bind one.
+ *
+ * One task per worker at a time. A worker whose task runs past its deadline,
+ * or whose caller aborts, is terminated (synchronous WebAssembly cannot be
+ * interrupted any other way) and replaced by a fresh one.
+ */
+import { AbortedError, DeadlineExceededError, InvalidModuleError, WorkerLostError } from '../core/errors.js'
+import { checkMemoryPages, DEFAULT_MAX_MODULE_BYTES, inspectModule } from './abi.js'
+import { fromWireError, ModuleNotCachedError, PoolNotRunningError } from './errors.js'
+import type { FromWorker, ToWorker } from './executor.js'
+
+/** One worker as the pool sees it. */
+export interface WorkerPort {
+  post(msg: ToWorker, transfer: ArrayBuffer[]): void
+  /** Registers the single message handler. */
+  onMessage(handler: (msg: FromWorker) => void): void
+  /** Called once if the worker dies on its own (crash, exit). */
+  onExit(handler: (err: Error) => void): void
+  terminate(): void
+}
+
+export type SpawnWorker = () => WorkerPort
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+export interface TaskLimits {
+  /** Memory cap in 64 KiB pages. */
+  memoryPages: number
+  /** Deadline for the task once a worker picks it up, in milliseconds. */
+  timeoutMs: number
+}
+
+export interface PoolTask {
+  /** Content id of the module (its CID). The pool trusts key and bytes to match. */
+  key: string
+  /** Module bytes; may be left out once the pool has seen `key`. */
+  module?: Uint8Array
+  entry: string
+  input: Uint8Array
+  params?: Uint8Array
+  /** Filled in from the pool's defaults where left out. */
+  limits?: Partial<TaskLimits>
+}
+
+export interface TaskResult {
+  output: Uint8Array
+  /** Time inside the worker: instantiate, call, copy out. */
+  ms: number
+  /** Whether the module was compiled for this task (false: warm). */
+  compiled: boolean
+  /** Index of the worker slot that ran it. */
+  worker: number
+}
+
+export interface PoolStats {
+  size: number
+  /** Workers started and waiting for a task. */
+  idle: number
+  busy: number
+  queued: number
+  /** Modules compiled by all workers, ever: a warm run does not add to it. */
+  compiles: number
+  /** Workers terminated and replaced (deadline, abort, crash). */
+  replaced: number
+  /** Module keys the pool holds bytes for. */
+  modules: number
+}
+
+export interface WorkerPoolInit {
+  spawn: SpawnWorker
+  /** Number of workers (default 2). */
+  size?: number
+  /** Defaults for tasks that leave limits out (16 pages, 10 s). */
+  limits?: Partial<TaskLimits>
+  maxModuleBytes?: number
+  /** Total bytes of modules the pool keeps for re-sending (default 64 MiB). */
+  maxStoredBytes?: number
+}
+
+export interface WorkerPool {
+  start(): void
+  stop(): void
+  run(task: PoolTask, options?: AbortOptions): Promise<TaskResult>
+  stats(): PoolStats
+  /** Keys of the modules the pool holds, most recently used last (for the registry's cache summary). */
+  cachedKeys(): string[]
+}
+
+const MAX_FAILED_STARTS = 3
+
+export const DEFAULT_TASK_LIMITS: TaskLimits = { memoryPages: 16, timeoutMs: 10_000 }
+
+interface Job {
+  task: PoolTask
+  limits: TaskLimits
+  resolve: (r: TaskResult) => void
+  reject: (e: Error) => void
+  signal?: AbortSignal
+  onAbort?: () => void
+  resent: boolean
+}
+
+interface Slot {
+  index: number
+  port: WorkerPort
+  ready: boolean
+  /** Keys whose bytes this worker has been sent. */
+  keys: Set<string>
+  job: Job | null
+  runId: number
+  timer: ReturnType<typeof setTimeout> | null
+}
+
+export function createWorkerPool (init: WorkerPoolInit): WorkerPool {
+  const size = init.size ?? 2
+  const maxModuleBytes = init.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES
+  const maxStoredBytes = init.maxStoredBytes ?? 64 * 1024 * 1024
+  const modules = new Map<string, Uint8Array>()
+  let storedBytes = 0
+  let slots: Slot[] = []
+  let queue: Job[] = []
+  let running = false
+  let nextRunId = 1
+  let compiles = 0
+  let replaced = 0
+  // Workers that died before saying ready, in a row: a broken worker script
+  // must not turn into an endless respawn loop.
+  let failedStarts = 0
+  let startError: Error | null = null
+
+  function store (key: string, bytes: Uint8Array): void {
+    const old = modules.get(key)
+    if (old != null) { modules.delete(key); modules.set(key, old); return }
+    modules.set(key, bytes)
+    storedBytes += bytes.length
+    for (const [k, b] of modules) {
+      if (storedBytes <= maxStoredBytes || k === key) break
+      modules.delete(k)
+      storedBytes -= b.length
+    }
+  }
+
+  function forget (key: string): void {
+    const bytes = modules.get(key)
+    if (bytes == null) return
+    modules.delete(key)
+    storedBytes -= bytes.length
+  }
+
+  function spawnSlot (index: number): Slot {
+    const slot: Slot = { index, port: init.spawn(), ready: false, keys: new Set(), job: null, runId: 0, timer: null }
+    slot.port.onMessage((msg) => { onMessage(slot, msg) })
+    slot.port.onExit((err) => {
+      if (slots[slot.index] !== slot) return
+      if (!slot.ready && ++failedStarts >= MAX_FAILED_STARTS) {
+        startError = new WorkerLostError(`workers fail to start: ${err.message}`)
+        for (const job of queue) job.reject(startError)
+        queue = []
+      }
+      replace(slot, new WorkerLostError(`worker ${slot.index} exited: ${err.message}`))
+    })
+    return slot
+  }
+
+  function finish (slot: Slot): Job | null {
+    const job = slot.job
+    slot.job = null
+    if (slot.timer != null) clearTimeout(slot.timer)
+    slot.timer = null
+    if (job?.onAbort != null) job.signal?.removeEventListener('abort', job.onAbort)
+    return job
+  }
+
+  /** Kills a slot's worker, fails its task with `err`, and starts a fresh worker. */
+  function replace (slot: Slot, err: Error): void {
+    const job = finish(slot)
+    slot.port.terminate()
+    replaced++
+    if (running && startError == null) slots[slot.index] = spawnSlot(slot.index)
+    job?.reject(err)
+    dispatch()
+  }
+
+  function onMessage (slot: Slot, msg: FromWorker): void {
+    if (slots[slot.index] !== slot) return
+    if (msg.type === 'ready') {
+      slot.ready = true
+      failedStarts = 0
+      dispatch()
+      return
+    }
+    if (slot.job == null || msg.id !== slot.runId) return
+    if (msg.type === 'done') {
+      if (msg.compiled) compiles++
+      const job = finish(slot)
+      job?.resolve({ output: msg.output, ms: msg.ms, compiled: msg.compiled, worker: slot.index })
+    } else {
+      const err = fromWireError(msg.error)
+      const job = finish(slot)
+      if (job != null && (err instanceof ModuleNotCachedError || err instanceof InvalidModuleError)) {
+        slot.keys.delete(job.task.key)
+        // Bytes that do not compile are not worth keeping for a resend.
+        if (err instanceof InvalidModuleError) forget(job.task.key)
+      }
+      // The worker may have evicted a module we thought it held: send it again once.
+      if (job != null && err instanceof ModuleNotCachedError && !job.resent && modules.has(job.task.key)) {
+        job.resent = true
+        queue.unshift(job)
+      } else {
+        job?.reject(err)
+      }
+    }
+    dispatch()
+  }
+
+  function pickSlot (job: Job): Slot | undefined {
+    const idle = slots.filter(s => s.ready && s.job == null)
+    return idle.find(s => s.keys.has(job.task.key)) ?? idle[0]
+  }
+
+  function send (slot: Slot, job: Job): void {
+    const { task, limits } = job
+    const bytes = slot.keys.has(task.key) ? undefined : (task.module ?? modules.get(task.key))
+    slot.job = job
+    slot.runId = nextRunId++
+    slot.keys.add(task.key)
+    // Copies: the caller keeps its buffers, and ours are transferred away.
+    const input = task.input.slice()
+    const params = (task.params ?? new Uint8Array(0)).slice()
+    const msg: ToWorker = { type: 'run', id: slot.runId, key: task.key, entry: task.entry, input, params, memoryPages: limits.memoryPages }
+    if (bytes != null) msg.module = bytes
+    slot.timer = setTimeout(() => {
+      replace(slot, new DeadlineExceededError(`"${task.entry}" of module ${task.key} ran past its ${limits.timeoutMs} ms deadline; its worker was terminated`))
+    }, limits.timeoutMs)
+    slot.port.post(msg, [input.buffer, params.buffer])
+  }
+
+  function dispatch (): void {
+    if (!running) return
+    const waiting: Job[] = []
+    for (const job of queue) {
+      const slot = pickSlot(job)
+      if (slot == null) waiting.push(job)
+      else send(slot, job)
+    }
+    queue = waiting
+  }
+
+  function validate (task: PoolTask): TaskLimits {
+    const limits = { ...DEFAULT_TASK_LIMITS, ...init.limits, ...task.limits }
+    if (typeof task.key !== 'string' || task.key === '') throw new ModuleNotCachedError('task has no module key')
+    checkMemoryPages(limits.memoryPages)
+    if (!(limits.timeoutMs > 0)) throw new DeadlineExceededError(`timeoutMs must be positive, not ${limits.timeoutMs}`)
+    if (task.module != null) {
+      // Structural checks only: cheap enough for the caller's thread, and a
+      // bad module is refused before it costs a worker.
+      if (!modules.has(task.key)) inspectModule(task.module, { maxBytes: maxModuleBytes, validate: false })
+      store(task.key, task.module)
+    } else if (!modules.has(task.key) && !slots.some(s => s.keys.has(task.key))) {
+      throw new ModuleNotCachedError(`module ${task.key} is not cached in the pool; send its bytes with the task`)
+    }
+    return limits
+  }
+
+  async function run (task: PoolTask, options: AbortOptions = {}): Promise<TaskResult> {
+    const { signal } = options
+    if (signal?.aborted === true) throw new AbortedError('task aborted before it started')
+    if (!running) throw new PoolNotRunningError('worker pool is not running; call start() first')
+    if (startError != null) throw startError
+    const limits = validate(task)
+    return await new Promise<TaskResult>((resolve, reject) => {
+      const job: Job = { task, limits, resolve, reject, resent: false }
+      if (signal != null) {
+        job.signal = signal
+        job.onAbort = () => {
+          const slot = slots.find(s => s.job === job)
+          if (slot != null) {
+            replace(slot, new AbortedError(`task "${task.entry}" aborted; its worker was terminated`))
+          } else {
+            queue = queue.filter(j => j !== job)
+            reject(new AbortedError(`task "${task.entry}" aborted while queued`))
+          }
+        }
+        signal.addEventListener('abort', job.onAbort, { once: true })
+      }
+      queue.push(job)
+      dispatch()
+    })
+  }
+
+  return {
+    start () {
+      if (running) return
+      running = true
+      failedStarts = 0
+      startError = null
+      slots = Array.from({ length: size }, (_, i) => spawnSlot(i))
+    },
+    stop () {
+      if (!running) return
+      running = false
+      const jobs = [...slots.map(s => finish(s)), ...queue]
+      queue = []
+      for (const s of slots) s.port.terminate()
+      slots = []
+      for (const job of jobs) {
+        if (job == null) continue
+        if (job.onAbort != null) job.signal?.removeEventListener('abort', job.onAbort)
+        job.reject(new AbortedError('worker pool stopped'))
+      }
+    },
+    run,
+    cachedKeys: () => [...modules.keys()],
+    stats () {
+      return {
+        size,
+        idle: slots.filter(s => s.ready && s.job == null).length,
+        busy: slots.filter(s => s.job != null).length,
+        queued: queue.length,
+        compiles,
+        replaced,
+        modules: modules.size
+      }
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import { IDBBlockstore } from 'blockstore-idb'
+import { MemoryDatastore } from 'datastore-core'
+import { formatRoomLink, newRoomSecret, parseRoomLink } from '../core/room/link.js'
+import { localOnly } from '../core/scheduler/local-only.js'
+import { FILTERS, findFilter } from '../filters/catalog.js'
+import { runImageJob } from '../peer/image-job.js'
+import { FedraPeer } from '../peer/peer.js'
+import { runWordCount } from '../peer/wordcount-job.js'
+import { createWorkerPool } from '../runtime/index.browser.js'
+import { browserCapabilities } from './capabilities.js'
+import { demoImage, demoText } from './demo-data.js'
+import type { RoomSecret } from '../core/room/link.js'
+import type { ImageJobResult } from '../peer/image-job.js'
+import type { JobProgress } from '../peer/job-runner.js'
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
+
+function roomFromLocation (): RoomSecret {
+  if (location.hash.startsWith('#/r/')) return parseRoomLink(location.hash)
+  const secret = newRoomSecret()
+  history.replaceState(null, '', formatRoomLink(location.href, secret))
+  return secret
+}
+
+async function sha256Hex (bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
+  return [...d].map(b => b.toString(16).padStart(2, '0')).join('')
+}
+
+function colourOf (peerId: string): string {
+  let h = 0
+  for (const c of peerId) h = (h * 31 + c.charCodeAt(0)) >>> 0
+  return `hsl(${h % 360} 80% 50%)`
+}
+
+function shortId (id: string): string {
+  return `…${id.slice(-6)}`
+}
+
+async function main (): Promise<void> {
+  const room = roomFromLocation()
+  $<HTMLInputElement>('room-link').value = location.href
+  $('copy-link').addEventListener('click', () => { void navigator.clipboard?.writeText(location.href) })
+  $('new-room').addEventListener('click', () => {
+    location.hash = formatRoomLink(location.href, newRoomSecret()).split('#')[1]
+    location.reload()
+  })
+  window.addEventListener('hashchange', () => { location.reload() })
+
+  const config = await (await fetch('/fedra.json')).json() as { relays: string[] }
+  const workers = Math.max(1, Math.min(4, (navigator.hardwareConcurrency ?? 2) - 1))
+  const pool = createWorkerPool({ size: workers })
+  const blockstore = new IDBBlockstore(`fedra-blocks-${room.roomId}`)
+  await blockstore.open()
+  const peer = new FedraPeer({
+    room,
+    relays: config.relays,
+    runner: pool,
+    capabilities: await browserCapabilities(workers),
+    blockstore,
+    datastore: new MemoryDatastore(),
+    name: navigator.userAgent.includes('Mobile') ? 'phone' : 'browser'
+  })
+  await peer.start()
+  $('status').textContent = `Joined room ${room.roomId} as ${shortId(peer.id)}. Waiting for peers…`
+  const consent = $<HTMLInputElement>('consent')
+  consent.addEventListener('change', () => { peer.consent = consent.checked })
+
+  // functions: the built-in filters, published into the room's repository
+  const functionCids = new Map<string, string>()
+  async function functionCid (name: string): Promise<string> {
+    let cid = functionCids.get(name)
+    if (cid == null) {
+      const entry = findFilter(name)
+      if (entry == null) throw new Error(`unknown filter ${name}`)
+      const res = await fetch(`/filters/${entry.wasm}`)
+      if (!res.ok) throw new Error(`filter ${name} is not built: run npm run build`)
+      cid = await peer.publishFunction(new Uint8Array(await res.arrayBuffer()))
+      functionCids.set(name, cid)
+    }
+    return cid
+  }
+  const select = $<HTMLSelectElement>('filter')
+  for (const f of FILTERS.filter(f => f.kind === 'image')) {
+    const opt = document.createElement('option')
+    opt.value = f.name
+    opt.textContent = f.description
+    select.append(opt)
+  }
+
+  renderPeers(peer)
+  setInterval(() => { renderPeers(peer) }, 500)
+
+  let image = { rgba: demoImage(), width: 512, height: 384 }
+  drawRgba($('original'), image.rgba, image.width, image.height)
+  $<HTMLInputElement>('image-file').addEventListener('change', async (e) => {
+    const file = (e.target as HTMLInputElement).files?.[0]
+    if (file == null) return
+    image = await decodeImage(file)
+    drawRgba($('original'), image.rgba, image.width, image.height)
+  })
+
+  const progress = (e: JobProgress): void => {
+    const bar = $<HTMLProgressElement>('job-progress')
+    if (e.type === 'task-done') { bar.max = e.total; bar.value = e.done; $('job-status').textContent = `${e.done}/${e.total} tasks done` }
+    if (e.type === 'paused') $('job-status').textContent = `Paused: ${e.reason}`
+    if (e.type === 'requeued') $('job-status').textContent = `Peer ${shortId(e.workerId)} left: ${e.taskIds.length} tasks re-queued`
+  }
+
+  async function imageJob (opts: { filter?: string, tileSize?: number, local?: boolean } = {}): Promise<ImageJobResult & { hash: string }> {
+    const entry = findFilter(opts.filter ?? select.value) ?? FILTERS[0]
+    const fnCid = await functionCid(entry.name)
+    const result = await runImageJob(peer, {
+      rgba: image.rgba, width: image.width, height: image.height,
+      tileSize: opts.tileSize ?? Number($<HTMLSelectElement>('tile-size').value),
+      fnCid, entry: entry.entry,
+      params: tile => entry.encodeParams({ width: tile.width, height: tile.height }),
+      memoryPages: bytes => entry.memoryPagesFor(bytes),
+      scheduler: opts.local === true ? localOnly() : undefined,
+      onProgress: progress
+    })
+    drawRgba($('result'), result.rgba, image.width, image.height, result)
+    const hash = await sha256Hex(result.rgba)
+    const used = new Set(result.owners).size
+    $('job-status').textContent = `Done in ${result.ms.toFixed(0)} ms: ${result.tiles.length} tiles on ${used} peer${used === 1 ? '' : 's'}`
+    return { ...result, hash }
+  }
+
+  async function wordCount (opts: { local?: boolean, bytes?: number } = {}): Promise<{ hash: string, counts: Array<{ word: string, count: number }>, owners: Record<string, string>, ms: number }> {
+    const entry = findFilter('wordcount')
+    if (entry == null) throw new Error('wordcount filter missing')
+    const r = await runWordCount(peer, {
+      text: demoText(opts.bytes), fnCid: await functionCid('wordcount'),
+      mapEntry: entry.entry, reduceEntry: entry.reduceEntry ?? 'reduce',
+      memoryPages: entry.memoryPagesFor(4096 * 2),
+      scheduler: opts.local === true ? localOnly() : undefined,
+      onProgress: progress
+    })
+    const top = [...r.counts].sort((a, b) => b.count - a.count).slice(0, 30)
+    $('wordcount-output').textContent = top.map(c => `${c.count.toString().padStart(6)}  ${c.word}`).join('\n')
+    $('job-status').textContent = `Word count done in ${r.ms.toFixed(0)} ms: ${r.counts.length} distinct words`
+    return { ...r, hash: await sha256Hex(new TextEncoder().encode(JSON.stringify(r.counts))) }
+  }
+
+  const guard = (fn: () => Promise<unknown>) => () => {
+    fn().catch((err: Error) => { $('job-status').textContent = `${err.name}: ${err.message}` })
+  }
+  $('run-image').addEventListener('click', guard(async () => imageJob()))
+  $('run-wordcount').addEventListener('click', guard(async () => wordCount()))
+
+  // a small, stable handle for tests, benchmarks and the curious in devtools
+  Object.assign(window, { fedra: { peer, pool, imageJob, wordCount, functionCid, ready: true } })
+}
+
+function renderPeers (peer: FedraPeer): void {
+  const rows = $('peer-rows')
+  const entries = [{ id: peer.id, caps: peer.capabilities, load: { queued: peer.worker.queued, running: peer.worker.running }, self: true, verified: true, direct: false }]
+    .concat(peer.registry.list().map(e => ({ id: e.id, caps: e.beat.caps, load: e.beat.load, self: false, verified: e.verified, direct: peer.isDirect(e.id) })))
+  rows.replaceChildren(...entries.map(e => {
+    const tr = document.createElement('tr')
+    const link = e.self ? 'this tab' : e.direct ? (e.verified ? 'direct (WebRTC), verified' : 'direct, verifying…') : 'via relay only'
+    const cells = [
+      `<span class="swatch" style="background:${colourOf(e.id)}"></span>${shortId(e.id)}`,
+      e.caps.kind, String(e.caps.cores), `${e.caps.memoryMB} MB`, e.caps.wasmSimd ? 'yes' : 'no',
+      e.caps.runtimes.join(', '), `${e.load.running} running, ${e.load.queued} queued`, link
+    ]
+    tr.innerHTML = cells.map(c => `<td>${c}</td>`).join('')
+    tr.dataset.peer = e.id
+    return tr
+  }))
+  const n = peer.connectedPeers().length
+  $('peer-count').textContent = `(${n + 1})`
+  $('status').textContent = `Room ${peer.registry.size === 0 ? 'is empty: share the link' : `has ${n} connected peer${n === 1 ? '' : 's'}`}. You are ${shortId(peer.id)}.`
+}
+
+function drawRgba (canvas: HTMLCanvasElement, rgba: Uint8Array, width: number, height: number, job?: ImageJobResult): void {
+  canvas.width = width
+  canvas.height = height
+  const ctx = canvas.getContext('2d')
+  if (ctx == null) return
+  ctx.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0)
+  if (job == null) return
+  for (const tile of job.tiles) {
+    ctx.strokeStyle = colourOf(job.owners[tile.index])
+    ctx.lineWidth = 2
+    ctx.strokeRect(tile.x + 1, tile.y + 1, tile.width - 2, tile.height - 2)
+  }
+}
+
+async function decodeImage (file: Blob): Promise<{ rgba: Uint8Array, width: number, height: number }> {
+  const bitmap = await createImageBitmap(file)
+  const scale = Math.min(1, 1024 / Math.max(bitmap.width, bitmap.height))
+  const width = Math.round(bitmap.width * scale)
+  const height = Math.round(bitmap.height * scale)
+  const canvas = new OffscreenCanvas(width, height)
+  const ctx = canvas.getContext('2d')
+  if (ctx == null) throw new Error('no 2D canvas')
+  ctx.drawImage(bitmap, 0, 0, width, height)
+  return { rgba: new Uint8Array(ctx.getImageData(0, 0, width, height).data.buffer), width, height }
+}
+
+main().catch((err: Error) => {
+  console.error(err)
+  $('status').textContent = `Could not start: ${err.name}: ${err.message}`
+})
