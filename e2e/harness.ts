@@ -130,10 +130,10 @@ export async function waitForMesh (pages: Page[], timeoutMs = 60_000): Promise<n
 }
 
 /** Selected ICE candidate pairs of every peer connection of a page. */
-export async function selectedIcePairs (page: Page): Promise<Array<{ local: string, remote: string }>> {
+export async function selectedIcePairs (page: Page): Promise<Array<{ local: string, remote: string, remoteType: string }>> {
   return page.evaluate(async () => {
     const pcs = (window as unknown as { __fedraPcs: RTCPeerConnection[] }).__fedraPcs
-    const pairs: Array<{ local: string, remote: string }> = []
+    const pairs: Array<{ local: string, remote: string, remoteType: string }> = []
     for (const pc of pcs) {
       if (pc.connectionState !== 'connected') continue
       const stats = await pc.getStats()
@@ -143,7 +143,7 @@ export async function selectedIcePairs (page: Page): Promise<Array<{ local: stri
         if (s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded') {
           const l = byId.get(s.localCandidateId as string)
           const r = byId.get(s.remoteCandidateId as string)
-          pairs.push({ local: String(l?.address ?? l?.ip), remote: String(r?.address ?? r?.ip) })
+          pairs.push({ local: String(l?.address ?? l?.ip ?? ''), remote: String(r?.address ?? r?.ip ?? ''), remoteType: String(r?.candidateType ?? '') })
         }
       })
     }

@@ -8,8 +8,9 @@ export class FedraError extends Error {
 
   constructor (message: string, code?: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = new.target.name
     this.code = code ?? (new.target as unknown as { code: string }).code
+    // spelled out, not new.target.name: minified builds rename classes
+    this.name = ERROR_NAMES[this.code] ?? 'FedraError'
   }
 }
 
@@ -83,6 +84,37 @@ export class AbortedError extends FedraError {
   static override readonly code = 'ERR_ABORTED'
 }
 
+
+/** A task named a module by key without its bytes, and the pool does not hold it. */
+export class ModuleNotCachedError extends FedraError {
+  static override readonly code = 'ERR_MODULE_NOT_CACHED'
+}
+
+/** The worker pool was used before start() or after stop(). */
+export class PoolNotRunningError extends FedraError {
+  static override readonly code = 'ERR_POOL_NOT_RUNNING'
+}
+
+/** Class names by code, as strings so they survive minification. */
+const ERROR_NAMES: Record<string, string> = {
+  ERR_INVALID_MESSAGE: 'InvalidMessageError',
+  ERR_MESSAGE_TOO_LARGE: 'MessageTooLargeError',
+  ERR_UNSUPPORTED_VERSION: 'UnsupportedVersionError',
+  ERR_NOT_ROOM_MEMBER: 'NotRoomMemberError',
+  ERR_INVALID_ROOM_LINK: 'InvalidRoomLinkError',
+  ERR_ADMISSION_REFUSED: 'AdmissionRefusedError',
+  ERR_INVALID_MODULE: 'InvalidModuleError',
+  ERR_FUNCTION_TRAP: 'FunctionTrapError',
+  ERR_FUNCTION_FAILED: 'FunctionFailedError',
+  ERR_DEADLINE_EXCEEDED: 'DeadlineExceededError',
+  ERR_MEMORY_LIMIT: 'MemoryLimitError',
+  ERR_WORKER_LOST: 'WorkerLostError',
+  ERR_BLOCK: 'BlockError',
+  ERR_ABORTED: 'AbortedError',
+  ERR_MODULE_NOT_CACHED: 'ModuleNotCachedError',
+  ERR_POOL_NOT_RUNNING: 'PoolNotRunningError'
+}
+
 /** Errors that may cross the wire, by code, so a remote failure keeps its type. */
 const byCode: Record<string, new (message: string) => FedraError> = {
   [InvalidMessageError.code]: InvalidMessageError,
@@ -97,7 +129,9 @@ const byCode: Record<string, new (message: string) => FedraError> = {
   [MemoryLimitError.code]: MemoryLimitError,
   [WorkerLostError.code]: WorkerLostError,
   [BlockError.code]: BlockError,
-  [AbortedError.code]: AbortedError
+  [AbortedError.code]: AbortedError,
+  [ModuleNotCachedError.code]: ModuleNotCachedError,
+  [PoolNotRunningError.code]: PoolNotRunningError
 }
 
 /** Rebuilds a typed error from a code and message received from a peer. */

@@ -181,7 +181,14 @@ export class TaskChannels {
     const conn = this.pickConnection(peerId)
     if (conn == null) throw new WorkerLostError(`no connection to ${remote}`)
     const hs = AbortSignal.any([AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS), ...(signal != null ? [signal] : [])])
-    const stream = await conn.newStream(TASK_PROTOCOL, { signal: hs, runOnLimitedConnection: false })
+    let stream: Stream
+    try {
+      stream = await conn.newStream(TASK_PROTOCOL, { signal: hs, runOnLimitedConnection: false })
+    } catch (err) {
+      // a stream open can stall on a half-open WebRTC connection: the worker
+      // is unreachable for now, which is not the task's fault
+      throw new WorkerLostError(`could not open a task stream to ${remote}: ${(err as Error).message}`)
+    }
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
     const ch = new Channel(remote, lp, stream)
     try {
@@ -197,8 +204,9 @@ export class TaskChannels {
       if (welcome.t === 'error') throw errorFromCode(welcome.code, welcome.message)
       if (welcome.t !== 'welcome') throw new InvalidMessageError('expected welcome')
     } catch (err) {
-      ch.close(err as Error)
-      throw err
+      const e = err instanceof FedraError ? err : new WorkerLostError(`task stream handshake with ${remote} failed: ${(err as Error).message}`)
+      ch.close(e)
+      throw e
     }
     this.init.onVerified?.(remote)
     void this.readLoop(ch)

@@ -67,6 +67,10 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
   const warmOn = new Map<string, Set<string>>() // worker → function CIDs it has run for us
   const life = new AbortController()
   const signal = options.signal != null ? AbortSignal.any([options.signal, life.signal]) : life.signal
+  // a worker whose stream just failed sits out a moment, or a dead link
+  // would bounce the same tasks back and forth
+  const benchedUntil = new Map<string, number>()
+  const BENCH_MS = 1500
   let wake: () => void = () => {}
   let paused: string | undefined
 
@@ -84,8 +88,10 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
     if (env.selfConsent()) {
       list.push({ workerId: env.selfId, caps: env.selfCaps(), inFlight: tracker.inFlightOn(env.selfId), reportedLoad: 0, cached: new Set(), self: true })
     }
+    const now = Date.now()
     for (const e of env.registry.list()) {
       if (!e.verified || !e.beat.consent) continue
+      if ((benchedUntil.get(e.id) ?? 0) > now) continue
       const cached = new Set([...e.beat.cache, ...(warmOn.get(e.id) ?? [])])
       list.push({ workerId: e.id, caps: e.beat.caps, inFlight: tracker.inFlightOn(e.id), reportedLoad: e.beat.load.queued + e.beat.load.running, cached, self: false })
     }
@@ -122,6 +128,7 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
       if (lost) {
         // not the task's fault: back to pending without spending an attempt
         tracker.workerLost(workerId)
+        benchedUntil.set(workerId, Date.now() + BENCH_MS)
       } else {
         log('task %s failed on %s: %s', spec.id, workerId, (err as Error).message)
         tracker.fail(spec.id, workerId, { code: codeOf(err), message: (err as Error).message })

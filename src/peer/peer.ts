@@ -1,4 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { Registry } from '../core/registry/registry.js'
 import { deriveRoomKeys } from '../core/room/keys.js'
 import { leastLoaded } from '../core/scheduler/least-loaded.js'
@@ -9,6 +10,7 @@ import { FedraBlocks } from '../storage/blocks.js'
 import { runTasks } from './job-runner.js'
 import { WorkerService } from './worker-service.js'
 import type { Capabilities } from '../core/requirements/capabilities.js'
+import type { TaskRequest, TaskResult } from '../core/protocol/task.js'
 import type { RoomSecret } from '../core/room/link.js'
 import type { ApplicationScheduler } from '../core/scheduler/types.js'
 import type { FedraLibp2p } from '../net/libp2p.js'
@@ -113,6 +115,26 @@ export class FedraPeer {
 
   isDirect (peerId: string): boolean {
     return this.room.isDirectlyConnected(peerId)
+  }
+
+  /** Our relayed WebRTC addresses (what heartbeats announce). */
+  addresses (): string[] {
+    return this.room.addresses()
+  }
+
+  /** Dials a peer by its announced addresses (the room does this on its own). */
+  async dial (addrs: string[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.node.dial(addrs.map(a => multiaddr(a)), { signal: options.signal ?? AbortSignal.timeout(10_000) })
+  }
+
+  /** Runs the room-key handshake with a connected peer; throws NotRoomMemberError. */
+  async verify (peerId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.channels.connect(peerIdFromString(peerId), options)
+  }
+
+  /** Sends one task straight to a peer, bypassing the scheduler. */
+  async submitTo (peerId: string, req: Omit<TaskRequest, 'v' | 't'>, options: { signal?: AbortSignal } = {}): Promise<TaskResult> {
+    return this.channels.submit(peerIdFromString(peerId), req, options)
   }
 
   /** Stores a function module in the repository; returns its CID. */

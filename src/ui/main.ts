@@ -100,7 +100,11 @@ async function main (): Promise<void> {
     drawRgba($('original'), image.rgba, image.width, image.height)
   })
 
+  const state = { progress: { done: 0, total: 0 }, requeued: 0, paused: '' }
   const progress = (e: JobProgress): void => {
+    if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
+    if (e.type === 'requeued') state.requeued += e.taskIds.length
+    state.paused = e.type === 'paused' ? e.reason : ''
     const bar = $<HTMLProgressElement>('job-progress')
     if (e.type === 'task-done') { bar.max = e.total; bar.value = e.done; $('job-status').textContent = `${e.done}/${e.total} tasks done` }
     if (e.type === 'paused') $('job-status').textContent = `Paused: ${e.reason}`
@@ -149,7 +153,7 @@ async function main (): Promise<void> {
   $('run-wordcount').addEventListener('click', guard(async () => wordCount()))
 
   // a small, stable handle for tests, benchmarks and the curious in devtools
-  Object.assign(window, { fedra: { peer, pool, imageJob, wordCount, functionCid, ready: true } })
+  Object.assign(window, { fedra: { peer, pool, imageJob, wordCount, functionCid, state, ready: true } })
 }
 
 function renderPeers (peer: FedraPeer): void {

@@ -1,0 +1,127 @@
+import { expect, test } from '@playwright/test'
+import { demoText } from '../src/ui/demo-data.js'
+import { splitText } from '../src/core/mapreduce/records.js'
+import { wordCount as referenceWordCount } from '../src/filters/reference.js'
+import { openSwarm, selectedIcePairs, startRelay, waitForMesh } from './harness.js'
+import type { Relay, Swarm } from './harness.js'
+import type { Page } from 'playwright-core'
+
+/**
+ * A room of 4 tabs (separate browser contexts, one Chromium) on a relay of
+ * our own: direct WebRTC mesh, jobs spread over every tab, outputs
+ * byte-identical to a one-tab run, a tab closed mid-job loses nothing.
+ */
+type ImageRun = { hash: string, owners: string[], tiles: number }
+type WordRun = { hash: string, counts: Array<{ word: string, count: number }>, owners: Record<string, string> }
+
+async function imageJob (page: Page, opts: { filter: string, tileSize: number, local?: boolean }): Promise<ImageRun> {
+  return page.evaluate(async (o) => {
+    const r = await (window as any).fedra.imageJob(o)
+    return { hash: r.hash, owners: r.owners, tiles: r.tiles.length }
+  }, opts)
+}
+
+async function wordCount (page: Page, opts: { local?: boolean, bytes?: number }): Promise<WordRun> {
+  return page.evaluate(async (o) => {
+    const r = await (window as any).fedra.wordCount(o)
+    return { hash: r.hash, counts: r.counts, owners: r.owners }
+  }, opts)
+}
+
+async function peerId (page: Page): Promise<string> {
+  return page.evaluate(() => (window as any).fedra.peer.id as string)
+}
+
+test.describe('a room of four tabs', () => {
+  let relay: Relay
+  let swarm: Swarm
+
+  test.beforeAll(async () => {
+    relay = await startRelay()
+    swarm = await openSwarm(relay, 4)
+  })
+
+  test.afterAll(async () => {
+    await swarm?.close()
+    await relay?.stop()
+  })
+
+  test('forms a direct WebRTC mesh on loopback only', async () => {
+    await waitForMesh(swarm.pages)
+    for (const page of swarm.pages) {
+      const direct = await page.evaluate(() => {
+        const peer = (window as any).fedra.peer
+        return peer.connectedPeers().map((id: string) => peer.isDirect(id))
+      })
+      expect(direct).toEqual([true, true, true])
+      const pairs = await selectedIcePairs(page)
+      expect(pairs.length).toBeGreaterThanOrEqual(3)
+      for (const pair of pairs) {
+        expect(pair.local).toBe('127.0.0.1')
+        // Chromium hides a peer-reflexive remote's address in stats; that
+        // remote is the other tab's local end, checked on its own page
+        if (pair.remoteType !== 'prflx') expect(pair.remote).toBe('127.0.0.1')
+      }
+    }
+  })
+
+  test('spreads the tiled image job over every tab, output identical to one tab', async () => {
+    await waitForMesh(swarm.pages)
+    const [first] = swarm.pages
+    const local = await imageJob(first, { filter: 'grayscale', tileSize: 64, local: true })
+    expect(local.tiles).toBeGreaterThanOrEqual(32)
+    const ids = await Promise.all(swarm.pages.map(peerId))
+    expect(new Set(local.owners)).toEqual(new Set([ids[0]]))
+
+    const shared = await imageJob(first, { filter: 'grayscale', tileSize: 64 })
+    expect(shared.hash).toBe(local.hash)
+    expect(shared.owners.filter(o => o != null)).toHaveLength(shared.tiles)
+    for (const id of ids) expect(shared.owners).toContain(id)
+
+    // a second filter, submitted from another tab
+    const blurLocal = await imageJob(swarm.pages[2], { filter: 'blur', tileSize: 64, local: true })
+    const blurShared = await imageJob(swarm.pages[2], { filter: 'blur', tileSize: 64 })
+    expect(blurShared.hash).toBe(blurLocal.hash)
+  })
+
+  test('runs word count as MapReduce on volunteers, identical to a local run', async () => {
+    await waitForMesh(swarm.pages)
+    const page = swarm.pages[1]
+    const local = await wordCount(page, { local: true })
+    const shared = await wordCount(page, {})
+    expect(shared.hash).toBe(local.hash)
+    const workers = new Set(Object.values(shared.owners))
+    expect(workers.size).toBeGreaterThan(1)
+    // and identical to an independent TypeScript implementation
+    const reference = referenceWordCount(splitText(demoText(), 4096), 1)
+    expect(shared.counts.length).toBe(reference.size)
+    for (const { word, count } of shared.counts) expect(reference.get(word)).toBe(count)
+    expect(swarm.requests.length).toBeGreaterThan(0)
+    for (const url of swarm.requests) expect(new URL(url).hostname).toBe('127.0.0.1')
+  })
+})
+
+test('a worker tab closed mid-job: the job completes with identical output', async () => {
+  const relay = await startRelay()
+  const swarm = await openSwarm(relay, 4)
+  try {
+    await waitForMesh(swarm.pages)
+    const [owner] = swarm.pages
+    const victim = swarm.pages[3]
+    const victimId = await peerId(victim)
+    const local = await imageJob(owner, { filter: 'sobel', tileSize: 16, local: true })
+    const running = imageJob(owner, { filter: 'sobel', tileSize: 16 })
+    await owner.waitForFunction(() => (window as any).fedra.state.progress.done >= 20, undefined, { polling: 10 })
+    await victim.waitForFunction(() => (window as any).fedra.peer.worker.completed >= 3, undefined, { polling: 10 })
+    await swarm.contexts[3].close()
+    const shared = await running
+    expect(shared.hash).toBe(local.hash)
+    expect(shared.owners.filter(o => o != null)).toHaveLength(shared.tiles)
+    // the victim did work before it left, and the rest was finished by others
+    expect(shared.owners.filter(o => o === victimId).length).toBeGreaterThan(0)
+    expect(shared.owners.filter(o => o !== victimId).length).toBeGreaterThan(0)
+  } finally {
+    await swarm.close()
+    await relay.stop()
+  }
+})
