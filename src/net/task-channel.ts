@@ -1,7 +1,8 @@
 import { lpStream } from '@libp2p/utils'
 import { logger } from '@libp2p/logger'
-import { AbortedError, FedraError, InvalidMessageError, NotRoomMemberError, WorkerLostError, codeOf, errorFromCode } from '../core/errors.js'
-import { MAX_INLINE_BYTES, TASK_PROTOCOL, decodeFromWorker, decodeToWorker, encodeTaskMessage } from '../core/protocol/task.js'
+import { AbortedError, FedraError, InvalidMessageError, MessageTooLargeError, NotRoomMemberError, WorkerLostError, codeOf, errorFromCode } from '../core/errors.js'
+import { decodeMessage } from '../core/protocol/codec.js'
+import { MAX_ID_LENGTH, MAX_INLINE_BYTES, TASK_PROTOCOL, decodeFromWorker, decodeToWorker, encodeTaskMessage } from '../core/protocol/task.js'
 import { newNonce, proveMembership, verifyMembership } from '../core/room/keys.js'
 import type { DataRef, FromWorker, TaskRequest, TaskResult, ToWorker } from '../core/protocol/task.js'
 import type { RoomKeys } from '../core/room/keys.js'
@@ -51,7 +52,10 @@ class Channel {
   constructor (readonly peerId: string, readonly lp: LengthPrefixedStream<Stream>, private readonly stream: Stream) {}
 
   send (msg: ToWorker | FromWorker, signal?: AbortSignal): Promise<void> {
-    const bytes = encodeTaskMessage(msg)
+    return this.sendRaw(encodeTaskMessage(msg), signal)
+  }
+
+  sendRaw (bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     const next = this.writing.then(async () => { await this.lp.write(bytes, { signal }) })
     this.writing = next.catch(() => {})
     return next
@@ -64,6 +68,21 @@ class Channel {
     this.pending.clear()
     this.stream.abort(err)
   }
+}
+
+/** The id of a task message that failed validation, if it can be read at all. */
+function taskIdOf (frame: Uint8Array): string {
+  try {
+    const raw = decodeMessage(frame, { maxBytes: MAX_FRAME_BYTES }) as { id?: unknown }
+    return typeof raw?.id === 'string' && raw.id.length <= MAX_ID_LENGTH ? raw.id : ''
+  } catch {
+    return ''
+  }
+}
+
+function isLengthError (err: unknown): boolean {
+  const name = (err as Error)?.name
+  return name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'InvalidMessageLengthError'
 }
 
 async function readFrame (lp: LengthPrefixedStream<Stream>, signal: AbortSignal): Promise<Uint8Array> {
@@ -109,7 +128,7 @@ export class TaskChannels {
   private async onInbound (stream: Stream, connection: Connection): Promise<void> {
     const remote = connection.remotePeer.toString()
     const self = this.node.peerId.toString()
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: MAX_FRAME_BYTES + 64 * 1024 })
     const ch = new Channel(remote, lp, stream)
     const life = new AbortController()
     const running = new Map<string, AbortController>()
@@ -129,12 +148,22 @@ export class TaskChannels {
       this.inbound.add(ch)
       while (this.started) {
         let msg: ToWorker
+        let frame: Uint8Array
         try {
-          msg = decodeToWorker(await readFrame(lp, life.signal), { maxBytes: MAX_FRAME_BYTES })
+          frame = await readFrame(lp, life.signal)
+        } catch (err) {
+          if (isLengthError(err)) {
+            await ch.send({ v: 1, t: 'error', id: '', code: MessageTooLargeError.code, message: `frames are limited to ${MAX_FRAME_BYTES} bytes` }).catch(() => {})
+          }
+          throw err
+        }
+        try {
+          msg = decodeToWorker(frame, { maxBytes: MAX_FRAME_BYTES })
         } catch (err) {
           if (err instanceof FedraError) {
-            // a malformed message gets a typed error back; the stream stays usable
-            await ch.send({ v: 1, t: 'error', id: '', code: err.code, message: err.message }).catch(() => {})
+            // a malformed message gets a typed error back, naming the task
+            // when its id can be read; the stream stays usable
+            await ch.send({ v: 1, t: 'error', id: taskIdOf(frame), code: err.code, message: err.message }).catch(() => {})
             continue
           }
           throw err
@@ -189,7 +218,7 @@ export class TaskChannels {
       // is unreachable for now, which is not the task's fault
       throw new WorkerLostError(`could not open a task stream to ${remote}: ${(err as Error).message}`)
     }
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: MAX_FRAME_BYTES + 64 * 1024 })
     const ch = new Channel(remote, lp, stream)
     try {
       const nonce = newNonce()
@@ -261,6 +290,10 @@ export class TaskChannels {
     const ch = await this.channelTo(peerId, options.signal)
     if (ch.closed) throw new WorkerLostError(`task stream to ${peerId.toString()} is closed`)
     const id = req.id
+    const bytes = encodeTaskMessage({ v: 1, t: 'task', ...req })
+    if (bytes.byteLength > MAX_FRAME_BYTES) {
+      throw new MessageTooLargeError(`task ${id} is ${bytes.byteLength} bytes; store large inputs in the block store and send their CID`)
+    }
     const result = new Promise<TaskResult>((resolve, reject) => {
       ch.pending.set(id, { resolve, reject, onProgress: options.onProgress })
     })
@@ -272,7 +305,7 @@ export class TaskChannels {
     }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      await ch.send({ v: 1, t: 'task', ...req }, options.signal)
+      await ch.sendRaw(bytes, options.signal)
       return await result
     } finally {
       options.signal?.removeEventListener('abort', onAbort)

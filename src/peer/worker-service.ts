@@ -52,7 +52,10 @@ export class WorkerService {
     this.queued++
     let started = false
     try {
-      const [module, input] = await Promise.all([this.moduleBytes(req, signal), this.inputBytes(req.input, signal)])
+      // fetching by CID is bounded by the task's deadline: a CID nobody holds
+      // fails the task instead of waiting forever
+      const fetchSignal = AbortSignal.any([signal, AbortSignal.timeout(req.limits.timeoutMs)])
+      const [module, input] = await Promise.all([this.moduleBytes(req, fetchSignal), this.inputBytes(req.input, fetchSignal)])
       this.queued--
       this.running++
       started = true

@@ -4,7 +4,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { unixfs } from '@helia/unixfs'
-import { BlockError } from '../core/errors.js'
+import { AbortedError, BlockError } from '../core/errors.js'
 import type { FedraLibp2p } from '../net/libp2p.js'
 import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
@@ -71,7 +71,11 @@ export class FedraBlocks {
       const source = c.code === raw.code ? this.helia.blockstore.get(c, options) : this.fs.cat(c, options)
       return await concat(source)
     } catch (err) {
-      if ((err as Error).name === 'AbortError' || options.signal?.aborted === true) throw err
+      // cancelled by the caller: say so; a deadline that ran out while the
+      // block was looked for means nobody in the room has it
+      const reason = options.signal?.reason as Error | undefined
+      if (options.signal?.aborted === true && reason?.name !== 'TimeoutError') throw new AbortedError(`fetching ${cid} was cancelled`)
+      if (options.signal?.aborted === true) throw new BlockError(`no peer in the room provided ${cid} in time`)
       throw new BlockError(`could not fetch ${cid}: ${(err as Error).message}`, undefined, { cause: err })
     }
   }
