@@ -72,12 +72,21 @@ export async function launchBrowser (executablePath = CHROMIUM): Promise<{ brows
 
 /** Records RTCPeerConnections so a test can read the selected ICE pairs. */
 const TRACK_PEER_CONNECTIONS = `(() => {
+  // functions passed to page.evaluate from tsx-compiled files call __name()
+  window.__name = window.__name || ((f) => f)
   const Orig = window.RTCPeerConnection
   const all = []
   window.__fedraPcs = all
   window.RTCPeerConnection = function (...args) { const pc = new Orig(...args); all.push(pc); return pc }
   window.RTCPeerConnection.prototype = Orig.prototype
   Object.setPrototypeOf(window.RTCPeerConnection, Orig)
+  // bytes this page put on WebRTC data channels: what benchmarks call "moved"
+  window.__fedraSentBytes = 0
+  const send = RTCDataChannel.prototype.send
+  RTCDataChannel.prototype.send = function (data) {
+    window.__fedraSentBytes += data.byteLength ?? data.size ?? data.length ?? 0
+    return send.call(this, data)
+  }
 })()`
 
 export async function openPage (browser: Browser, url: string, requests: string[]): Promise<{ context: BrowserContext, page: Page }> {

@@ -8,6 +8,7 @@ export interface Tile {
 }
 
 export function planTiles (width: number, height: number, tileSize: number): Tile[] {
+  if (!Number.isInteger(tileSize) || tileSize < 1) throw new RangeError(`tile size must be a whole number ≥ 1, not ${tileSize}`)
   const tiles: Tile[] = []
   for (let y = 0; y < height; y += tileSize) {
     for (let x = 0; x < width; x += tileSize) {

@@ -77,8 +77,9 @@ export class JobTracker<O> {
   /** Records a result; false when the task was already done (a duplicate). */
   complete (id: string, workerId: string, output: O): boolean {
     const t = this.tasks.get(id)
-    if (t == null || t.status === 'done') return false
+    if (t == null) return false
     t.runningOn.delete(workerId)
+    if (t.status === 'done') return false
     t.status = 'done'
     t.doneBy = workerId
     t.output = output
@@ -92,11 +93,26 @@ export class JobTracker<O> {
    */
   fail (id: string, workerId: string, error: { code: string, message: string }): void {
     const t = this.tasks.get(id)
-    if (t == null || t.status === 'done' || t.status === 'failed') return
+    if (t == null) return
     t.runningOn.delete(workerId)
+    if (t.status === 'done' || t.status === 'failed') return
     t.lastError = error
     if (t.runningOn.size > 0) return
     t.status = t.attempts >= this.maxAttempts ? 'failed' : 'pending'
+  }
+
+  /**
+   * One attempt ended through no fault of the task (its worker's stream
+   * failed): back to pending, attempt given back, unless a copy still runs.
+   */
+  release (id: string, workerId: string): boolean {
+    const t = this.tasks.get(id)
+    if (t == null || !t.runningOn.delete(workerId)) return false
+    if (t.status !== 'running' || t.runningOn.size > 0) return false
+    t.status = 'pending'
+    t.attempts = Math.max(0, t.attempts - 1)
+    this.requeued++
+    return true
   }
 
   /** The worker left: every task it was running goes back to pending now. */

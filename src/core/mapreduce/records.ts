@@ -64,6 +64,7 @@ export function fnv1a (bytes: Uint8Array): number {
 
 /** The shuffle: records of all map outputs split into R partitions, each sorted by key. */
 export function partitionRecords (mapOutputs: readonly Uint8Array[], partitions: number): Uint8Array[] {
+  if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a whole number ≥ 1, not ${partitions}`)
   const buckets: KeyValue[][] = Array.from({ length: partitions }, () => [])
   for (const out of mapOutputs) {
     for (const r of decodeRecords(out)) buckets[fnv1a(r.key) % partitions].push(r)
@@ -81,6 +82,7 @@ export function mergeReduceOutputs (outputs: readonly Uint8Array[]): KeyValue[] 
  * punctuation, so no word is split across two map tasks.
  */
 export function splitText (text: Uint8Array, target: number): Uint8Array[] {
+  if (!(target >= 1)) throw new RangeError(`chunk size must be at least 1 byte, not ${target}`)
   const chunks: Uint8Array[] = []
   let start = 0
   while (start < text.byteLength) {

@@ -10,7 +10,8 @@ export interface DecodeLimits {
 
 /** Canonical CBOR: the same value always gives the same bytes. */
 export function encodeMessage (value: unknown): Uint8Array {
-  return encode(value)
+  // an absent optional field is left out, never sent as CBOR undefined
+  return encode(value, { ignoreUndefinedProperties: true })
 }
 
 /**

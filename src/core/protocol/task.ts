@@ -6,7 +6,7 @@ import type { Obj } from './validate.js'
 
 /**
  * `/fedra/task/1.0.0`: one long-lived stream per pair of peers. It opens
- * with a room-key handshake (see ../room/proof.ts), then carries task
+ * with a room-key handshake (see ../room/keys.ts), then carries task
  * requests one way and progress/results/errors the other, matched by id,
  * so a warm round trip costs one message each way on a reused stream.
  */
@@ -61,6 +61,13 @@ function readDataRef (value: unknown, what: string): DataRef {
   throw new InvalidMessageError(`${what} must hold exactly one of cid or bytes`)
 }
 
+/** Task ids are never empty: '' is reserved for errors about the stream itself. */
+function readId (o: Obj, what: string): string {
+  const id = readString(o, 'id', what, MAX_ID_LENGTH)
+  if (id === '') throw new InvalidMessageError(`${what}.id must not be empty`)
+  return id
+}
+
 function readNonce (o: Obj, key: string, what: string): Uint8Array {
   const b = readBytes(o, key, what, 64)
   if (b.byteLength < 16) throw new InvalidMessageError(`${what}.${key} is too short`)
@@ -80,14 +87,14 @@ export function readToWorker (value: unknown): ToWorker {
   switch (t) {
     case 'hello': return readHello(o)
     case 'proof': return { v: 1, t, proof: readBytes(o, 'proof', 'proof', 64) }
-    case 'cancel': return { v: 1, t, id: readString(o, 'id', 'cancel', MAX_ID_LENGTH) }
+    case 'cancel': return { v: 1, t, id: readId(o, 'cancel') }
     case 'task': {
       const fn = asObject(o.fn, 'task.fn')
       const limits = asObject(o.limits, 'task.limits')
       const req: TaskRequest = {
         v: 1,
         t,
-        id: readString(o, 'id', 'task', MAX_ID_LENGTH),
+        id: readId(o, 'task'),
         job: readString(o, 'job', 'task', MAX_ID_LENGTH),
         epoch: readInt(o, 'epoch', 'task', 0, Number.MAX_SAFE_INTEGER),
         fn: { cid: readString(fn, 'cid', 'task.fn', 256) },
@@ -116,14 +123,14 @@ export function readFromWorker (value: unknown): FromWorker {
     case 'progress': return {
       v: 1,
       t,
-      id: readString(o, 'id', 'progress', MAX_ID_LENGTH),
+      id: readId(o, 'progress'),
       done: readInt(o, 'done', 'progress', 0, Number.MAX_SAFE_INTEGER),
       total: readInt(o, 'total', 'progress', 0, Number.MAX_SAFE_INTEGER)
     }
     case 'result': return {
       v: 1,
       t,
-      id: readString(o, 'id', 'result', MAX_ID_LENGTH),
+      id: readId(o, 'result'),
       output: readDataRef(o.output, 'result.output'),
       ms: readNumber(o, 'ms', 'result', 0, Number.MAX_SAFE_INTEGER)
     }

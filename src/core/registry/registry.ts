@@ -46,7 +46,9 @@ export class Registry {
   /** Applies a heartbeat; stale (out-of-order) beats are ignored. */
   applyBeat (beat: Beat, now: number): void {
     const prev = this.entries.get(beat.id)
-    if (prev != null && beat.seq < prev.beat.seq) return
+    // out of order: ignore; but a peer that restarted with the same id counts
+    // from 0 again, which shows as a lower seq after a silence
+    if (prev != null && beat.seq < prev.beat.seq && now - prev.lastSeen < this.beatIntervalMs) return
     this.entries.set(beat.id, { id: beat.id, beat, lastSeen: now, verified: prev?.verified ?? false })
     this.emit({ type: prev == null ? 'joined' : 'updated', id: beat.id })
   }

@@ -40,7 +40,9 @@ export function unmetRequirements (caps: Capabilities, req: Requirement): string
   for (const flag of req.capabilities ?? []) {
     if (!hasFlag(caps, flag)) unmet.push(FLAG_WORDS[flag])
   }
-  if (req.kinds != null && !req.kinds.includes(caps.kind)) unmet.push(`a ${req.kinds.join(' or ')} peer`)
+  if (req.kinds != null && req.kinds.length > 0 && !req.kinds.includes(caps.kind)) {
+    unmet.push(`${/^[aeiou]|^mcu/.test(req.kinds[0]) ? 'an' : 'a'} ${req.kinds.join(' or ')} peer`)
+  }
   return unmet
 }
 

@@ -21,10 +21,12 @@ export function toBase64Url (bytes: Uint8Array): string {
 }
 
 export function fromBase64Url (text: string): Uint8Array {
-  if (!B64URL.test(text)) throw new InvalidRoomLinkError('room link holds characters outside base64url')
+  if (!B64URL.test(text) || text.length % 4 === 1) throw new InvalidRoomLinkError('room link holds characters outside base64url, or was cut short')
   const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - text.length % 4) % 4))
   const out = new Uint8Array(bin.length)
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  // only the canonical spelling: two strings naming one room would give two topics
+  if (toBase64Url(out) !== text) throw new InvalidRoomLinkError('room link is not canonical base64url')
   return out
 }
 
