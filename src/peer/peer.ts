@@ -123,8 +123,19 @@ export class FedraPeer {
   }
 
   /** Dials a peer by its announced addresses (the room does this on its own). */
-  async dial (addrs: string[], options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.node.dial(addrs.map(a => multiaddr(a)), { signal: options.signal ?? AbortSignal.timeout(10_000) })
+  async dial (addrs: string[], options: { signal?: AbortSignal, attempts?: number } = {}): Promise<void> {
+    const attempts = options.attempts ?? 4
+    for (let i = 1; ; i++) {
+      // short tries: a WebRTC dial that stalls ("wait for init channel")
+      // rarely recovers, a fresh one usually succeeds at once
+      const signal = AbortSignal.any([AbortSignal.timeout(4000), ...(options.signal != null ? [options.signal] : [])])
+      try {
+        await this.node.dial(addrs.map(a => multiaddr(a)), { signal })
+        return
+      } catch (err) {
+        if (i >= attempts || options.signal?.aborted === true) throw err
+      }
+    }
   }
 
   /** Runs the room-key handshake with a connected peer; throws NotRoomMemberError. */

@@ -1,0 +1,101 @@
+import type { Capabilities, PeerKind } from '../requirements/capabilities.js'
+
+/**
+ * Per-task time estimates, learned from observed durations.
+ *
+ * A task of function f on worker w is modelled as `work(f) / prior(w) ×
+ * ratio(w, f)`: work(f) is the function's cost on a reference core (ms),
+ * prior(w) the speed guessed from the worker's kind and cores, and ratio the
+ * worker's measured slowness relative to that guess. Every term is an
+ * exponentially weighted mean, so a worker that slows down (a throttled
+ * phone, a busy laptop) is noticed within a few tasks.
+ */
+export interface EstimatorInit {
+  /** Weight of a new observation in the moving means, 0..1. */
+  alpha?: number
+  /** Work of a function never observed, reference-core ms. */
+  defaultWorkMs?: number
+  /** Relative single-core speed by peer kind (browser = 1). */
+  kindSpeed?: Partial<Record<PeerKind, number>>
+}
+
+export const DEFAULT_KIND_SPEED: Readonly<Record<PeerKind, number>> = { browser: 1, node: 1.2, mcu: 0.01 }
+
+export class TaskTimeEstimator {
+  private readonly alpha: number
+  private readonly defaultWorkMs: number
+  private readonly kindSpeed: Record<PeerKind, number>
+  private readonly work = new Map<string, number>()
+  private readonly ratio = new Map<string, number>()
+  private readonly pairRatio = new Map<string, number>()
+  private readonly samples = new Map<string, number>()
+
+  constructor (init: EstimatorInit = {}) {
+    this.alpha = init.alpha ?? 0.3
+    this.defaultWorkMs = init.defaultWorkMs ?? 1000
+    this.kindSpeed = { ...DEFAULT_KIND_SPEED, ...init.kindSpeed }
+  }
+
+  /** Speed guessed from the description alone (1 = a reference browser core). */
+  prior (caps: Capabilities): number {
+    // small devices with one or two cores also run slower cores
+    return this.kindSpeed[caps.kind] * (caps.cores >= 4 ? 1 : 0.7)
+  }
+
+  /** Estimated work of a function on a reference core, ms. */
+  workMs (fnCid: string): number {
+    return this.work.get(fnCid) ?? this.defaultWorkMs
+  }
+
+  /** Measured slowness of a worker relative to its prior (1 = as guessed). */
+  ratioOf (workerId: string): number {
+    return this.ratio.get(workerId) ?? 1
+  }
+
+  /** Whether a duration of this function has been seen. */
+  knows (fnCid: string): boolean {
+    return this.work.has(fnCid)
+  }
+
+  /** Estimated time of one task of `fnCid` on the worker, ms (compute only). */
+  taskMs (workerId: string, caps: Capabilities, fnCid: string): number {
+    const r = this.pairRatio.get(pairKey(workerId, fnCid)) ?? this.ratioOf(workerId)
+    return this.workMs(fnCid) / this.prior(caps) * r
+  }
+
+  /** Records that one task of `fnCid` took `ms` of compute on the worker. */
+  observe (workerId: string, caps: Capabilities, fnCid: string, ms: number): void {
+    if (!(ms > 0) || !Number.isFinite(ms)) return
+    const a = this.alpha
+    const prior = this.prior(caps)
+    const known = this.work.get(fnCid)
+    const r = this.ratioOf(workerId)
+    if (known == null) {
+      this.work.set(fnCid, ms * prior / r)
+      return
+    }
+    // the worker's slowness against the function's current estimate
+    const observed = ms * prior / known
+    const n = this.samples.get(workerId) ?? 0
+    // the first sample of a worker replaces the guess outright
+    const nr = n === 0 ? observed : r * (1 - a) + observed * a
+    this.ratio.set(workerId, nr)
+    this.samples.set(workerId, n + 1)
+    const pk = pairKey(workerId, fnCid)
+    const pr = this.pairRatio.get(pk)
+    this.pairRatio.set(pk, pr == null ? observed : pr * (1 - a) + observed * a)
+    // the function's work, normalised by what we know of this worker
+    this.work.set(fnCid, known * (1 - a / 4) + (ms * prior / nr) * (a / 4))
+  }
+
+  /** Drops what was learned about a worker (it left for good). */
+  forget (workerId: string): void {
+    this.ratio.delete(workerId)
+    this.samples.delete(workerId)
+    // pair entries are few per worker and harmless; they go with the estimator
+  }
+}
+
+function pairKey (workerId: string, fnCid: string): string {
+  return `${workerId}\u0000${fnCid}`
+}

@@ -1,0 +1,21 @@
+import type { Offer, PendingTask } from './types.js'
+
+/**
+ * Proposed v2 of the scheduler's inputs: an Offer and a PendingTask with the
+ * measurements estimated-completion-time placement needs. Every new field is
+ * optional, so v1 callers and schedulers keep working; the runner fills them
+ * from what it measures (see docs/scheduling.md, "Wiring").
+ */
+export interface OfferV2 extends Offer {
+  /** Measured round trip to the worker, ms (ping or task round trips). */
+  rttMs?: number
+  /** Measured bandwidth to the worker, bytes per second. */
+  bandwidthBps?: number
+}
+
+export interface PendingTaskV2 extends PendingTask {
+  /** Size of each input in `inputCids`, bytes (same order). */
+  inputBytes?: readonly number[]
+  /** Size of the function module (plus model, if any) pushed to a cold worker. */
+  functionBytes?: number
+}
