@@ -159,3 +159,30 @@ export async function selectedIcePairs (page: Page): Promise<Array<{ local: stri
     return pairs
   })
 }
+
+/** A headless Node volunteer in its own process, joined to the room of `roomUrl`. */
+export async function startNodeVolunteer (roomUrl: string, workers = 1): Promise<{ id: string, stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [
+    '--import', './scripts/node-preload.mjs', '--experimental-websocket',
+    'relay/volunteer-main.ts', '--room', roomUrl, '--workers', String(workers)
+  ], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const ready = await new Promise<{ id: string }>((resolve, reject) => {
+    let buf = ''
+    child.once('exit', code => { reject(new Error(`volunteer exited with ${code}`)) })
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const line = buf.split('\n').find(l => l.includes('"ready"'))
+      if (line != null) resolve(JSON.parse(line))
+    })
+  })
+  return {
+    id: ready.id,
+    stop: async () => {
+      if (child.exitCode != null) return
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 3000))])
+      child.kill('SIGKILL')
+    }
+  }
+}

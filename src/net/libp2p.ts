@@ -34,6 +34,14 @@ export interface FedraNodeInit {
    * configure. On a LAN or loopback host candidates are enough.
    */
   iceServers?: RTCIceServer[]
+  /**
+   * Addresses to listen on directly. Browsers cannot listen: they are
+   * reached over WebRTC through a relay. Node peers (the board bridge, a fog
+   * worker) listen on WebSockets, which browsers dial directly.
+   */
+  listen?: string[]
+  /** Browsers: true. Node peers reach browsers through their WebSockets listener instead. */
+  webrtc?: boolean
 }
 
 /**
@@ -44,10 +52,10 @@ export interface FedraNodeInit {
 export async function createFedraNode (init: FedraNodeInit): Promise<FedraLibp2p> {
   const node = await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
-    addresses: { listen: ['/p2p-circuit', '/webrtc'] },
+    addresses: { listen: init.webrtc === false ? (init.listen ?? []) : ['/p2p-circuit', '/webrtc', ...(init.listen ?? [])] },
     transports: [
       webSockets(),
-      webRTC({ rtcConfiguration: { iceServers: init.iceServers ?? [] } }),
+      ...(init.webrtc === false ? [] : [webRTC({ rtcConfiguration: { iceServers: init.iceServers ?? [] } })]),
       circuitRelayTransport()
     ],
     connectionEncrypters: [noise()],

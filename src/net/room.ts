@@ -14,6 +14,15 @@ import type { Message } from '@libp2p/gossipsub'
 
 const log = logger('fedra:net:room')
 
+function isWebRtcAddr (a: string): boolean {
+  return a.includes('/webrtc') && a.includes('/p2p-circuit')
+}
+
+/** A direct WebSockets listener (not through a relay). */
+function isListenAddr (a: string): boolean {
+  return !a.includes('/p2p-circuit') && (a.includes('/ws') || a.includes('/wss') || a.includes('/tls/ws'))
+}
+
 /** Per attempt; a stalled @libp2p/webrtc dial is abandoned and retried on the next beat. */
 const DIAL_TIMEOUT_MS = 4000
 
@@ -90,9 +99,9 @@ export class Room {
     pubsub.unsubscribe(this.init.keys.topic)
   }
 
-  /** Our circuit-relayed WebRTC addresses: how others reach us. */
+  /** How others reach us: relayed WebRTC addresses, and WebSockets we listen on. */
   addresses (): string[] {
-    return this.init.node.getMultiaddrs().map(a => a.toString()).filter(a => a.includes('/webrtc') && a.includes('/p2p-circuit'))
+    return this.init.node.getMultiaddrs().map(a => a.toString()).filter(a => isWebRtcAddr(a) || isListenAddr(a))
   }
 
   private async tick (): Promise<void> {
@@ -137,9 +146,13 @@ export class Room {
     const entry = this.init.registry.get(id)
     if (entry?.verified === true && this.isDirectlyConnected(id)) return
     if (this.dialing.has(id)) return
-    // the lower id dials, so two peers do not race to create two connections;
-    // the higher one only verifies once the connection exists
-    if (this.self > id && !this.isDirectlyConnected(id)) return
+    // a peer that listens (a Node peer on WebSockets) is dialled by one that
+    // cannot; otherwise the lower id dials, so two peers do not race to
+    // create two connections, and the higher one verifies once it exists
+    const theyListen = beat.addrs.some(isListenAddr)
+    const weListen = this.addresses().some(isListenAddr)
+    const weDial = theyListen !== weListen ? theyListen : this.self < id
+    if (!weDial && !this.isDirectlyConnected(id)) return
     const attempt = this.connect(beat).finally(() => this.dialing.delete(id))
     this.dialing.set(id, attempt)
   }
@@ -149,7 +162,8 @@ export class Room {
     const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
     try {
       if (!this.isDirectlyConnected(id)) {
-        const addrs = beat.addrs.filter(a => a.includes('/webrtc')).map(a => multiaddr(a))
+        const listening = beat.addrs.filter(isListenAddr)
+        const addrs = (listening.length > 0 ? listening : beat.addrs.filter(isWebRtcAddr)).map(a => multiaddr(a))
         if (addrs.length === 0) return
         await this.init.node.dial(addrs, { signal })
         log('dialled %s directly', id)

@@ -31,6 +31,10 @@ export interface FedraPeerInit {
   consent?: boolean
   scheduler?: ApplicationScheduler
   beatIntervalMs?: number
+  /** Direct listen addresses (Node peers: WebSockets). */
+  listen?: string[]
+  /** False for Node peers: browsers reach them over their WebSockets listener. */
+  webrtc?: boolean
 }
 
 /**
@@ -66,7 +70,7 @@ export class FedraPeer {
 
   async start (): Promise<void> {
     const keys = await deriveRoomKeys(this.init.room)
-    this.node = await createFedraNode({ relays: this.init.relays })
+    this.node = await createFedraNode({ relays: this.init.relays, listen: this.init.listen, webrtc: this.init.webrtc })
     this.blocks = new FedraBlocks({ node: this.node, blockstore: this.init.blockstore, datastore: this.init.datastore })
     this.worker = new WorkerService({ blocks: this.blocks, runner: this.init.runner })
     this.channels = new TaskChannels(this.node, {

@@ -230,8 +230,10 @@ export function createWorkerPool (init: WorkerPoolInit): WorkerPool {
     slot.runId = nextRunId++
     slot.keys.add(task.key)
     // Copies: the caller keeps its buffers, and ours are transferred away.
-    const input = task.input.slice()
-    const params = (task.params ?? new Uint8Array(0)).slice()
+    // (new Uint8Array(view) copies; a Node Buffer's slice() would not, and
+    // transferring its pooled ArrayBuffer would detach every Buffer on it.)
+    const input = new Uint8Array(task.input)
+    const params = new Uint8Array(task.params ?? new Uint8Array(0))
     const msg: ToWorker = { type: 'run', id: slot.runId, key: task.key, entry: task.entry, input, params, memoryPages: limits.memoryPages }
     if (bytes != null) msg.module = bytes
     slot.timer = setTimeout(() => {

@@ -28,7 +28,9 @@ export class TaskTimeEstimator {
   private readonly work = new Map<string, number>()
   private readonly ratio = new Map<string, number>()
   private readonly pairRatio = new Map<string, number>()
+  /** Sample counts, by worker id and by function cid (distinct key spaces in practice). */
   private readonly samples = new Map<string, number>()
+  private readonly fnSamples = new Map<string, number>()
 
   constructor (init: EstimatorInit = {}) {
     this.alpha = init.alpha ?? 0.3
@@ -57,10 +59,15 @@ export class TaskTimeEstimator {
     return this.work.has(fnCid)
   }
 
+  /** Time per unit of work on the worker (taskMs = workMs × this). */
+  slowness (workerId: string, caps: Capabilities, fnCid: string): number {
+    const r = this.pairRatio.get(pairKey(workerId, fnCid)) ?? this.ratioOf(workerId)
+    return r / this.prior(caps)
+  }
+
   /** Estimated time of one task of `fnCid` on the worker, ms (compute only). */
   taskMs (workerId: string, caps: Capabilities, fnCid: string): number {
-    const r = this.pairRatio.get(pairKey(workerId, fnCid)) ?? this.ratioOf(workerId)
-    return this.workMs(fnCid) / this.prior(caps) * r
+    return this.workMs(fnCid) * this.slowness(workerId, caps, fnCid)
   }
 
   /** Records that one task of `fnCid` took `ms` of compute on the worker. */
@@ -71,7 +78,8 @@ export class TaskTimeEstimator {
     const known = this.work.get(fnCid)
     const r = this.ratioOf(workerId)
     if (known == null) {
-      this.work.set(fnCid, ms * prior / r)
+      this.work.set(fnCid, ms * prior)
+      this.fnSamples.set(fnCid, 1)
       return
     }
     // the worker's slowness against the function's current estimate
@@ -84,8 +92,12 @@ export class TaskTimeEstimator {
     const pk = pairKey(workerId, fnCid)
     const pr = this.pairRatio.get(pk)
     this.pairRatio.set(pk, pr == null ? observed : pr * (1 - a) + observed * a)
-    // the function's work, normalised by what we know of this worker
-    this.work.set(fnCid, known * (1 - a / 4) + (ms * prior / nr) * (a / 4))
+    // the function's work on an average worker: a running mean at first, then
+    // a slow moving one (the ratios carry each worker's own deviation)
+    const fn = (this.fnSamples.get(fnCid) ?? 1) + 1
+    this.fnSamples.set(fnCid, fn)
+    const w = Math.max(1 / fn, a / 4)
+    this.work.set(fnCid, known * (1 - w) + ms * prior * w)
   }
 
   /** Drops what was learned about a worker (it left for good). */

@@ -1,0 +1,35 @@
+import { expect, test } from '@playwright/test'
+import { openSwarm, startNodeVolunteer, startRelay, waitForMesh } from './harness.js'
+
+/**
+ * A Node volunteer (worker_threads, no browser) joins two tabs' room with the
+ * room link: tabs dial its WebSockets listener directly, it takes a share of
+ * the image job, and the output is identical to one tab's.
+ */
+test('a Node volunteer joins a room of tabs and computes tiles', async () => {
+  const relay = await startRelay()
+  const swarm = await openSwarm(relay, 2)
+  const volunteer = await startNodeVolunteer(swarm.pages[0].url())
+  try {
+    await waitForMesh(swarm.pages) // each tab sees the other tab...
+    await Promise.all(swarm.pages.map(async p => p.waitForFunction(
+      (id) => (window as any).fedra.peer.connectedPeers().includes(id), volunteer.id, { timeout: 30_000 })))
+    const direct = await swarm.pages[0].evaluate((id) => (window as any).fedra.peer.isDirect(id), volunteer.id)
+    expect(direct).toBe(true)
+    const kind = await swarm.pages[0].evaluate((id) => (window as any).fedra.peer.registry.get(id).beat.caps.kind, volunteer.id)
+    expect(kind).toBe('node')
+
+    const run = async (local: boolean): Promise<{ hash: string, owners: string[] }> => swarm.pages[0].evaluate(async (local) => {
+      const r = await (window as any).fedra.imageJob({ filter: 'pixelate', tileSize: 32, local })
+      return { hash: r.hash, owners: r.owners }
+    }, local)
+    const local = await run(true)
+    const shared = await run(false)
+    expect(shared.hash).toBe(local.hash)
+    expect(shared.owners).toContain(volunteer.id)
+  } finally {
+    await volunteer.stop()
+    await swarm.close()
+    await relay.stop()
+  }
+})

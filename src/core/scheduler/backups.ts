@@ -1,0 +1,69 @@
+/**
+ * Backup tasks (MapReduce's answer to stragglers), as a pure policy: near the
+ * end of a job, copy the running tasks expected to finish last onto idle
+ * workers that would finish them sooner. The first result wins (the tracker
+ * counts a task once); the runner cancels the other copy.
+ */
+export interface RunningTaskInfo {
+  taskId: string
+  /** Workers running a copy now. */
+  workers: readonly string[]
+  /** When the running copy was dispatched, ms. */
+  dispatchedAt: number
+  /** When it is expected to finish, by the current estimates, ms. */
+  expectedEnd: number
+}
+
+export interface BackupPolicy {
+  /** Copies of one task running at once, original included. */
+  maxCopies?: number
+  /** A backup must be expected to finish at least this much sooner, ms. */
+  minGainMs?: number
+  /** Most backups launched per call. */
+  maxPerRound?: number
+}
+
+export interface BackupPlacement {
+  taskId: string
+  workerId: string
+  /** Expected time saved, ms. */
+  gainMs: number
+}
+
+/** Where a fresh copy would run and when it would finish, ms from now; undefined when no idle worker fits. */
+export type PlaceCopy = (taskId: string, exclude: ReadonlySet<string>) => { workerId: string, ectMs: number } | undefined
+
+/**
+ * Remaining time of a running copy: what the estimates say, or, once it is
+ * overdue, as long again as it has already run (a straggler's end is
+ * unknown; the longer it has run late, the later it is likely to end).
+ */
+export function remainingMs (t: RunningTaskInfo, now: number): number {
+  return t.expectedEnd > now ? t.expectedEnd - now : now - t.dispatchedAt
+}
+
+/**
+ * Call only near the end of a job (no task pending) with idle capacity.
+ * Considers the slowest tasks first and returns the copies to launch.
+ */
+export function chooseBackups (running: readonly RunningTaskInfo[], now: number, place: PlaceCopy, policy: BackupPolicy = {}): BackupPlacement[] {
+  const maxCopies = policy.maxCopies ?? 2
+  const minGain = policy.minGainMs ?? 0
+  const maxPerRound = policy.maxPerRound ?? 64
+  const slow = running
+    .filter(t => t.workers.length < maxCopies)
+    .map(t => ({ t, rem: remainingMs(t, now) }))
+    .sort((a, b) => b.rem - a.rem || (a.t.taskId < b.t.taskId ? -1 : a.t.taskId > b.t.taskId ? 1 : 0))
+  const out: BackupPlacement[] = []
+  let misses = 0
+  for (const { t, rem } of slow) {
+    if (out.length >= maxPerRound || misses >= 8) break
+    const copy = place(t.taskId, new Set(t.workers))
+    if (copy == null) { misses++; continue }
+    const gain = rem - copy.ectMs
+    // sorted by remaining time: once a copy gains nothing, later ones gain less
+    if (gain <= minGain) break
+    out.push({ taskId: t.taskId, workerId: copy.workerId, gainMs: gain })
+  }
+  return out
+}

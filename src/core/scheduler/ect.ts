@@ -1,0 +1,397 @@
+import { satisfies } from '../requirements/requirement.js'
+import { IndexedMinHeap } from './indexed-heap.js'
+import { TaskTimeEstimator } from './estimates.js'
+import type { Capabilities } from '../requirements/capabilities.js'
+import type { Requirement } from '../requirements/requirement.js'
+import type { ApplicationScheduler, Offer, Placement } from './types.js'
+import type { OfferV2, PendingTaskV2 } from './types-v2.js'
+
+/**
+ * Estimated-completion-time placement.
+ *
+ *   ECT(w, t) = perTask(w, f) × max(1, (load(w) + 1) / slots(w))
+ *             + bytes of t's function and inputs that w lacks / bandwidth(w)
+ *             + RTT(w)
+ *
+ * Workers are kept, per requirement class (function + requirement), in two
+ * indexed heaps keyed by ECT: `open` (room left in their queue) and `full`.
+ * A placement peeks both tops and the few workers that cache the task's
+ * inputs, so a decision costs O(log P), not O(P). A task goes to the best
+ * open worker unless waiting for a better busy one is cheaper than the work
+ * still queued for the class ("delay scheduling"): this keeps slow devices
+ * out of the tail and fills them only while there is a backlog to drain.
+ */
+export interface EctInit {
+  /** Shared so the runner (or simulator) can feed it observed durations. */
+  estimator?: TaskTimeEstimator
+  /** Tasks kept in flight per slot; above 1 hides the round trip. */
+  depthPerSlot?: number
+  /** Battery level under which a worker not charging is used only as a last resort. */
+  batteryThreshold?: number
+  /** A cache holder's ECT is multiplied by this when compared (< 1 prefers it). */
+  cacheBias?: number
+  /** Compile/instantiate cost of a function the worker does not hold, ms. */
+  coldStartMs?: number
+  defaultRttMs?: number
+  defaultBandwidthBps?: number
+}
+
+/** What the placer knows of a worker. */
+export interface EctWorker {
+  id: string
+  caps: Capabilities
+  rttMs?: number
+  bandwidthBps?: number
+  /** Content ids held warm: functions, models, input blocks. */
+  cached?: Iterable<string>
+  /** Tasks already queued or running there. */
+  load?: number
+}
+
+export interface PlaceOptions {
+  /** Tasks of this class still waiting, this one included (default 1: the tail). */
+  backlog?: number
+  /** Workers that must not get this task (quorum replicas, a backup's original). */
+  exclude?: ReadonlySet<string>
+  /** Only a worker with a free slot now, and no backlog rule (backup copies). */
+  idleOnly?: boolean
+}
+
+interface Wk {
+  idx: number
+  id: string
+  caps: Capabilities
+  rtt: number
+  bw: number
+  load: number
+  cap: number
+  cached: Set<string>
+  classes: number[]
+  reserve: boolean
+  /** Work units per ms this worker adds to a class it belongs to. */
+  speed: number
+}
+
+interface Cls {
+  idx: number
+  fnCid: string
+  req: Requirement
+  fnBytes: number
+  /** Input bytes of a typical task, for the heap keys (exact ECT is computed for candidates). */
+  inputBytes: number
+  open: IndexedMinHeap
+  full: IndexedMinHeap
+  reserveOpen: IndexedMinHeap
+  reserveFull: IndexedMinHeap
+  speed: number
+  /** Function work the keys were computed with; rebuilt when the estimate drifts. */
+  workRef: number
+}
+
+const MAX_SKIP = 32
+
+export class EctPlacer {
+  readonly estimator: TaskTimeEstimator
+  private readonly depth: number
+  private readonly batteryThreshold: number
+  private readonly cacheBias: number
+  private readonly coldStartMs: number
+  private readonly defaultRtt: number
+  private readonly defaultBw: number
+  private readonly workers: Array<Wk | undefined> = []
+  private readonly byId = new Map<string, number>()
+  private readonly free: number[] = []
+  private readonly classes: Cls[] = []
+  private readonly classByKey = new Map<string, Cls>()
+  private readonly reqKeys = new WeakMap<Requirement, string>()
+  /** Content id → workers holding it. */
+  private readonly holders = new Map<string, Set<number>>()
+
+  constructor (init: EctInit = {}) {
+    this.estimator = init.estimator ?? new TaskTimeEstimator()
+    this.depth = init.depthPerSlot ?? 2
+    this.batteryThreshold = init.batteryThreshold ?? 0.2
+    this.cacheBias = init.cacheBias ?? 0.85
+    this.coldStartMs = init.coldStartMs ?? 50
+    this.defaultRtt = init.defaultRttMs ?? 50
+    this.defaultBw = init.defaultBandwidthBps ?? 2_000_000
+  }
+
+  get size (): number { return this.byId.size }
+
+  has (id: string): boolean { return this.byId.has(id) }
+
+  loadOf (id: string): number { return this.wk(id)?.load ?? 0 }
+
+  /** Adds a worker, or replaces its description (caps, battery, RTT) when known. */
+  addWorker (w: EctWorker): void {
+    const prev = this.wk(w.id)
+    if (prev != null) this.removeWorker(w.id)
+    const idx = this.free.pop() ?? this.workers.length
+    const k: Wk = {
+      idx,
+      id: w.id,
+      caps: w.caps,
+      rtt: w.rttMs ?? this.defaultRtt,
+      bw: Math.max(1, w.bandwidthBps ?? this.defaultBw),
+      load: w.load ?? prev?.load ?? 0,
+      cap: Math.max(1, w.caps.slots * this.depth),
+      cached: new Set(),
+      classes: [],
+      reserve: lowBattery(w.caps, this.batteryThreshold),
+      speed: 0
+    }
+    this.workers[idx] = k
+    this.byId.set(w.id, idx)
+    for (const cid of w.cached ?? prev?.cached ?? []) this.hold(k, cid)
+    for (const c of this.classes) {
+      if (satisfies(k.caps, c.req)) this.join(k, c)
+    }
+  }
+
+  removeWorker (id: string): boolean {
+    const k = this.wk(id)
+    if (k == null) return false
+    for (const ci of k.classes) {
+      const c = this.classes[ci]
+      c.open.delete(k.idx); c.full.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
+      if (!k.reserve) c.speed -= k.speed
+    }
+    for (const cid of k.cached) this.holders.get(cid)?.delete(k.idx)
+    this.workers[k.idx] = undefined
+    this.byId.delete(id)
+    this.free.push(k.idx)
+    return true
+  }
+
+  /** The worker now holds a content id (function, model or block). */
+  noteCached (id: string, cid: string): void {
+    const k = this.wk(id)
+    if (k == null || k.cached.has(cid)) return
+    this.hold(k, cid)
+    this.rekey(k)
+  }
+
+  /** A task was dispatched to the worker; it will hold the task's function and inputs. */
+  assigned (id: string, task: PendingTaskV2): void {
+    const k = this.wk(id)
+    if (k == null) return
+    k.load++
+    this.hold(k, task.functionCid)
+    for (const cid of task.inputCids) this.hold(k, cid)
+    this.rekey(k)
+  }
+
+  /** A task ended on the worker; `computeMs` (when it ran to completion) teaches the estimator. */
+  finished (id: string, fnCid: string, computeMs?: number): void {
+    const k = this.wk(id)
+    if (k == null) return
+    k.load = Math.max(0, k.load - 1)
+    if (computeMs != null) {
+      this.estimator.observe(id, k.caps, fnCid, computeMs)
+      this.respeed(k)
+    }
+    this.rekey(k)
+  }
+
+  /** Estimated completion time of the task on the worker, ms from now. */
+  ect (id: string, task: PendingTaskV2): number {
+    const k = this.wk(id)
+    return k == null ? Infinity : this.ectOf(k, task, this.estimator.workMs(task.functionCid))
+  }
+
+  /**
+   * The worker for this task now, or undefined: none fits, every fitting one
+   * is full, or waiting for a better busy worker beats the best free one.
+   */
+  place (task: PendingTaskV2, opts: PlaceOptions = {}): string | undefined {
+    const c = this.classOf(task)
+    const work = this.estimator.workMs(c.fnCid)
+    if (Math.abs(work - c.workRef) > 0.25 * c.workRef) this.rebuild(c, work)
+    const reserve = c.open.size + c.full.size === 0
+    const open = reserve ? c.reserveOpen : c.open
+    const full = reserve ? c.reserveFull : c.full
+    const best = this.bestOpen(open, task, work, opts)
+    let cand = best.k
+    let e = best.e
+    // workers that already hold an input: exact ECT, with the cache bias
+    for (const cid of task.inputCids) {
+      const hs = this.holders.get(cid)
+      if (hs == null) continue
+      for (const h of hs) {
+        const k = this.workers[h] as Wk
+        if (!open.has(h) || (opts.exclude?.has(k.id) ?? false)) continue
+        if (opts.idleOnly === true && k.load >= k.caps.slots) continue
+        const eh = this.ectOf(k, task, work) * this.cacheBias
+        if (eh < e || (eh === e && cand != null && h < cand.idx)) { cand = k; e = eh }
+      }
+    }
+    if (cand == null) return undefined
+    if (opts.idleOnly === true) return cand.id
+    // delay scheduling: is waiting for the best busy worker worth it?
+    const bestAny = Math.min(open.peekKey(), full.peekKey())
+    const speed = reserve ? 0 : c.speed
+    const drain = speed > 0 ? (opts.backlog ?? 1) * work / speed : Infinity
+    return e <= bestAny + drain ? cand.id : undefined
+  }
+
+  private bestOpen (open: IndexedMinHeap, task: PendingTaskV2, work: number, opts: PlaceOptions): { k?: Wk, e: number } {
+    const top = open.peek()
+    if (top < 0) return { e: Infinity }
+    const first = this.workers[top] as Wk
+    if (!this.skip(first, opts)) return { k: first, e: this.ectOf(first, task, work) }
+    // set aside excluded (or busy, for a backup) tops, then put them back
+    const aside: Array<[number, number]> = []
+    let found: Wk | undefined
+    while (open.size > 0 && aside.length < MAX_SKIP) {
+      const i = open.peek()
+      const k = this.workers[i] as Wk
+      if (!this.skip(k, opts)) { found = k; break }
+      aside.push([i, open.peekKey()])
+      open.pop()
+    }
+    for (const [i, key] of aside) open.set(i, key)
+    return found == null ? { e: Infinity } : { k: found, e: this.ectOf(found, task, work) }
+  }
+
+  private skip (k: Wk, opts: PlaceOptions): boolean {
+    return (opts.exclude?.has(k.id) ?? false) || (opts.idleOnly === true && k.load >= k.caps.slots)
+  }
+
+  private ectOf (k: Wk, task: PendingTaskV2, work: number): number {
+    const per = work * this.estimator.slowness(k.id, k.caps, task.functionCid)
+    let bytes = k.cached.has(task.functionCid) ? 0 : (task.functionBytes ?? 0)
+    const sizes = task.inputBytes
+    if (sizes != null) {
+      for (let i = 0; i < task.inputCids.length; i++) {
+        if (!k.cached.has(task.inputCids[i])) bytes += sizes[i] ?? 0
+      }
+    }
+    const cold = k.cached.has(task.functionCid) ? 0 : this.coldStartMs
+    return per * Math.max(1, (k.load + 1) / k.caps.slots) + bytes * 1000 / k.bw + cold + k.rtt
+  }
+
+  private keyOf (k: Wk, c: Cls): number {
+    const per = c.workRef * this.estimator.slowness(k.id, k.caps, c.fnCid)
+    const warm = k.cached.has(c.fnCid)
+    const bytes = (warm ? 0 : c.fnBytes) + c.inputBytes
+    return per * Math.max(1, (k.load + 1) / k.caps.slots) + bytes * 1000 / k.bw + (warm ? 0 : this.coldStartMs) + k.rtt
+  }
+
+  private place1 (k: Wk, c: Cls): void {
+    const key = this.keyOf(k, c)
+    const open = k.load < k.cap
+    const [to, from] = k.reserve
+      ? (open ? [c.reserveOpen, c.reserveFull] : [c.reserveFull, c.reserveOpen])
+      : (open ? [c.open, c.full] : [c.full, c.open])
+    from.delete(k.idx)
+    to.set(k.idx, key)
+  }
+
+  private rekey (k: Wk): void {
+    for (const ci of k.classes) this.place1(k, this.classes[ci])
+  }
+
+  private respeed (k: Wk): void {
+    const s = k.caps.slots / (this.estimator.ratioOf(k.id) / this.estimator.prior(k.caps))
+    if (!k.reserve) for (const ci of k.classes) this.classes[ci].speed += s - k.speed
+    k.speed = s
+  }
+
+  private join (k: Wk, c: Cls): void {
+    k.classes.push(c.idx)
+    if (k.speed === 0) k.speed = k.caps.slots / (this.estimator.ratioOf(k.id) / this.estimator.prior(k.caps))
+    if (!k.reserve) c.speed += k.speed
+    this.place1(k, c)
+  }
+
+  private rebuild (c: Cls, work: number): void {
+    c.workRef = work
+    for (const h of [c.open, c.full, c.reserveOpen, c.reserveFull]) {
+      for (const i of h.all()) h.set(i, this.keyOf(this.workers[i] as Wk, c))
+    }
+  }
+
+  private classOf (task: PendingTaskV2): Cls {
+    let rk = this.reqKeys.get(task.requirement)
+    if (rk == null) {
+      rk = JSON.stringify(task.requirement)
+      this.reqKeys.set(task.requirement, rk)
+    }
+    const key = `${task.functionCid}\u0000${rk}`
+    let c = this.classByKey.get(key)
+    if (c != null) return c
+    c = {
+      idx: this.classes.length,
+      fnCid: task.functionCid,
+      req: task.requirement,
+      fnBytes: task.functionBytes ?? 0,
+      inputBytes: (task.inputBytes ?? []).reduce((a, b) => a + b, 0),
+      open: new IndexedMinHeap(),
+      full: new IndexedMinHeap(),
+      reserveOpen: new IndexedMinHeap(),
+      reserveFull: new IndexedMinHeap(),
+      speed: 0,
+      workRef: this.estimator.workMs(task.functionCid)
+    }
+    this.classes.push(c)
+    this.classByKey.set(key, c)
+    for (const k of this.workers) {
+      if (k != null && satisfies(k.caps, c.req)) this.join(k, c)
+    }
+    return c
+  }
+
+  private hold (k: Wk, cid: string): void {
+    if (k.cached.has(cid)) return
+    k.cached.add(cid)
+    let s = this.holders.get(cid)
+    if (s == null) this.holders.set(cid, s = new Set())
+    s.add(k.idx)
+  }
+
+  private wk (id: string): Wk | undefined {
+    const i = this.byId.get(id)
+    return i == null ? undefined : this.workers[i]
+  }
+}
+
+export function lowBattery (caps: Capabilities, threshold: number): boolean {
+  return caps.battery != null && !caps.battery.charging && caps.battery.level < threshold
+}
+
+/**
+ * ECT behind the ApplicationScheduler interface. Each call indexes the
+ * offers afresh (O(P log P)); what it learns lives in the shared estimator,
+ * which the runner feeds with `estimator.observe(...)` after each result.
+ */
+export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { readonly estimator: TaskTimeEstimator } {
+  const estimator = init.estimator ?? new TaskTimeEstimator()
+  return {
+    name: 'ect',
+    estimator,
+    place (pending: readonly PendingTaskV2[], offers: readonly Offer[]): Placement[] {
+      const placer = new EctPlacer({ ...init, estimator })
+      for (const o of offers as readonly OfferV2[]) {
+        placer.addWorker({
+          id: o.workerId, caps: o.caps, rttMs: o.rttMs, bandwidthBps: o.bandwidthBps,
+          cached: o.cached, load: Math.max(o.inFlight, o.reportedLoad)
+        })
+      }
+      const left = new Map<string, number>()
+      const keyOf = (t: PendingTaskV2): string => `${t.functionCid}\u0000${JSON.stringify(t.requirement)}`
+      const keys = pending.map(keyOf)
+      for (const k of keys) left.set(k, (left.get(k) ?? 0) + 1)
+      const out: Placement[] = []
+      pending.forEach((t, i) => {
+        const backlog = left.get(keys[i]) ?? 1
+        left.set(keys[i], backlog - 1)
+        const w = placer.place(t, { backlog })
+        if (w == null) return
+        placer.assigned(w, t)
+        out.push({ taskId: t.id, workerId: w })
+      })
+      return out
+    }
+  }
+}
