@@ -186,3 +186,73 @@ export async function startNodeVolunteer (roomUrl: string, workers = 1): Promise
     }
   }
 }
+
+/** A free TCP port on loopback (bound, read, released). */
+export async function freePort (): Promise<number> {
+  const { createServer } = await import('node:net')
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => { resolve(typeof addr === 'object' && addr != null ? addr.port : 0) })
+    })
+  })
+}
+
+export const FIRMWARE_ELF = 'firmware/build/firmware.elf'
+
+/**
+ * The real board firmware in QEMU's STM32F405 machine, its USART1 on a
+ * loopback TCP port (waits for the bridge to connect, nodelay: see DESIGN.md).
+ */
+export function startQemu (port: number): { stop: () => Promise<void>, process: ChildProcess } {
+  const child = spawn('qemu-system-arm', [
+    '-M', 'netduinoplus2', '-nographic', '-monitor', 'none', '-kernel', FIRMWARE_ELF,
+    '-serial', `tcp:127.0.0.1:${port},server=on,wait=on,nodelay=on`, '-icount', 'shift=0'
+  ], { stdio: ['ignore', 'ignore', 'ignore'] })
+  return {
+    process: child,
+    stop: async () => {
+      if (child.exitCode != null || child.signalCode != null) return
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    }
+  }
+}
+
+/** The board bridge in its own process, connected to QEMU's UART. */
+export async function startBridge (roomUrl: string, tcp: string): Promise<{ id: string, events: Array<Record<string, unknown>>, stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [
+    '--import', './scripts/node-preload.mjs', '--experimental-websocket',
+    'mcu-bridge/main.ts', '--tcp', tcp, '--room', roomUrl
+  ], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const events: Array<Record<string, unknown>> = []
+  const ready = await new Promise<{ id: string }>((resolve, reject) => {
+    let buf = ''
+    child.once('exit', code => { reject(new Error(`bridge exited with ${code}`)) })
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const lines = buf.split('\n')
+      buf = lines.pop() ?? ''
+      for (const line of lines) {
+        if (line.trim() === '') continue
+        const e = JSON.parse(line) as Record<string, unknown>
+        events.push(e)
+        if (e.event === 'ready') resolve(e as unknown as { id: string })
+      }
+    })
+  })
+  return {
+    id: ready.id,
+    events,
+    stop: async () => {
+      if (child.exitCode != null) return
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 3000))])
+      child.kill('SIGKILL')
+    }
+  }
+}

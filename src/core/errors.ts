@@ -95,6 +95,10 @@ export class PoolNotRunningError extends FedraError {
   static override readonly code = 'ERR_POOL_NOT_RUNNING'
 }
 
+/** A microcontroller board reported a failure that has no closer Fedra error. */
+export class BoardError extends FedraError {
+  static override readonly code = 'ERR_BOARD'
+}
 /** Class names by code, as strings so they survive minification. */
 const ERROR_NAMES: Record<string, string> = {
   ERR_INVALID_MESSAGE: 'InvalidMessageError',
@@ -112,7 +116,8 @@ const ERROR_NAMES: Record<string, string> = {
   ERR_BLOCK: 'BlockError',
   ERR_ABORTED: 'AbortedError',
   ERR_MODULE_NOT_CACHED: 'ModuleNotCachedError',
-  ERR_POOL_NOT_RUNNING: 'PoolNotRunningError'
+  ERR_POOL_NOT_RUNNING: 'PoolNotRunningError',
+  ERR_BOARD: 'BoardError'
 }
 
 /** Errors that may cross the wire, by code, so a remote failure keeps its type. */
@@ -131,7 +136,8 @@ const byCode: Record<string, new (message: string) => FedraError> = {
   [BlockError.code]: BlockError,
   [AbortedError.code]: AbortedError,
   [ModuleNotCachedError.code]: ModuleNotCachedError,
-  [PoolNotRunningError.code]: PoolNotRunningError
+  [PoolNotRunningError.code]: PoolNotRunningError,
+  [BoardError.code]: BoardError
 }
 
 /** Rebuilds a typed error from a code and message received from a peer. */

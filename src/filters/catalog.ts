@@ -48,9 +48,12 @@ export function encodeImageParams (width: number, height: number, extra: number[
   return out
 }
 
-// Input copy + `factor` times its size of scratch + a page for static data.
+// Input copy + `factor` times its size of scratch + 8 KiB for static data,
+// params and the stack: small tiles then fit one page, which is what a
+// microcontroller gives a function.
+const RESERVED_BYTES = 8 * 1024
 function pagesFor (factor: number): (inputBytes: number) => number {
-  return (inputBytes) => Math.max(1, Math.ceil((inputBytes * factor) / PAGE_SIZE) + 1)
+  return (inputBytes) => Math.max(1, Math.ceil((inputBytes * factor + RESERVED_BYTES) / PAGE_SIZE))
 }
 
 function image (name: string, description: string, scratchFactor: number, params: FilterParam[] = []): CatalogEntry {

@@ -127,7 +127,7 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
       const lost = err instanceof WorkerLostError || (err instanceof FedraError && err.code === AbortedError.code)
       if (lost) {
         // not the task's fault: back to pending without spending an attempt
-        tracker.release(spec.id, workerId)
+        if (tracker.release(spec.id, workerId)) options.onProgress?.({ type: 'requeued', taskIds: [spec.id], workerId })
         benchedUntil.set(workerId, Date.now() + BENCH_MS)
       } else {
         log('task %s failed on %s: %s', spec.id, workerId, (err as Error).message)

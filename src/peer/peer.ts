@@ -1,5 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { WorkerLostError } from '../core/errors.js'
 import { Registry } from '../core/registry/registry.js'
 import { deriveRoomKeys } from '../core/room/keys.js'
 import { leastLoaded } from '../core/scheduler/least-loaded.js'
@@ -68,6 +69,11 @@ export class FedraPeer {
     return this.init.capabilities
   }
 
+  /** A bridge whose board came back (maybe another board) announces afresh. */
+  set capabilities (caps: Capabilities) {
+    this.init.capabilities = caps
+  }
+
   async start (): Promise<void> {
     const keys = await deriveRoomKeys(this.init.room)
     this.node = await createFedraNode({ relays: this.init.relays, listen: this.init.listen, webrtc: this.init.webrtc })
@@ -76,7 +82,8 @@ export class FedraPeer {
     this.channels = new TaskChannels(this.node, {
       keys,
       handler: async (req, ctx) => {
-        if (!this.consent) throw new Error('this peer does not volunteer right now')
+        // not the task's fault: the submitter re-queues it elsewhere
+        if (!this.consent) throw new WorkerLostError('this peer stopped volunteering')
         return this.worker.handle(req, ctx.signal)
       },
       onVerified: id => { this.registry.markVerified(id) }

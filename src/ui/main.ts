@@ -91,13 +91,13 @@ async function main (): Promise<void> {
   renderPeers(peer)
   setInterval(() => { renderPeers(peer) }, 500)
 
-  let image = { rgba: demoImage(), width: 512, height: 384 }
-  drawRgba($('original'), image.rgba, image.width, image.height)
+  let current = { rgba: demoImage(), width: 512, height: 384 }
+  drawRgba($('original'), current.rgba, current.width, current.height)
   $<HTMLInputElement>('image-file').addEventListener('change', async (e) => {
     const file = (e.target as HTMLInputElement).files?.[0]
     if (file == null) return
-    image = await decodeImage(file)
-    drawRgba($('original'), image.rgba, image.width, image.height)
+    current = await decodeImage(file)
+    drawRgba($('original'), current.rgba, current.width, current.height)
   })
 
   const state = { progress: { done: 0, total: 0 }, requeued: 0, paused: '' }
@@ -111,8 +111,10 @@ async function main (): Promise<void> {
     if (e.type === 'requeued') $('job-status').textContent = `Peer ${shortId(e.workerId)} left: ${e.taskIds.length} tasks re-queued`
   }
 
-  async function imageJob (opts: { filter?: string, tileSize?: number, local?: boolean } = {}): Promise<ImageJobResult & { hash: string }> {
+  async function imageJob (opts: { filter?: string, tileSize?: number, local?: boolean, size?: { width: number, height: number } } = {}): Promise<ImageJobResult & { hash: string }> {
     const entry = findFilter(opts.filter ?? select.value) ?? FILTERS[0]
+    // tests and benchmarks ask for a test card of a given size
+    const image = opts.size == null ? current : { rgba: demoImage(opts.size.width, opts.size.height), ...opts.size }
     const fnCid = await functionCid(entry.name)
     const result = await runImageJob(peer, {
       rgba: image.rgba, width: image.width, height: image.height,

@@ -1,4 +1,4 @@
-import { asObject, readBool, readEnum, readInt, readNumber, readStringArray } from '../protocol/validate.js'
+import { asObject, readBool, readEnum, readInt, readNumber, readString, readStringArray } from '../protocol/validate.js'
 import type { Obj } from '../protocol/validate.js'
 
 export const PEER_KINDS = ['browser', 'node', 'mcu'] as const
@@ -24,6 +24,17 @@ export interface Capabilities {
   runtimes: RuntimeKind[]
   /** 0..1 and whether charging; absent where the platform does not tell. */
   battery?: { level: number, charging: boolean }
+  /** Hardware facts of a microcontroller peer, as its firmware reports them. */
+  device?: DeviceInfo
+}
+
+export interface DeviceInfo {
+  chip: string
+  clockHz: number
+  flashBytes: number
+  ramBytes: number
+  fpu: boolean
+  dsp: boolean
 }
 
 export function readCapabilities (value: unknown, what = 'capabilities'): Capabilities {
@@ -44,6 +55,17 @@ export function readCapabilities (value: unknown, what = 'capabilities'): Capabi
   if (o.battery != null) {
     const b: Obj = asObject(o.battery, `${what}.battery`)
     caps.battery = { level: readNumber(b, 'level', `${what}.battery`, 0, 1), charging: readBool(b, 'charging', `${what}.battery`) }
+  }
+  if (o.device != null) {
+    const d: Obj = asObject(o.device, `${what}.device`)
+    caps.device = {
+      chip: readString(d, 'chip', `${what}.device`, 64),
+      clockHz: readInt(d, 'clockHz', `${what}.device`, 0, 2 ** 40),
+      flashBytes: readInt(d, 'flashBytes', `${what}.device`, 0, 2 ** 40),
+      ramBytes: readInt(d, 'ramBytes', `${what}.device`, 0, 2 ** 40),
+      fpu: readBool(d, 'fpu', `${what}.device`),
+      dsp: readBool(d, 'dsp', `${what}.device`)
+    }
   }
   return caps
 }

@@ -44,9 +44,10 @@ export function remainingMs (t: RunningTaskInfo, now: number): number {
 
 /**
  * Call only near the end of a job (no task pending) with idle capacity.
- * Considers the slowest tasks first and returns the copies to launch.
+ * Considers the slowest tasks first and returns the copies to launch;
+ * `launch`, when given, is called for each as it is chosen.
  */
-export function chooseBackups (running: readonly RunningTaskInfo[], now: number, place: PlaceCopy, policy: BackupPolicy = {}): BackupPlacement[] {
+export function chooseBackups (running: readonly RunningTaskInfo[], now: number, place: PlaceCopy, policy: BackupPolicy = {}, launch?: (b: BackupPlacement) => void): BackupPlacement[] {
   const maxCopies = policy.maxCopies ?? 2
   const minGain = policy.minGainMs ?? 0
   const maxPerRound = policy.maxPerRound ?? 64
@@ -63,7 +64,10 @@ export function chooseBackups (running: readonly RunningTaskInfo[], now: number,
     const gain = rem - copy.ectMs
     // sorted by remaining time: once a copy gains nothing, later ones gain less
     if (gain <= minGain) break
-    out.push({ taskId: t.taskId, workerId: copy.workerId, gainMs: gain })
+    const b = { taskId: t.taskId, workerId: copy.workerId, gainMs: gain }
+    out.push(b)
+    // launched at once, so the next `place` sees this worker's new load
+    launch?.(b)
   }
   return out
 }

@@ -26,8 +26,19 @@ export interface EctInit {
   estimator?: TaskTimeEstimator
   /** Tasks kept in flight per slot; above 1 hides the round trip. */
   depthPerSlot?: number
+  /**
+   * Tasks per slot for a worker that has not yet returned a result: its
+   * speed is only guessed, so it is not trusted with a deep queue (slow start).
+   */
+  probationDepth?: number
   /** Battery level under which a worker not charging is used only as a last resort. */
   batteryThreshold?: number
+  /**
+   * Share of the class's drain time (backlog / room speed) a slower free
+   * worker may exceed the best busy one by. Lower keeps slow devices out of
+   * the tail sooner; estimates are optimistic, so below 1.
+   */
+  drainFactor?: number
   /** A cache holder's ECT is multiplied by this when compared (< 1 prefers it). */
   cacheBias?: number
   /** Compile/instantiate cost of a function the worker does not hold, ms. */
@@ -93,6 +104,8 @@ const MAX_SKIP = 32
 export class EctPlacer {
   readonly estimator: TaskTimeEstimator
   private readonly depth: number
+  private readonly probation: number
+  private readonly drainFactor: number
   private readonly batteryThreshold: number
   private readonly cacheBias: number
   private readonly coldStartMs: number
@@ -110,6 +123,8 @@ export class EctPlacer {
   constructor (init: EctInit = {}) {
     this.estimator = init.estimator ?? new TaskTimeEstimator()
     this.depth = init.depthPerSlot ?? 2
+    this.drainFactor = init.drainFactor ?? 0.5
+    this.probation = Math.min(init.probationDepth ?? 1, this.depth)
     this.batteryThreshold = init.batteryThreshold ?? 0.2
     this.cacheBias = init.cacheBias ?? 0.85
     this.coldStartMs = init.coldStartMs ?? 50
@@ -135,7 +150,7 @@ export class EctPlacer {
       rtt: w.rttMs ?? this.defaultRtt,
       bw: Math.max(1, w.bandwidthBps ?? this.defaultBw),
       load: w.load ?? prev?.load ?? 0,
-      cap: Math.max(1, w.caps.slots * this.depth),
+      cap: 1,
       cached: new Set(),
       classes: [],
       reserve: lowBattery(w.caps, this.batteryThreshold),
@@ -143,6 +158,7 @@ export class EctPlacer {
     }
     this.workers[idx] = k
     this.byId.set(w.id, idx)
+    this.recap(k)
     for (const cid of w.cached ?? prev?.cached ?? []) this.hold(k, cid)
     for (const c of this.classes) {
       if (satisfies(k.caps, c.req)) this.join(k, c)
@@ -190,6 +206,7 @@ export class EctPlacer {
     if (computeMs != null) {
       this.estimator.observe(id, k.caps, fnCid, computeMs)
       this.respeed(k)
+      this.recap(k)
     }
     this.rekey(k)
   }
@@ -198,6 +215,32 @@ export class EctPlacer {
   ect (id: string, task: PendingTaskV2): number {
     const k = this.wk(id)
     return k == null ? Infinity : this.ectOf(k, task, this.estimator.workMs(task.functionCid))
+  }
+
+  /**
+   * Time the fitting workers need to drain `backlog` tasks like this one, ms
+   * (Infinity when none fits).
+   */
+  drainMs (task: PendingTaskV2, backlog: number): number {
+    const c = this.classOf(task)
+    return c.speed > 0 ? backlog * this.estimator.workMs(c.fnCid) / c.speed : Infinity
+  }
+
+  /**
+   * Speed of the workers that fit this task's class (work units per ms).
+   * Serve classes in increasing capacity: the most constrained (an onnx
+   * filter only some peers run) first, or the flexible ones (a filter any
+   * peer runs) fill the scarce workers and the constrained class ends late.
+   */
+  capacity (task: PendingTaskV2): number {
+    return this.classOf(task).speed
+  }
+
+  /** Orders classes (each given by a head task and its backlog): most constrained first, then longest drain. */
+  classOrder<T extends { task: PendingTaskV2, backlog: number }> (classes: T[]): T[] {
+    const keyed = classes.map(x => ({ x, cap: this.capacity(x.task), drain: this.drainMs(x.task, x.backlog) }))
+    keyed.sort((a, b) => a.cap - b.cap || b.drain - a.drain)
+    return keyed.map(k => k.x)
   }
 
   /**
@@ -229,9 +272,11 @@ export class EctPlacer {
     if (cand == null) return undefined
     if (opts.idleOnly === true) return cand.id
     // delay scheduling: is waiting for the best busy worker worth it?
-    const bestAny = Math.min(open.peekKey(), full.peekKey())
+    // (exact ECTs on both sides: heap keys may lag the work estimate)
+    const busy = full.peek()
+    const bestAny = busy < 0 ? e : Math.min(e, this.ectOf(this.workers[busy] as Wk, task, work))
     const speed = reserve ? 0 : c.speed
-    const drain = speed > 0 ? (opts.backlog ?? 1) * work / speed : Infinity
+    const drain = speed > 0 ? this.drainFactor * (opts.backlog ?? 1) * work / speed : Infinity
     return e <= bestAny + drain ? cand.id : undefined
   }
 
@@ -290,6 +335,11 @@ export class EctPlacer {
 
   private rekey (k: Wk): void {
     for (const ci of k.classes) this.place1(k, this.classes[ci])
+  }
+
+  private recap (k: Wk): void {
+    const depth = this.estimator.measured(k.id) ? this.depth : this.probation
+    k.cap = Math.max(1, Math.round(k.caps.slots * depth))
   }
 
   private respeed (k: Wk): void {
@@ -378,19 +428,24 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
           cached: o.cached, load: Math.max(o.inFlight, o.reportedLoad)
         })
       }
-      const left = new Map<string, number>()
-      const keyOf = (t: PendingTaskV2): string => `${t.functionCid}\u0000${JSON.stringify(t.requirement)}`
-      const keys = pending.map(keyOf)
-      for (const k of keys) left.set(k, (left.get(k) ?? 0) + 1)
+      // by class, the most constrained class first
+      const classes = new Map<string, PendingTaskV2[]>()
+      for (const t of pending) {
+        const key = `${t.functionCid}\u0000${JSON.stringify(t.requirement)}`
+        const list = classes.get(key)
+        if (list == null) classes.set(key, [t])
+        else list.push(t)
+      }
+      const order = placer.classOrder([...classes.values()].map(ts => ({ ts, task: ts[0], backlog: ts.length })))
       const out: Placement[] = []
-      pending.forEach((t, i) => {
-        const backlog = left.get(keys[i]) ?? 1
-        left.set(keys[i], backlog - 1)
-        const w = placer.place(t, { backlog })
-        if (w == null) return
-        placer.assigned(w, t)
-        out.push({ taskId: t.id, workerId: w })
-      })
+      for (const { ts } of order) {
+        ts.forEach((t, i) => {
+          const w = placer.place(t, { backlog: ts.length - i })
+          if (w == null) return
+          placer.assigned(w, t)
+          out.push({ taskId: t.id, workerId: w })
+        })
+      }
       return out
     }
   }

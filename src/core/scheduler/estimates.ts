@@ -27,7 +27,7 @@ export class TaskTimeEstimator {
   private readonly kindSpeed: Record<PeerKind, number>
   private readonly work = new Map<string, number>()
   private readonly ratio = new Map<string, number>()
-  private readonly pairRatio = new Map<string, number>()
+  private readonly pairMs = new Map<string, number>()
   /** Sample counts, by worker id and by function cid (distinct key spaces in practice). */
   private readonly samples = new Map<string, number>()
   private readonly fnSamples = new Map<string, number>()
@@ -46,7 +46,18 @@ export class TaskTimeEstimator {
 
   /** Estimated work of a function on a reference core, ms. */
   workMs (fnCid: string): number {
-    return this.work.get(fnCid) ?? this.defaultWorkMs
+    const w = this.work.get(fnCid)
+    if (w != null) return w
+    // a new function: as heavy as the average one seen so far
+    if (this.work.size === 0) return this.defaultWorkMs
+    let sum = 0
+    for (const x of this.work.values()) sum += x
+    return sum / this.work.size
+  }
+
+  /** Whether the worker has reported at least one duration. */
+  measured (workerId: string): boolean {
+    return this.samples.has(workerId)
   }
 
   /** Measured slowness of a worker relative to its prior (1 = as guessed). */
@@ -61,8 +72,11 @@ export class TaskTimeEstimator {
 
   /** Time per unit of work on the worker (taskMs = workMs × this). */
   slowness (workerId: string, caps: Capabilities, fnCid: string): number {
-    const r = this.pairRatio.get(pairKey(workerId, fnCid)) ?? this.ratioOf(workerId)
-    return r / this.prior(caps)
+    // measured on this function: its own moving mean, whatever the function's
+    // average does; otherwise the worker's general slowness
+    const ms = this.pairMs.get(pairKey(workerId, fnCid))
+    if (ms != null) return ms / this.workMs(fnCid)
+    return this.ratioOf(workerId) / this.prior(caps)
   }
 
   /** Estimated time of one task of `fnCid` on the worker, ms (compute only). */
@@ -77,21 +91,22 @@ export class TaskTimeEstimator {
     const prior = this.prior(caps)
     const known = this.work.get(fnCid)
     const r = this.ratioOf(workerId)
+    const pk = pairKey(workerId, fnCid)
+    const pm = this.pairMs.get(pk)
+    this.pairMs.set(pk, pm == null ? ms : pm * (1 - a) + ms * a)
     if (known == null) {
-      this.work.set(fnCid, ms * prior)
+      this.work.set(fnCid, ms * prior / r)
       this.fnSamples.set(fnCid, 1)
+      this.samples.set(workerId, (this.samples.get(workerId) ?? 0) + 1)
       return
     }
     // the worker's slowness against the function's current estimate
     const observed = ms * prior / known
     const n = this.samples.get(workerId) ?? 0
     // the first sample of a worker replaces the guess outright
-    const nr = n === 0 ? observed : r * (1 - a) + observed * a
+    const nr = !this.ratio.has(workerId) ? observed : r * (1 - a) + observed * a
     this.ratio.set(workerId, nr)
     this.samples.set(workerId, n + 1)
-    const pk = pairKey(workerId, fnCid)
-    const pr = this.pairRatio.get(pk)
-    this.pairRatio.set(pk, pr == null ? observed : pr * (1 - a) + observed * a)
     // the function's work on an average worker: a running mean at first, then
     // a slow moving one (the ratios carry each worker's own deviation)
     const fn = (this.fnSamples.get(fnCid) ?? 1) + 1

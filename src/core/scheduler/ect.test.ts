@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest'
+import { satisfies } from '../requirements/requirement.js'
+import { chooseBackups, remainingMs } from './backups.js'
+import { EctPlacer, ectScheduler } from './ect.js'
+import { TaskTimeEstimator } from './estimates.js'
+import { IndexedMinHeap } from './indexed-heap.js'
+import { QuorumBook } from './quorum.js'
+import type { Capabilities } from '../requirements/capabilities.js'
+import type { Requirement } from '../requirements/requirement.js'
+import type { OfferV2, PendingTaskV2 } from './types-v2.js'
+
+const caps = (over: Partial<Capabilities> = {}): Capabilities => ({
+  kind: 'browser', cores: 4, memoryMB: 8192, maxMemoryPages: 16384, slots: 1, wasmSimd: false, wasmThreads: false,
+  webgpu: false, videoDecode: [], videoEncode: [], runtimes: ['wasm'], ...over
+})
+const WASM: Requirement = { runtime: 'wasm', memoryPages: 16 }
+const task = (id: string, over: Partial<PendingTaskV2> = {}): PendingTaskV2 => ({ id, functionCid: 'fn', requirement: WASM, inputCids: [], ...over })
+
+describe('IndexedMinHeap', () => {
+  it('orders by key then id, and updates and deletes by id', () => {
+    const h = new IndexedMinHeap(2)
+    h.set(5, 3); h.set(1, 3); h.set(9, 1); h.set(40, 7)
+    expect(h.peek()).toBe(9)
+    h.set(9, 10)
+    expect(h.peek()).toBe(1)
+    expect(h.delete(1)).toBe(true)
+    expect(h.delete(1)).toBe(false)
+    expect([h.pop(), h.pop(), h.pop(), h.pop()]).toEqual([5, 40, 9, -1])
+  })
+})
+
+describe('TaskTimeEstimator', () => {
+  it('starts from the prior and learns a worker slower than its kind says', () => {
+    const e = new TaskTimeEstimator()
+    const c = caps()
+    e.observe('a', c, 'fn', 1000)
+    expect(e.taskMs('b', c, 'fn')).toBeCloseTo(1000)
+    expect(e.taskMs('m', caps({ kind: 'mcu', cores: 1 }), 'fn')).toBeGreaterThan(50_000)
+    for (let i = 0; i < 5; i++) e.observe('slow', c, 'fn', 10_000)
+    expect(e.taskMs('slow', c, 'fn')).toBeGreaterThan(5000)
+    expect(e.taskMs('a', c, 'fn')).toBeLessThan(2000)
+  })
+})
+
+describe('EctPlacer', () => {
+  it('prefers the worker that caches the input, all else equal', () => {
+    const p = new EctPlacer()
+    p.addWorker({ id: 'a', caps: caps() })
+    p.addWorker({ id: 'b', caps: caps(), cached: ['chunk'] })
+    expect(p.place(task('t', { inputCids: ['chunk'], inputBytes: [1_000_000] }))).toBe('b')
+    expect(p.place(task('t', { inputCids: ['other'], inputBytes: [1_000_000] }))).toBe('a')
+  })
+
+  it('prefers the worker measured faster, and the warm function', () => {
+    const p = new EctPlacer()
+    p.addWorker({ id: 'a', caps: caps() })
+    p.addWorker({ id: 'b', caps: caps() })
+    p.assigned('a', task('x')); p.finished('a', 'fn', 4000)
+    p.assigned('b', task('y')); p.finished('b', 'fn', 1000)
+    expect(p.place(task('t'))).toBe('b')
+    const q = new EctPlacer()
+    q.addWorker({ id: 'a', caps: caps() })
+    q.addWorker({ id: 'b', caps: caps(), cached: ['fn'] })
+    expect(q.place(task('t', { functionBytes: 5_000_000 }))).toBe('b')
+  })
+
+  it('never places on a worker that fails the requirement', () => {
+    const p = new EctPlacer()
+    p.addWorker({ id: 'fast', caps: caps({ kind: 'node', slots: 8 }) })
+    p.addWorker({ id: 'onnx', caps: caps({ runtimes: ['wasm', 'onnx'] }) })
+    const onnx = task('t', { requirement: { runtime: 'onnx', memoryPages: 1 } })
+    for (let i = 0; i < 5; i++) {
+      const w = p.place(onnx, { backlog: 100 })
+      if (w == null) break
+      expect(w).toBe('onnx')
+      p.assigned(w, onnx)
+    }
+    expect(p.place(task('u', { requirement: { runtime: 'wasm', memoryPages: 1 << 16 } }))).toBeUndefined()
+  })
+
+  it('uses a low, discharging battery only when nobody else fits', () => {
+    const low = caps({ battery: { level: 0.1, charging: false }, slots: 4 })
+    const p = new EctPlacer()
+    p.addWorker({ id: 'phone', caps: low })
+    p.addWorker({ id: 'laptop', caps: caps() })
+    const picks = [0, 1, 2].map(() => { const w = p.place(task('t'), { backlog: 50 }); if (w != null) p.assigned(w, task('t')); return w })
+    expect(picks.filter(w => w === 'phone')).toEqual([])
+    p.removeWorker('laptop')
+    expect(p.place(task('t'))).toBe('phone')
+    // charging: an ordinary worker again
+    p.addWorker({ id: 'phone', caps: caps({ battery: { level: 0.1, charging: true } }) })
+    p.addWorker({ id: 'laptop', caps: caps() })
+    expect(p.place(task('t'))).toBe('phone')
+  })
+
+  it('keeps a very slow device out of the tail but not out of a backlog', () => {
+    const p = new EctPlacer()
+    p.addWorker({ id: 'laptop', caps: caps({ slots: 1 }) })
+    p.addWorker({ id: 'mcu', caps: caps({ kind: 'mcu', cores: 1, slots: 1 }) })
+    p.assigned('laptop', task('x')); p.finished('laptop', 'fn', 1000)
+    p.assigned('laptop', task('y')); p.assigned('laptop', task('z'))
+    // one task left: wait for the laptop rather than run 100× slower now
+    expect(p.place(task('t'), { backlog: 1 })).toBeUndefined()
+    expect(p.place(task('t'), { backlog: 1_000_000 })).toBe('mcu')
+  })
+
+  it('excludes workers and finds an idle one for a backup copy', () => {
+    const p = new EctPlacer()
+    for (const id of ['a', 'b', 'c']) p.addWorker({ id, caps: caps() })
+    p.assigned('a', task('x'))
+    expect(p.place(task('t'), { exclude: new Set(['b']) })).toBe('c')
+    expect(p.place(task('t'), { idleOnly: true, exclude: new Set(['c']) })).toBe('b')
+  })
+})
+
+describe('ectScheduler (ApplicationScheduler)', () => {
+  it('places by ECT from offers and serves the constrained class first', () => {
+    const s = ectScheduler()
+    expect(s.name).toBe('ect')
+    const offer = (workerId: string, over: Partial<OfferV2> = {}): OfferV2 => ({ workerId, caps: caps(), inFlight: 0, reportedLoad: 0, cached: new Set(), self: false, ...over })
+    const onnxReq: Requirement = { runtime: 'onnx', memoryPages: 1 }
+    const pending = [task('w1'), task('w2'), task('o1', { functionCid: 'ml', requirement: onnxReq })]
+    const offers = [offer('plain'), offer('gpu', { caps: caps({ runtimes: ['wasm', 'onnx'] }) })]
+    const placed = s.place(pending, offers)
+    expect(placed.find(p => p.taskId === 'o1')?.workerId).toBe('gpu')
+    for (const pl of placed) {
+      const o = offers.find(x => x.workerId === pl.workerId) as OfferV2
+      expect(satisfies(o.caps, pending.find(t => t.id === pl.taskId)?.requirement as Requirement)).toBe(true)
+    }
+    expect(s.place(pending, offers)).toEqual(placed)
+  })
+})
+
+describe('chooseBackups', () => {
+  it('copies the slowest task first, only where it gains', () => {
+    const running = [
+      { taskId: 'fine', workers: ['a'], dispatchedAt: 0, expectedEnd: 1100 },
+      { taskId: 'late', workers: ['b'], dispatchedAt: 0, expectedEnd: 500 },
+      { taskId: 'two', workers: ['c', 'd'], dispatchedAt: 0, expectedEnd: 9000 }
+    ]
+    expect(remainingMs(running[1], 1000)).toBe(1000)
+    const picks = chooseBackups(running, 1000, (_id, exclude) => exclude.has('e') ? undefined : { workerId: 'e', ectMs: 300 })
+    expect(picks).toEqual([{ taskId: 'late', workerId: 'e', gainMs: 700 }])
+  })
+})
+
+describe('QuorumBook', () => {
+  it('agrees on k equal digests and catches the liar with a tie-breaker', () => {
+    const q = new QuorumBook({ k: 2 })
+    expect(q.wanted('t')).toBe(2)
+    q.started('t', 'honest'); q.started('t', 'liar')
+    expect(q.wanted('t')).toBe(0)
+    expect(q.record('t', 'honest', 'ok')).toEqual({ type: 'pending' })
+    expect(q.record('t', 'liar', 'bad')).toEqual({ type: 'tie-break' })
+    expect(q.wanted('t')).toBe(1)
+    expect(q.ranOn('t')).toEqual(new Set(['honest', 'liar']))
+    q.started('t', 'third')
+    expect(q.record('t', 'third', 'ok')).toEqual({ type: 'agreed', digest: 'ok', workers: ['honest', 'third'], liars: ['liar'], reopened: [] })
+    expect(q.isTrusted('liar')).toBe(false)
+    q.started('u', 'liar')
+    expect(q.record('u', 'liar', 'ok')).toEqual({ type: 'ignored', reason: 'distrusted' })
+    expect(q.wanted('u')).toBe(2)
+  })
+
+  it('drops a caught liar\'s open votes, and trusts the first result with k = 1', () => {
+    const q = new QuorumBook({ k: 2 })
+    q.started('u', 'liar'); q.record('u', 'liar', 'x')
+    expect(q.wanted('u')).toBe(1)
+    q.started('t', 'a'); q.started('t', 'liar'); q.started('t', 'b')
+    q.record('t', 'a', 'ok'); q.record('t', 'liar', 'bad')
+    const v = q.record('t', 'b', 'ok')
+    expect(v).toMatchObject({ type: 'agreed', liars: ['liar'], reopened: ['u'] })
+    expect(q.wanted('u')).toBe(2)
+    const one = new QuorumBook()
+    one.started('t', 'a')
+    expect(one.record('t', 'a', 'd')).toMatchObject({ type: 'agreed', digest: 'd' })
+    expect(one.record('t', 'b', 'e')).toEqual({ type: 'ignored', reason: 'decided' })
+  })
+})

@@ -1,0 +1,550 @@
+import { JobTracker } from '../jobs/tracker.js'
+import { satisfies } from '../requirements/requirement.js'
+import { chooseBackups } from '../scheduler/backups.js'
+import { EctPlacer } from '../scheduler/ect.js'
+import { leastLoaded } from '../scheduler/least-loaded.js'
+import { localOnly } from '../scheduler/local-only.js'
+import { QuorumBook } from '../scheduler/quorum.js'
+import { EventQueue } from './event-queue.js'
+import { PROFILES, drawPeer } from './peers.js'
+import { Rng } from './prng.js'
+import { DEFAULT_WORKLOAD, makeJob } from './workload.js'
+import type { ApplicationScheduler } from '../scheduler/types.js'
+import type { EctInit } from '../scheduler/ect.js'
+import type { BackupPlacement, RunningTaskInfo } from '../scheduler/backups.js'
+import type { OfferV2 } from '../scheduler/types-v2.js'
+import type { SimPeer } from './peers.js'
+import type { SimTask, WorkloadInit } from './workload.js'
+import { lowerBound } from './bounds.js'
+import { TaskQueue } from './task-queue.js'
+import type { QueueEntry } from './task-queue.js'
+
+/**
+ * A deterministic discrete-event simulation of one MapReduce job on a room of
+ * simulated peers, driving the real scheduler code (ECT placer, or any
+ * ApplicationScheduler through its batch interface), the real JobTracker,
+ * the real backup policy and quorum book. Same config, same result.
+ */
+export type SchedulerChoice = 'ect' | 'least-loaded' | 'local-only' | ApplicationScheduler
+
+export interface SimConfig {
+  seed: number
+  peers: number
+  tasks: number
+  /** Share of the peers that leave during the job; as many new ones join. */
+  churn?: number
+  scheduler?: SchedulerChoice
+  backups?: boolean
+  /** Agreeing results per task (1: trust the first). */
+  quorum?: number
+  /** Share of peers that return wrong results. */
+  liars?: number
+  /** Share of peers much slower than their description says. */
+  stragglers?: number
+  stragglerSlowdown?: number
+  /** Reduce tasks (partitions); default tasks / 100; 0: a bag of tasks. */
+  reducers?: number
+  workload?: Partial<Omit<WorkloadInit, 'tasks' | 'reducers'>>
+  /** A peer that vanishes without a bye is noticed after this long, ms. */
+  detectMs?: number
+  /** Offers per round for batch (ApplicationScheduler) mode, as a Mesos offer. */
+  maxOffers?: number
+  /** How often the backup policy looks at the tail, ms of simulated time. */
+  backupEveryMs?: number
+  /** Tuning of the ECT placer (depth, drain factor, cache bias, ...). */
+  ect?: EctInit
+  /** Clock for decision time (performance.now in the CLI); default: none. */
+  clock?: () => number
+  /** Called on every dispatch (tests check placements). */
+  onDispatch?: (task: SimTask, peer: SimPeer, backup: boolean, at: number) => void
+  /** Peers to use instead of drawing them (tests). */
+  peerList?: SimPeer[]
+}
+
+export interface SimResult {
+  scheduler: string
+  makespanMs: number
+  lowerBoundMs: number
+  workBoundMs: number
+  criticalPathMs: number
+  ratio: number
+  tasks: number
+  completed: number
+  /** Results the tracker refused as duplicates (a task done twice counts once). */
+  duplicates: number
+  /** Tasks re-queued because their worker left. */
+  reExecuted: number
+  backupsLaunched: number
+  backupsWon: number
+  liars: number
+  liarsCaught: number
+  wrongAccepted: number
+  tieBreaks: number
+  /** Dispatches to a peer that fails the task's requirement (must be 0). */
+  violations: number
+  decisions: number
+  decisionMs: number
+  meanDecisionUs: number
+  events: number
+  peersJoined: number
+  peersLeft: number
+  results: Map<string, { workerId: string, digest: string, at: number }>
+}
+
+interface Attempt {
+  task: SimTask
+  peer: SimPeer
+  backup: boolean
+  dispatchedAt: number
+  expectedEnd: number
+  slowness: number
+  state: 'sent' | 'queued' | 'running' | 'finished' | 'cancelled' | 'lost'
+  computeMs: number
+}
+
+type Ev =
+  | { t: number, type: 'arrive' | 'finish' | 'result', a: Attempt }
+  | { t: number, type: 'join' | 'leave' | 'detect', p: SimPeer }
+  | { t: number, type: 'tick' }
+
+interface PeerRun {
+  alive: boolean
+  /** Known to the scheduler (joined, not yet noticed gone, not a caught liar). */
+  known: boolean
+  busy: number
+  queue: Attempt[]
+  /** Content the worker really holds. */
+  holds: Set<string>
+  /** Attempts the scheduler believes are on this worker. */
+  inflight: Set<Attempt>
+  /** Content the scheduler believes the worker holds. */
+  cache: Set<string>
+}
+
+export function simulate (config: SimConfig): SimResult {
+  const rng = new Rng(config.seed)
+  const k = Math.max(1, config.quorum ?? 1)
+  const backups = (config.backups ?? false) && k === 1
+  const detectMs = config.detectMs ?? 3000
+  const maxOffers = config.maxOffers ?? 256
+  const backupEvery = config.backupEveryMs ?? 500
+  const clock = config.clock ?? (() => 0)
+  const draw = { stragglers: config.stragglers ?? 0.01, stragglerSlowdown: config.stragglerSlowdown ?? 10, liars: config.liars ?? 0 }
+
+  // peers: the submitting laptop (never leaves), the room, churn
+  const peers: SimPeer[] = config.peerList ?? [drawPeer(rng, 0, { stragglers: 0, stragglerSlowdown: 1, liars: 0 }, PROFILES[1])]
+  if (config.peerList == null) {
+    peers[0].self = true
+    for (let i = 1; i < config.peers; i++) peers.push(drawPeer(rng, i, draw))
+  }
+  const job = makeJob(rng, { ...DEFAULT_WORKLOAD, ...config.workload, tasks: config.tasks, reducers: config.reducers ?? Math.floor(config.tasks / 100) })
+  const churn = config.churn ?? 0
+  if (churn > 0 && config.peerList == null) {
+    const horizon = lowerBound(peers, job).lowerBoundMs
+    const n = Math.round(churn * config.peers)
+    const stay = peers.slice(1)
+    for (let i = 0; i < n && stay.length > 0; i++) {
+      const p = stay.splice(rng.int(stay.length), 1)[0]
+      p.leaveAt = rng.uniform(0, horizon)
+    }
+    for (let i = 0; i < n; i++) {
+      const p = drawPeer(rng, peers.length, draw)
+      p.joinAt = rng.uniform(0, horizon)
+      peers.push(p)
+    }
+  }
+  const bound = lowerBound(peers, job)
+  const byId = new Map(peers.map(p => [p.id, p]))
+  const taskById = new Map([...job.map, ...job.reduce].map(t => [t.id, t]))
+
+  // inputs live on two peers each (the DFS replicas)
+  const initial = peers.filter(p => p.joinAt === 0)
+  const runs: PeerRun[] = peers.map(() => ({ alive: false, known: false, busy: 0, queue: [], holds: new Set(), inflight: new Set(), cache: new Set() }))
+  for (const t of job.map) {
+    for (let r = 0; r < 2; r++) {
+      const p = initial[rng.int(initial.length)]
+      runs[p.idx].holds.add(t.inputCids[0])
+      runs[p.idx].cache.add(t.inputCids[0])
+    }
+  }
+
+  const choice = config.scheduler ?? 'ect'
+  const batch: ApplicationScheduler | undefined = choice === 'ect' ? undefined : choice === 'least-loaded' ? leastLoaded() : choice === 'local-only' ? localOnly() : choice
+  // the ECT placer doubles as the estimator and index for every mode (backup estimates)
+  const placer = new EctPlacer(config.ect)
+  const tracker = new JobTracker<string>([...job.map, ...job.reduce].map(t => t.id))
+  const book = new QuorumBook({ k })
+  const queues = new Map<string, TaskQueue>()
+  const live = new Map<string, Set<Attempt>>()
+  const pendingReplicas = new Map<string, number>()
+  const open = new Set<number>() // batch mode: known workers with room
+  const results = new Map<string, { workerId: string, digest: string, at: number }>()
+  const q = new EventQueue<Ev>()
+  const stats = { duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
+  let now = 0
+  let makespan = 0
+  let mapsLeft = job.map.length
+  let pendingTotal = 0
+
+  const enqueue = (task: SimTask, front: boolean): void => {
+    let tq = queues.get(task.functionCid)
+    if (tq == null) queues.set(task.functionCid, tq = new TaskQueue())
+    const e: QueueEntry = { task, live: true }
+    if (front) tq.unshift(e)
+    else tq.push(e)
+    pendingTotal++
+    if (k > 1) pendingReplicas.set(task.id, (pendingReplicas.get(task.id) ?? 0) + 1)
+  }
+  const enqueueReplicas = (task: SimTask, front: boolean): void => {
+    const n = book.wanted(task.id) - (pendingReplicas.get(task.id) ?? 0)
+    for (let i = 0; i < n; i++) enqueue(task, front)
+  }
+  const start = (task: SimTask): void => {
+    if (k > 1) enqueueReplicas(task, false)
+    else enqueue(task, false)
+  }
+  const cap = (p: SimPeer): number => p.caps.slots * 2
+  const refreshOpen = (p: SimPeer): void => {
+    if (batch == null) return
+    const r = runs[p.idx]
+    if (r.known && r.inflight.size < cap(p)) open.add(p.idx)
+    else open.delete(p.idx)
+  }
+
+  const dispatch = (task: SimTask, p: SimPeer, backup: boolean): void => {
+    const r = runs[p.idx]
+    const t0 = clock()
+    const ect = placer.ect(p.id, task)
+    placer.assigned(p.id, task)
+    stats.decisionMs += clock() - t0
+    if (!satisfies(p.caps, task.requirement)) stats.violations++
+    const a: Attempt = {
+      task, peer: p, backup, dispatchedAt: now, expectedEnd: now + ect,
+      slowness: placer.estimator.slowness(p.id, p.caps, task.functionCid), state: 'sent', computeMs: 0
+    }
+    if (k > 1) {
+      book.started(task.id, p.id)
+      pendingReplicas.set(task.id, (pendingReplicas.get(task.id) ?? 1) - 1)
+    } else tracker.assign(task.id, p.id)
+    r.inflight.add(a)
+    r.cache.add(task.functionCid)
+    for (const c of task.inputCids) r.cache.add(c)
+    let s = live.get(task.id)
+    if (s == null) live.set(task.id, s = new Set())
+    s.add(a)
+    refreshOpen(p)
+    config.onDispatch?.(task, p, backup, now)
+    q.push({ t: now + p.rttMs / 2, type: 'arrive', a })
+  }
+
+  /** The scheduler stops counting an attempt (result in, cancelled, or its worker gone). */
+  const writeOff = (a: Attempt, observe: boolean): void => {
+    const r = runs[a.peer.idx]
+    r.inflight.delete(a)
+    const s = live.get(a.task.id)
+    s?.delete(a)
+    if (s != null && s.size === 0) live.delete(a.task.id)
+    placer.finished(a.peer.id, a.task.functionCid, observe ? a.computeMs : undefined)
+    refreshOpen(a.peer)
+  }
+
+  const tryStart = (p: SimPeer): void => {
+    const r = runs[p.idx]
+    while (r.alive && r.busy < p.caps.slots && r.queue.length > 0) {
+      const a = r.queue.shift() as Attempt
+      if (a.state !== 'queued') continue
+      a.state = 'running'
+      r.busy++
+      let bytes = r.holds.has(a.task.functionCid) ? 0 : a.task.functionBytes ?? 0
+      r.holds.add(a.task.functionCid)
+      a.task.inputCids.forEach((c, i) => {
+        if (!r.holds.has(c)) bytes += a.task.inputBytes?.[i] ?? 0
+        r.holds.add(c)
+      })
+      a.computeMs = a.task.workMs / p.speed * rng.lognormal(1, 0.1)
+      q.push({ t: now + bytes * 1000 / p.bandwidthBps + a.computeMs, type: 'finish', a })
+    }
+  }
+
+  const cancel = (a: Attempt): void => {
+    const wasRunning = a.state === 'running'
+    a.state = 'cancelled'
+    writeOff(a, false)
+    if (k > 1) book.lost(a.task.id, a.peer.id)
+    else tracker.release(a.task.id, a.peer.id)
+    if (wasRunning) {
+      runs[a.peer.idx].busy--
+      tryStart(a.peer)
+    }
+  }
+
+  const finishTask = (task: SimTask, workerId: string, digest: string): void => {
+    results.set(task.id, { workerId, digest, at: now })
+    if (digest !== goodDigest(task)) stats.wrongAccepted++
+    makespan = now
+    for (const other of [...(live.get(task.id) ?? [])]) cancel(other)
+    if (task.phase === 'map' && --mapsLeft === 0) for (const t of job.reduce) start(t)
+  }
+
+  const distrust = (id: string): void => {
+    const p = byId.get(id) as SimPeer
+    const r = runs[p.idx]
+    r.known = false
+    placer.removeWorker(id)
+    refreshOpen(p)
+    stats.liarsCaught++
+    for (const a of [...r.inflight]) {
+      a.state = 'lost'
+      writeOff(a, false)
+      book.lost(a.task.id, id)
+      enqueueReplicas(a.task, true)
+    }
+  }
+
+  const onResult = (a: Attempt): void => {
+    const r = runs[a.peer.idx]
+    if (!r.inflight.has(a)) return // written off already: its worker was noticed gone
+    writeOff(a, true)
+    const digest = a.peer.liar ? `bad:${a.peer.id}:${a.task.id}` : goodDigest(a.task)
+    if (k === 1) {
+      if (tracker.complete(a.task.id, a.peer.id, digest)) {
+        if (a.backup) stats.backupsWon++
+        finishTask(a.task, a.peer.id, digest)
+      } else stats.duplicates++
+      return
+    }
+    const vote = book.record(a.task.id, a.peer.id, digest)
+    if (vote.type === 'agreed') {
+      tracker.assign(a.task.id, vote.workers[0])
+      tracker.complete(a.task.id, vote.workers[0], vote.digest)
+      finishTask(a.task, vote.workers[0], vote.digest)
+      for (const liar of vote.liars) distrust(liar)
+      for (const id of vote.reopened) enqueueReplicas(taskById.get(id) as SimTask, true)
+    } else if (vote.type === 'tie-break') {
+      stats.tieBreaks++
+      enqueueReplicas(a.task, true)
+    } else if (vote.type === 'ignored' && vote.reason === 'decided') stats.duplicates++
+  }
+
+  const pumpEct = (): void => {
+    let order: Array<{ tq: TaskQueue, task: SimTask, backlog: number }> = []
+    for (const tq of queues.values()) {
+      const head = tq.peek()
+      if (head != null) order.push({ tq, task: head.task, backlog: tq.size })
+    }
+    if (order.length > 1) order = placer.classOrder(order)
+    for (const { tq } of order) {
+      while (tq.size > 0) {
+        const e = tq.peek() as QueueEntry
+        const t0 = clock()
+        const w = placer.place(e.task, { backlog: tq.size, exclude: k > 1 ? book.ranOn(e.task.id) : undefined })
+        stats.decisionMs += clock() - t0
+        stats.decisions++
+        if (w == null) break
+        tq.shift()
+        pendingTotal--
+        dispatch(e.task, byId.get(w) as SimPeer, false)
+      }
+    }
+  }
+
+  const offerOf = (p: SimPeer): OfferV2 => {
+    const r = runs[p.idx]
+    return { workerId: p.id, caps: p.caps, inFlight: r.inflight.size, reportedLoad: 0, cached: r.cache, self: p.self, rttMs: p.rttMs, bandwidthBps: p.bandwidthBps }
+  }
+
+  const pumpBatch = (sched: ApplicationScheduler): void => {
+    if (pendingTotal === 0 || open.size === 0) return
+    const chosen: SimPeer[] = []
+    if (runs[0].known && open.has(0)) chosen.push(peers[0])
+    for (const i of open) {
+      if (chosen.length >= maxOffers) break
+      if (i !== 0) chosen.push(peers[i])
+    }
+    // round robin: offered workers go to the back of the line
+    for (const p of chosen) { open.delete(p.idx); open.add(p.idx) }
+    let room = 0
+    for (const p of chosen) room += cap(p) - runs[p.idx].inflight.size
+    const entries: QueueEntry[] = []
+    for (const tq of queues.values()) tq.collect(entries, room)
+    const t0 = clock()
+    const placed = sched.place(entries.map(e => e.task), chosen.map(offerOf))
+    stats.decisionMs += clock() - t0
+    stats.decisions += entries.length
+    const byTask = new Map<string, QueueEntry[]>()
+    for (const e of entries) {
+      const l = byTask.get(e.task.id)
+      if (l == null) byTask.set(e.task.id, [e])
+      else l.push(e)
+    }
+    for (const pl of placed) {
+      const e = byTask.get(pl.taskId)?.find(x => x.live)
+      if (e == null) continue
+      if (k > 1 && book.ranOn(pl.taskId).has(pl.workerId)) continue
+      e.live = false
+      queues.get(e.task.functionCid)?.dead()
+      pendingTotal--
+      dispatch(e.task, byId.get(pl.workerId) as SimPeer, false)
+    }
+  }
+
+  const pump = (): void => {
+    if (batch == null) pumpEct()
+    else pumpBatch(batch)
+  }
+
+  const runBackups = (): void => {
+    if (!backups || pendingTotal > 0 || live.size === 0) return
+    const running: RunningTaskInfo[] = []
+    for (const [, set] of live) {
+      let first: Attempt | undefined
+      const workers: string[] = []
+      let end = Infinity
+      for (const a of set) {
+        workers.push(a.peer.id)
+        const s = placer.estimator.slowness(a.peer.id, a.peer.caps, a.task.functionCid)
+        end = Math.min(end, a.dispatchedAt + (a.expectedEnd - a.dispatchedAt) * s / a.slowness)
+        if (first == null || a.dispatchedAt < first.dispatchedAt) first = a
+      }
+      if (first != null) running.push({ taskId: first.task.id, workers, dispatchedAt: first.dispatchedAt, expectedEnd: end })
+    }
+    const taskOf = new Map<string, SimTask>()
+    for (const [id, set] of live) taskOf.set(id, (set.values().next().value as Attempt).task)
+    const t0 = clock()
+    const picks: BackupPlacement[] = chooseBackups(running, now, (taskId, exclude) => {
+      const task = taskOf.get(taskId) as SimTask
+      const ex = exclude
+      let w: string | undefined
+      if (batch == null) w = placer.place(task, { idleOnly: true, exclude: ex })
+      else {
+        const idle: OfferV2[] = []
+        for (const i of open) {
+          const p = peers[i]
+          if (!ex.has(p.id) && runs[i].inflight.size < p.caps.slots) idle.push(offerOf(p))
+          if (idle.length >= maxOffers) break
+        }
+        w = batch.place([task], idle)[0]?.workerId
+      }
+      if (w == null) return undefined
+      return { workerId: w, ectMs: placer.ect(w, task) }
+    }, {}, b => {
+      stats.backupsLaunched++
+      dispatch(taskOf.get(b.taskId) as SimTask, byId.get(b.workerId) as SimPeer, true)
+    })
+    stats.decisionMs += clock() - t0
+    stats.decisions += picks.length
+  }
+
+  const join = (p: SimPeer): void => {
+    const r = runs[p.idx]
+    r.alive = true
+    r.known = true
+    placer.addWorker({ id: p.id, caps: p.caps, rttMs: p.rttMs, bandwidthBps: p.bandwidthBps, cached: r.cache })
+    refreshOpen(p)
+  }
+
+  // run
+  for (const p of peers) {
+    if (p.joinAt === 0) join(p)
+    else q.push({ t: p.joinAt, type: 'join', p })
+    if (p.leaveAt < Infinity) q.push({ t: p.leaveAt, type: 'leave', p })
+  }
+  for (const t of job.map) start(t)
+  if (job.map.length === 0) for (const t of job.reduce) start(t)
+  if (backups) q.push({ t: backupEvery, type: 'tick' })
+  pump()
+  while (!tracker.finished) {
+    const ev = q.pop()
+    if (ev == null) break
+    now = ev.t
+    stats.events++
+    switch (ev.type) {
+      case 'arrive': {
+        const r = runs[ev.a.peer.idx]
+        if (!r.alive || ev.a.state !== 'sent') break
+        ev.a.state = 'queued'
+        r.queue.push(ev.a)
+        tryStart(ev.a.peer)
+        break
+      }
+      case 'finish': {
+        const r = runs[ev.a.peer.idx]
+        if (!r.alive || ev.a.state !== 'running') break
+        ev.a.state = 'finished'
+        r.busy--
+        tryStart(ev.a.peer)
+        q.push({ t: now + ev.a.peer.rttMs / 2, type: 'result', a: ev.a })
+        break
+      }
+      case 'result':
+        onResult(ev.a)
+        pump()
+        break
+      case 'join':
+        stats.joined++
+        join(ev.p)
+        pump()
+        break
+      case 'leave':
+        stats.left++
+        runs[ev.p.idx].alive = false
+        q.push({ t: now + (ev.p.cleanLeave ? ev.p.rttMs : detectMs), type: 'detect', p: ev.p })
+        break
+      case 'detect': {
+        const r = runs[ev.p.idx]
+        r.known = false
+        placer.removeWorker(ev.p.id)
+        refreshOpen(ev.p)
+        for (const a of [...r.inflight]) {
+          a.state = 'lost'
+          writeOff(a, false)
+          if (k > 1) {
+            book.lost(a.task.id, ev.p.id)
+            stats.reExecuted++
+            enqueueReplicas(a.task, true)
+          } else if (tracker.release(a.task.id, ev.p.id)) {
+            stats.reExecuted++
+            enqueue(a.task, true)
+          }
+        }
+        pump()
+        break
+      }
+      case 'tick':
+        runBackups()
+        if (q.size > 0) q.push({ t: now + backupEvery, type: 'tick' })
+        break
+    }
+  }
+
+  return {
+    scheduler: batch?.name ?? 'ect',
+    makespanMs: makespan,
+    lowerBoundMs: bound.lowerBoundMs,
+    workBoundMs: bound.workBoundMs,
+    criticalPathMs: bound.criticalPathMs,
+    ratio: makespan / bound.lowerBoundMs,
+    tasks: tracker.total,
+    completed: tracker.done,
+    duplicates: stats.duplicates,
+    reExecuted: stats.reExecuted,
+    backupsLaunched: stats.backupsLaunched,
+    backupsWon: stats.backupsWon,
+    liars: peers.filter(p => p.liar).length,
+    liarsCaught: stats.liarsCaught,
+    wrongAccepted: stats.wrongAccepted,
+    tieBreaks: stats.tieBreaks,
+    violations: stats.violations,
+    decisions: stats.decisions,
+    decisionMs: stats.decisionMs,
+    meanDecisionUs: tracker.done > 0 ? stats.decisionMs * 1000 / (tracker.done + stats.backupsLaunched + stats.reExecuted) : 0,
+    events: stats.events,
+    peersJoined: stats.joined,
+    peersLeft: stats.left,
+    results
+  }
+}
+
+function goodDigest (task: SimTask): string {
+  return `ok:${task.id}`
+}

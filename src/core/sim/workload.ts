@@ -1,0 +1,78 @@
+import type { Requirement } from '../requirements/requirement.js'
+import type { PendingTaskV2 } from '../scheduler/types-v2.js'
+import type { Rng } from './prng.js'
+
+/** A task as the simulator knows it: what the scheduler sees, plus its true cost. */
+export interface SimTask extends PendingTaskV2 {
+  phase: 'map' | 'reduce'
+  /** Work on a reference core, ms (hidden from the scheduler). */
+  workMs: number
+  /** Number in submission order. */
+  n: number
+}
+
+export interface WorkloadInit {
+  tasks: number
+  /** Reduce tasks (partitions); 0 for a bag of independent tasks. */
+  reducers: number
+  /** Share of map tasks that are ML (onnx) filters. */
+  onnxShare: number
+  mapWorkMs: number
+  onnxWorkMs: number
+  reduceWorkMs: number
+  chunkBytes: number
+  shuffleBytes: number
+}
+
+export const DEFAULT_WORKLOAD: Omit<WorkloadInit, 'tasks' | 'reducers'> = {
+  onnxShare: 0.1,
+  mapWorkMs: 3000,
+  onnxWorkMs: 6000,
+  reduceWorkMs: 5000,
+  chunkBytes: 512 * 1024,
+  shuffleBytes: 1024 * 1024
+}
+
+/** Function ids and requirements of the MapReduce job the simulator runs. */
+export const MAP_FN = 'fn:map-filter'
+export const ONNX_FN = 'fn:map-onnx'
+export const REDUCE_FN = 'fn:reduce'
+/** A small WASM filter: fits a microcontroller (128 KiB of linear memory). */
+export const MAP_REQ: Requirement = { runtime: 'wasm', memoryPages: 2 }
+export const ONNX_REQ: Requirement = { runtime: 'onnx', memoryPages: 4096 }
+export const REDUCE_REQ: Requirement = { runtime: 'wasm', memoryPages: 1024 }
+
+export function makeJob (rng: Rng, init: WorkloadInit): { map: SimTask[], reduce: SimTask[] } {
+  const nReduce = Math.min(init.reducers, Math.max(0, init.tasks - 1))
+  const nMap = init.tasks - nReduce
+  const map: SimTask[] = []
+  for (let i = 0; i < nMap; i++) {
+    const onnx = rng.chance(init.onnxShare)
+    map.push({
+      id: `m${i}`,
+      n: i,
+      phase: 'map',
+      functionCid: onnx ? ONNX_FN : MAP_FN,
+      functionBytes: onnx ? 4_000_000 : 300_000,
+      requirement: onnx ? ONNX_REQ : MAP_REQ,
+      inputCids: [`chunk:${i}`],
+      inputBytes: [init.chunkBytes],
+      workMs: rng.lognormal(onnx ? init.onnxWorkMs : init.mapWorkMs, 0.25)
+    })
+  }
+  const reduce: SimTask[] = []
+  for (let i = 0; i < nReduce; i++) {
+    reduce.push({
+      id: `r${i}`,
+      n: nMap + i,
+      phase: 'reduce',
+      functionCid: REDUCE_FN,
+      functionBytes: 200_000,
+      requirement: REDUCE_REQ,
+      inputCids: [`partition:${i}`],
+      inputBytes: [init.shuffleBytes],
+      workMs: rng.lognormal(init.reduceWorkMs, 0.25)
+    })
+  }
+  return { map, reduce }
+}
