@@ -256,3 +256,32 @@ export async function startBridge (roomUrl: string, tcp: string): Promise<{ id: 
     }
   }
 }
+
+/**
+ * Carries bytes between a page's WebSocket and QEMU's UART (TCP): how a test
+ * gives the tab's Web Serial code a real board, since no udev runs here for
+ * Chromium to enumerate a port (DESIGN.md).
+ */
+export async function startSerialProxy (qemuPort: number): Promise<{ url: string, stop: () => Promise<void> }> {
+  const { WebSocketServer } = await import('ws')
+  const { connect } = await import('node:net')
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await new Promise(resolve => wss.once('listening', resolve))
+  wss.on('connection', ws => {
+    const tcp = connect({ host: '127.0.0.1', port: qemuPort, noDelay: true })
+    tcp.on('data', d => { ws.send(d) })
+    tcp.on('close', () => { ws.close() })
+    tcp.on('error', () => { ws.close() })
+    ws.on('message', (d: Buffer) => { tcp.write(d) })
+    ws.on('close', () => { tcp.destroy() })
+  })
+  const addr = wss.address()
+  const port = typeof addr === 'object' && addr != null ? addr.port : 0
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    stop: async () => {
+      for (const c of wss.clients) c.terminate()
+      await new Promise(resolve => wss.close(resolve))
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { openSerialLink } from '../src/mcu/link-serial.node.js'
 import { openTcpLink } from '../src/mcu/link-tcp.node.js'
-import { Bridge } from './bridge.js'
+import { Bridge } from '../src/mcu/bridge.js'
 
 /**
  * `npm run bridge -- --port /dev/ttyACM0 --room '<room link>'`
@@ -33,7 +33,8 @@ const bridge = new Bridge({
   room: values.room,
   relays,
   open,
-  host: values.host,
+  listen: [`/ip4/${values.host}/tcp/0/ws`],
+  webrtc: false,
   onEvent: e => { console.log(JSON.stringify(e, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v)) }
 })
 await bridge.start()

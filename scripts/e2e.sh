@@ -5,7 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # build every time: a stale dist/ would test old code (it takes seconds)
-if [[ "${FEDRA_IN_NETNS:-}" != "1" ]]; then node scripts/build-filters.mjs && npx vite build --logLevel warn; fi
+if [[ "${FEDRA_IN_NETNS:-}" != "1" ]]; then
+  node scripts/build-filters.mjs
+  npx vite build --logLevel warn
+  # the board tests run the real firmware in QEMU
+  make -s -C firmware board >/dev/null
+fi
 if [[ "${FEDRA_IN_NETNS:-}" == "1" ]]; then
   exec npx playwright test "$@"
 fi

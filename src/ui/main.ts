@@ -7,7 +7,10 @@ import { runImageJob } from '../peer/image-job.js'
 import { FedraPeer } from '../peer/peer.js'
 import { runWordCount } from '../peer/wordcount-job.js'
 import { createWorkerPool } from '../runtime/index.browser.js'
+import { Bridge } from '../mcu/bridge.js'
+import { openWebSerialLink } from '../mcu/link-web-serial.js'
 import { browserCapabilities } from './capabilities.js'
+import type { SerialPortLike } from '../mcu/link-web-serial.js'
 import { demoImage, demoText } from './demo-data.js'
 import type { RoomSecret } from '../core/room/link.js'
 import type { ImageJobResult } from '../peer/image-job.js'
@@ -154,8 +157,25 @@ async function main (): Promise<void> {
   $('run-image').addEventListener('click', guard(async () => imageJob()))
   $('run-wordcount').addEventListener('click', guard(async () => wordCount()))
 
+  // "plug the board into the laptop": the tab bridges a board on Web Serial
+  // into the room, as the Node bridge does, with the same code
+  const boards: Bridge[] = []
+  async function adoptBoard (port?: SerialPortLike): Promise<string> {
+    const nav = navigator as Navigator & { serial?: { requestPort: () => Promise<SerialPortLike> } }
+    const chosen = port ?? await nav.serial?.requestPort()
+    if (chosen == null) throw new Error('this browser has no Web Serial: use Chrome, or the Node bridge (npm run bridge)')
+    const bridge = new Bridge({ room: location.href, relays: config.relays, open: async () => openWebSerialLink(chosen), name: 'board via this tab' })
+    await bridge.start()
+    boards.push(bridge)
+    $('job-status').textContent = `Board ${bridge.client?.caps?.chip ?? ''} joined the room as ${shortId(bridge.peer.id)}`
+    return bridge.peer.id
+  }
+  const adopt = $<HTMLButtonElement>('adopt-board')
+  adopt.hidden = !('serial' in navigator)
+  adopt.addEventListener('click', guard(async () => adoptBoard()))
+
   // a small, stable handle for tests, benchmarks and the curious in devtools
-  Object.assign(window, { fedra: { peer, pool, imageJob, wordCount, functionCid, state, ready: true } })
+  Object.assign(window, { fedra: { peer, pool, imageJob, wordCount, functionCid, adoptBoard, boards, state, ready: true } })
 }
 
 function renderPeers (peer: FedraPeer): void {

@@ -1,13 +1,13 @@
 import { logger } from '@libp2p/logger'
 import { MemoryBlockstore } from 'blockstore-core'
 import { MemoryDatastore } from 'datastore-core'
-import { parseRoomLink } from '../src/core/room/link.js'
-import { BoardClient } from '../src/mcu/board-client.js'
-import { BoardRunner } from '../src/mcu/board-runner.js'
-import { FedraPeer } from '../src/peer/peer.js'
-import type { Capabilities } from '../src/core/requirements/capabilities.js'
-import type { BoardCaps } from '../src/core/mcu/messages.js'
-import type { ByteLink } from '../src/mcu/board-client.js'
+import { parseRoomLink } from '../core/room/link.js'
+import { BoardClient } from './board-client.js'
+import { BoardRunner } from './board-runner.js'
+import { FedraPeer } from '../peer/peer.js'
+import type { Capabilities } from '../core/requirements/capabilities.js'
+import type { BoardCaps } from '../core/mcu/messages.js'
+import type { ByteLink } from './board-client.js'
 
 const log = logger('fedra:mcu:bridge')
 
@@ -16,8 +16,14 @@ export interface BridgeInit {
   relays: string[]
   /** Opens the link to the board; called again to reconnect after a reset or unplug. */
   open: () => Promise<ByteLink>
-  /** Interface for the WebSockets listener tabs dial (default 127.0.0.1). */
-  host?: string
+  /**
+   * Node: a WebSockets listener tabs dial directly (e.g. `/ip4/127.0.0.1/tcp/0/ws`)
+   * and no WebRTC. A tab adopting a board over Web Serial leaves both unset
+   * and joins like any tab.
+   */
+  listen?: string[]
+  webrtc?: boolean
+  name?: string
   reconnectMs?: number
   onEvent?: (e: { event: 'board', caps: BoardCaps } | { event: 'board-lost', reason: string }) => void
 }
@@ -41,8 +47,8 @@ export function boardCapabilities (caps: BoardCaps): Capabilities {
 }
 
 /**
- * A board on a serial line as a room peer. The bridge joins the room like a
- * Node volunteer and forwards the tasks that fit the board (one WASM page,
+ * A board on a serial line as a room peer, in Node (mcu-bridge/) or in a tab
+ * (Web Serial): the same code. The bridge joins the room and forwards the tasks that fit the board (one WASM page,
  * no SIMD) to it. When the board goes away the bridge stops volunteering —
  * its tasks fail as "worker lost" and are re-queued by their submitters —
  * and it reconnects when the board answers again.
@@ -67,9 +73,9 @@ export class Bridge {
       capabilities: boardCapabilities(caps),
       blockstore: new MemoryBlockstore(),
       datastore: new MemoryDatastore(),
-      name: caps.chip,
-      listen: [`/ip4/${this.init.host ?? '127.0.0.1'}/tcp/0/ws`],
-      webrtc: false
+      name: this.init.name ?? caps.chip,
+      listen: this.init.listen,
+      webrtc: this.init.webrtc
     })
     await this.peer.start()
   }

@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs'
+import { expect, test } from '@playwright/test'
+import { FIRMWARE_ELF, freePort, openSwarm, startBridge, startQemu, startRelay, startSerialProxy, waitForMesh } from './harness.js'
+
+/**
+ * The real firmware in QEMU joins a room of two tabs through the bridge:
+ * the board takes tasks that fit it (one WASM page), the output is identical
+ * to a one-tab run, killing QEMU mid-job loses nothing, and the bridge
+ * reconnects when the board comes back.
+ */
+const JOB = { filter: 'grayscale', tileSize: 8, size: { width: 96, height: 64 } } // 96 tasks
+
+test('a board in QEMU computes tiles beside two tabs, and losing it loses nothing', async () => {
+  expect(existsSync(FIRMWARE_ELF), `${FIRMWARE_ELF} is built by scripts/e2e.sh (make -C firmware board)`).toBe(true)
+  const relay = await startRelay()
+  const swarm = await openSwarm(relay, 2)
+  const port = await freePort()
+  let qemu = startQemu(port)
+  const bridge = await startBridge(swarm.pages[0].url(), `127.0.0.1:${port}`)
+  try {
+    await waitForMesh(swarm.pages)
+    const owner = swarm.pages[0]
+    await owner.waitForFunction((id) => (window as any).fedra.peer.connectedPeers().includes(id), bridge.id, { timeout: 30_000 })
+    const caps = await owner.evaluate((id) => (window as any).fedra.peer.registry.get(id).beat.caps, bridge.id)
+    expect(caps.kind).toBe('mcu')
+    expect(caps.maxMemoryPages).toBe(1)
+    expect(caps.device.fpu).toBe(true)
+
+    const run = async (local: boolean): Promise<{ hash: string, owners: string[] }> => owner.evaluate(async ({ job, local }) => {
+      const r = await (window as any).fedra.imageJob({ ...job, local })
+      return { hash: r.hash, owners: r.owners }
+    }, { job: JOB, local })
+    const local = await run(true)
+    const shared = await run(false)
+    expect(shared.hash).toBe(local.hash)
+    expect(shared.owners.length).toBe(96)
+    expect(shared.owners).toContain(bridge.id)
+
+    // pull the plug while the board is busy: its tasks go back to the room
+    const running = run(false)
+    await owner.waitForFunction((id) => {
+      const e = (window as any).fedra.peer.registry.get(id)
+      return e != null && (e.beat.load.running + e.beat.load.queued) > 0
+    }, bridge.id, { polling: 20, timeout: 30_000 })
+    const requeuedBefore = await owner.evaluate(() => (window as any).fedra.state.requeued as number)
+    await qemu.stop()
+    const afterLoss = await running
+    expect(afterLoss.hash).toBe(local.hash)
+    expect(afterLoss.owners.length).toBe(96)
+    // the tasks the board held were handed to the tabs
+    expect(await owner.evaluate(() => (window as any).fedra.state.requeued as number)).toBeGreaterThan(requeuedBefore)
+
+    // the board returns: the bridge reconnects and volunteers again
+    qemu = startQemu(port)
+    await expect.poll(() => bridge.events.filter(e => e.event === 'board').length, { timeout: 30_000 }).toBe(2)
+    await owner.waitForFunction((id) => (window as any).fedra.peer.registry.get(id)?.beat.consent === true, bridge.id, { timeout: 30_000 })
+    const again = await run(false)
+    expect(again.hash).toBe(local.hash)
+    expect(again.owners).toContain(bridge.id)
+  } finally {
+    await bridge.stop()
+    await qemu.stop()
+    await swarm.close()
+    await relay.stop()
+  }
+})
+
+test('a tab adopts a board through Web Serial and the room uses it', async () => {
+  const relay = await startRelay()
+  const swarm = await openSwarm(relay, 2)
+  const port = await freePort()
+  const qemu = startQemu(port)
+  const proxy = await startSerialProxy(port)
+  try {
+    await waitForMesh(swarm.pages)
+    // an object with the SerialPort shape whose streams reach the real UART
+    const boardId = await swarm.pages[1].evaluate(async (url) => {
+      const ws = new WebSocket(url)
+      ws.binaryType = 'arraybuffer'
+      await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject })
+      const port = {
+        readable: null as ReadableStream<Uint8Array> | null,
+        writable: null as WritableStream<Uint8Array> | null,
+        async open () {
+          this.readable = new ReadableStream({
+            start (c) {
+              ws.onmessage = (e) => { c.enqueue(new Uint8Array(e.data as ArrayBuffer)) }
+              ws.onclose = () => { try { c.close() } catch {} }
+            }
+          })
+          this.writable = new WritableStream({ write (chunk) { ws.send(chunk) } })
+        },
+        async close () { ws.close() }
+      }
+      return (window as any).fedra.adoptBoard(port) as Promise<string>
+    }, proxy.url)
+    const owner = swarm.pages[0]
+    await owner.waitForFunction((id) => (window as any).fedra.peer.connectedPeers().includes(id), boardId, { timeout: 30_000 })
+    expect(await owner.evaluate((id) => (window as any).fedra.peer.registry.get(id).beat.caps.kind, boardId)).toBe('mcu')
+    const run = async (local: boolean): Promise<{ hash: string, owners: string[] }> => owner.evaluate(async ({ job, local }) => {
+      const r = await (window as any).fedra.imageJob({ ...job, local })
+      return { hash: r.hash, owners: r.owners }
+    }, { job: JOB, local })
+    const local = await run(true)
+    const shared = await run(false)
+    expect(shared.hash).toBe(local.hash)
+    expect(shared.owners).toContain(boardId)
+  } finally {
+    await proxy.stop()
+    await qemu.stop()
+    await swarm.close()
+    await relay.stop()
+  }
+})
