@@ -8,7 +8,10 @@ import { FIRMWARE_ELF, freePort, openSwarm, startBridge, startQemu, startRelay, 
  * to a one-tab run, killing QEMU mid-job loses nothing, and the bridge
  * reconnects when the board comes back.
  */
-const JOB = { filter: 'grayscale', tileSize: 8, size: { width: 96, height: 64 } } // 96 tasks
+// 96 tasks; no backup copies, or the tabs would redo the slow board's last
+// tiles and its results would lose the race (the right call for speed, but
+// then the test could not see the board's own output)
+const JOB = { filter: 'grayscale', tileSize: 8, size: { width: 96, height: 64 }, backups: false }
 
 test('a board in QEMU computes tiles beside two tabs, and losing it loses nothing', async () => {
   expect(existsSync(FIRMWARE_ELF), `${FIRMWARE_ELF} is built by scripts/e2e.sh (make -C firmware board)`).toBe(true)

@@ -17,6 +17,8 @@ export interface ImageJobInit {
   memoryPages: (tileBytes: number) => number
   timeoutMs?: number
   scheduler?: ApplicationScheduler
+  /** Backup copies of the last, slowest tasks (default on). */
+  backups?: boolean
   signal?: AbortSignal
   onProgress?: (e: JobProgress) => void
 }
@@ -50,7 +52,7 @@ export async function runImageJob (peer: FedraPeer, init: ImageJobInit): Promise
       limits: { memoryPages: requirement.memoryPages, timeoutMs: init.timeoutMs ?? 30_000 }
     }
   }))
-  const outcomes = await peer.runTasks(specs, { signal: init.signal, onProgress: init.onProgress, scheduler: init.scheduler })
+  const outcomes = await peer.runTasks(specs, { signal: init.signal, onProgress: init.onProgress, scheduler: init.scheduler, backups: init.backups })
   const rgba = new Uint8Array(init.width * init.height * 4)
   const owners: string[] = []
   for (const tile of tiles) {

@@ -6,7 +6,10 @@ import type { Capabilities } from '../core/requirements/capabilities.js'
 import type { Requirement } from '../core/requirements/requirement.js'
 import type { DataRef, TaskLimits, TaskRequest, TaskResult } from '../core/protocol/task.js'
 import type { Registry } from '../core/registry/registry.js'
+import { chooseBackups } from '../core/scheduler/backups.js'
 import type { ApplicationScheduler, Offer, PendingTask } from '../core/scheduler/types.js'
+import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
+import type { RunningTaskInfo } from '../core/scheduler/backups.js'
 
 const log = logger('fedra:peer:job')
 
@@ -29,11 +32,17 @@ export interface TaskOutcome {
 export type JobProgress =
   | { type: 'task-done', taskId: string, workerId: string, done: number, total: number }
   | { type: 'requeued', taskIds: string[], workerId: string }
+  | { type: 'backup', taskId: string, workerId: string }
   | { type: 'paused', reason: string }
   | { type: 'resumed' }
 
 export interface RunTasksOptions {
   signal?: AbortSignal
+  /**
+   * Near the end of the job, run copies of the slowest tasks on idle workers;
+   * the first result wins and the other copy is cancelled (default on).
+   */
+  backups?: boolean
   onProgress?: (event: JobProgress) => void
   /** Keep waiting when no volunteer fits (paused) instead of refusing at once. */
   waitForWorkers?: boolean
@@ -44,6 +53,8 @@ export interface JobEnv {
   selfId: string
   registry: Registry
   scheduler: ApplicationScheduler
+  /** Learns per-worker, per-function task times; kept across jobs. */
+  estimator: TaskTimeEstimator
   selfCaps: () => Capabilities
   selfConsent: () => boolean
   runLocal: (req: TaskRequest, signal: AbortSignal) => Promise<{ output: DataRef, ms: number }>
@@ -64,6 +75,9 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
   const byId = new Map(specs.map(s => [s.id, s]))
   const tracker = new JobTracker<TaskOutcome>(specs.map(s => s.id))
   const inflight = new Map<string, AbortController>() // `${taskId}@${worker}`
+  const timing = new Map<string, { dispatchedAt: number, expectedEnd: number }>() // same keys
+  const cancelled = new Set<string>() // losing copies we stopped ourselves
+  const capsOf = new Map<string, Capabilities>()
   const warmOn = new Map<string, Set<string>>() // worker → function CIDs it has run for us
   const life = new AbortController()
   const signal = options.signal != null ? AbortSignal.any([options.signal, life.signal]) : life.signal
@@ -85,6 +99,7 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
 
   const offers = (): Offer[] => {
     const list: Offer[] = []
+    capsOf.set(env.selfId, env.selfCaps())
     if (env.selfConsent()) {
       list.push({ workerId: env.selfId, caps: env.selfCaps(), inFlight: tracker.inFlightOn(env.selfId), reportedLoad: 0, cached: new Set(), self: true })
     }
@@ -93,6 +108,7 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
       if (!e.verified || !e.beat.consent) continue
       if ((benchedUntil.get(e.id) ?? 0) > now) continue
       const cached = new Set([...e.beat.cache, ...(warmOn.get(e.id) ?? [])])
+      capsOf.set(e.id, e.beat.caps)
       list.push({ workerId: e.id, caps: e.beat.caps, inFlight: tracker.inFlightOn(e.id), reportedLoad: e.beat.load.queued + e.beat.load.running, cached, self: false })
     }
     return list
@@ -103,6 +119,10 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
     const ac = new AbortController()
     const key = `${spec.id}@${workerId}`
     inflight.set(key, ac)
+    const now = Date.now()
+    const caps = capsOf.get(workerId)
+    const expected = caps != null ? env.estimator.taskMs(workerId, caps, spec.fnCid) : 0
+    timing.set(key, { dispatchedAt: now, expectedEnd: now + expected })
     const taskSignal = AbortSignal.any([signal, ac.signal])
     const req: Omit<TaskRequest, 'v' | 't'> = {
       id: spec.id, job: jobId, epoch: 0, fn: { cid: spec.fnCid }, entry: spec.entry,
@@ -119,11 +139,24 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
       let set = warmOn.get(workerId)
       if (set == null) warmOn.set(workerId, set = new Set())
       set.add(spec.fnCid)
+      const caps = capsOf.get(workerId)
+      if (caps != null) env.estimator.observe(workerId, caps, spec.fnCid, r.ms)
       if (tracker.complete(spec.id, workerId, { output, workerId, ms: r.ms })) {
         options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: tracker.done, total: tracker.total })
+        // first result wins: stop the other copies
+        for (const [k, other] of inflight) {
+          if (k.startsWith(`${spec.id}@`) && k !== key) {
+            cancelled.add(k)
+            other.abort(new AbortedError('another copy finished first'))
+          }
+        }
       }
     }).catch((err: unknown) => {
       if (signal.aborted) return
+      if (cancelled.delete(key)) {
+        tracker.release(spec.id, workerId)
+        return
+      }
       const lost = err instanceof WorkerLostError || (err instanceof FedraError && err.code === AbortedError.code)
       if (lost) {
         // not the task's fault: back to pending without spending an attempt
@@ -135,7 +168,44 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
       }
     }).finally(() => {
       inflight.delete(key)
+      timing.delete(key)
       wake()
+    })
+  }
+
+  /**
+   * Nothing pending, some worker idle: copy the tasks expected to finish
+   * last onto idle workers where a copy would finish sooner.
+   */
+  const launchBackups = (current: Offer[]): void => {
+    const idle = current.filter(o => o.inFlight < o.caps.slots)
+    if (idle.length === 0) return
+    const now = Date.now()
+    const running: RunningTaskInfo[] = tracker.running().map(t => {
+      const keys = [...t.runningOn].map(w => timing.get(`${t.id}@${w}`)).filter(x => x != null)
+      return {
+        taskId: t.id,
+        workers: [...t.runningOn],
+        dispatchedAt: Math.min(...keys.map(k => k.dispatchedAt)),
+        expectedEnd: Math.min(...keys.map(k => k.expectedEnd))
+      }
+    }).filter(t => Number.isFinite(t.expectedEnd))
+    const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
+    chooseBackups(running, now, (taskId, exclude) => {
+      const spec = byId.get(taskId) as TaskSpec
+      let best: { workerId: string, ectMs: number } | undefined
+      for (const o of idle) {
+        if (exclude.has(o.workerId) || (load.get(o.workerId) ?? 0) >= o.caps.slots) continue
+        if (!admit([spec.requirement], [{ workerId: o.workerId, caps: o.caps, consent: true, verified: true, self: o.self }]).admitted) continue
+        // a remote copy also pays a round trip and its input fetch
+        const ectMs = env.estimator.taskMs(o.workerId, o.caps, spec.fnCid) + (o.self ? 0 : 5)
+        if (best == null || ectMs < best.ectMs) best = { workerId: o.workerId, ectMs }
+      }
+      return best
+    }, { minGainMs: 20 }, b => {
+      load.set(b.workerId, (load.get(b.workerId) ?? 0) + 1)
+      dispatch(byId.get(b.taskId) as TaskSpec, b.workerId)
+      options.onProgress?.({ type: 'backup', taskId: b.taskId, workerId: b.workerId })
     })
   }
 
@@ -173,6 +243,8 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
           })
           for (const p of env.scheduler.place(pending, current)) dispatch(byId.get(p.taskId) as TaskSpec, p.workerId)
         }
+      } else if (options.backups !== false && !tracker.finished) {
+        launchBackups(offers())
       }
       await new Promise<void>(resolve => {
         const t = setTimeout(resolve, 250)

@@ -4,6 +4,7 @@ import { WorkerLostError } from '../core/errors.js'
 import { Registry } from '../core/registry/registry.js'
 import { deriveRoomKeys } from '../core/room/keys.js'
 import { leastLoaded } from '../core/scheduler/least-loaded.js'
+import { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import { createFedraNode } from '../net/libp2p.js'
 import { Room } from '../net/room.js'
 import { TaskChannels } from '../net/task-channel.js'
@@ -54,10 +55,14 @@ export class FedraPeer {
   consent: boolean
   scheduler: ApplicationScheduler
   private jobSeq = 0
+  /** Task times learned per worker and function, across jobs. */
+  readonly estimator = new TaskTimeEstimator()
 
   constructor (private readonly init: FedraPeerInit) {
     this.registry = new Registry({ beatIntervalMs: init.beatIntervalMs })
     this.consent = init.consent ?? true
+    // least-loaded stays the default until ECT explores unmeasured workers
+    // (with ECT a tab whose speed is unknown can go unused: see docs/scheduling.md)
     this.scheduler = init.scheduler ?? leastLoaded()
   }
 
@@ -171,6 +176,7 @@ export class FedraPeer {
       selfId: this.id,
       registry: this.registry,
       scheduler: this.scheduler,
+      estimator: this.estimator,
       selfCaps: () => this.init.capabilities,
       selfConsent: () => this.consent,
       runLocal: async (req, signal) => this.worker.handle(req, signal),

@@ -114,7 +114,7 @@ async function main (): Promise<void> {
     if (e.type === 'requeued') $('job-status').textContent = `Peer ${shortId(e.workerId)} left: ${e.taskIds.length} tasks re-queued`
   }
 
-  async function imageJob (opts: { filter?: string, tileSize?: number, local?: boolean, size?: { width: number, height: number } } = {}): Promise<ImageJobResult & { hash: string }> {
+  async function imageJob (opts: { filter?: string, tileSize?: number, local?: boolean, backups?: boolean, size?: { width: number, height: number } } = {}): Promise<ImageJobResult & { hash: string }> {
     const entry = findFilter(opts.filter ?? select.value) ?? FILTERS[0]
     // tests and benchmarks ask for a test card of a given size
     const image = opts.size == null ? current : { rgba: demoImage(opts.size.width, opts.size.height), ...opts.size }
@@ -126,6 +126,7 @@ async function main (): Promise<void> {
       params: tile => entry.encodeParams({ width: tile.width, height: tile.height }),
       memoryPages: bytes => entry.memoryPagesFor(bytes),
       scheduler: opts.local === true ? localOnly() : undefined,
+      backups: opts.backups,
       onProgress: progress
     })
     drawRgba($('result'), result.rgba, image.width, image.height, result)

@@ -1,0 +1,66 @@
+;; Table-driven CRC-32 (IEEE). Import-free.
+;;   main()   host benchmark: CRC of a 900 KiB buffer, 16 passes (16 pages)
+;;   run(...) Fedra ABI v1 entry for the board: params = u32 byte count
+;;            (default 16384), output = u32 CRC
+(module
+  (memory (export "memory") 1)
+  (func $table
+    (local $n i32) (local $c i32) (local $k i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $n) (i32.const 256)))
+      (local.set $c (local.get $n))
+      (local.set $k (i32.const 8))
+      (loop $bits
+        (local.set $c (select
+          (i32.xor (i32.const 0xEDB88320) (i32.shr_u (local.get $c) (i32.const 1)))
+          (i32.shr_u (local.get $c) (i32.const 1))
+          (i32.and (local.get $c) (i32.const 1))))
+        (local.tee $k (i32.sub (local.get $k) (i32.const 1)))
+        (br_if $bits))
+      (i32.store (i32.shl (local.get $n) (i32.const 2)) (local.get $c))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $l))))
+  (func $crc (param $c i32) (param $p i32) (param $n i32) (result i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $p) (local.get $n)))
+    (local.set $c (i32.xor (local.get $c) (i32.const -1)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $c (i32.xor
+        (i32.load (i32.shl (i32.and (i32.xor (local.get $c) (i32.load8_u (local.get $p))) (i32.const 255)) (i32.const 2)))
+        (i32.shr_u (local.get $c) (i32.const 8))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $l)))
+    (i32.xor (local.get $c) (i32.const -1)))
+  (func $fill (param $p i32) (param $n i32)
+    (local $i i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (i32.store (i32.add (local.get $p) (local.get $i)) (i32.mul (local.get $i) (i32.const 0x9E3779B1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l))))
+  (func $bench (export "bench") (param $passes i32) (result i32)
+    (local $c i32)
+    (if (i32.lt_u (memory.size) (i32.const 16))
+      (then (drop (memory.grow (i32.sub (i32.const 16) (memory.size))))))
+    (call $table)
+    (call $fill (i32.const 65536) (i32.const 921600))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $passes)))
+      (local.set $c (call $crc (local.get $c) (i32.const 65536) (i32.const 921600)))
+      (local.set $passes (i32.sub (local.get $passes) (i32.const 1)))
+      (br $l)))
+    (local.get $c))
+  (func (export "main") (result i32) (call $bench (i32.const 16)))
+  (func (export "fedra_alloc") (param $n i32) (result i32) (i32.const 1536))
+  (func (export "fedra_output_ptr") (result i32) (i32.const 1024))
+  (func (export "run") (param $in i32) (param $inLen i32) (param $pp i32) (param $pl i32) (result i32)
+    (local $n i32)
+    (local.set $n (i32.const 16384))
+    (if (i32.ge_u (local.get $pl) (i32.const 4)) (then (local.set $n (i32.load (local.get $pp)))))
+    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const -1))))
+    (call $table)
+    (call $fill (i32.const 2048) (local.get $n))
+    (i32.store (i32.const 1024) (call $crc (i32.const 0) (i32.const 2048) (local.get $n)))
+    (i32.const 4))
+)

@@ -1,0 +1,63 @@
+;; Grey-scale filter over RGBA pixels (in place). Import-free.
+;;   main()  host benchmark: 640x360 frame, 32 passes (grows memory to 16 pages)
+;;   bench(n) same with n passes
+;;   run(...) Fedra ABI v1 entry for the board: params = u32 pixel count
+;;            (default 4096), frame generated in place, output = u32 checksum
+(module
+  (memory (export "memory") 1)
+  (global $out (mut i32) (i32.const 0))
+  (func $gray (param $p i32) (param $n i32)
+    (local $end i32) (local $y i32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $y (i32.shr_u
+        (i32.add (i32.add
+          (i32.mul (i32.load8_u (local.get $p)) (i32.const 77))
+          (i32.mul (i32.load8_u offset=1 (local.get $p)) (i32.const 150)))
+          (i32.mul (i32.load8_u offset=2 (local.get $p)) (i32.const 29)))
+        (i32.const 8)))
+      (i32.store8 (local.get $p) (local.get $y))
+      (i32.store8 offset=1 (local.get $p) (local.get $y))
+      (i32.store8 offset=2 (local.get $p) (local.get $y))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $l))))
+  (func $fill (param $p i32) (param $n i32) (param $seed i32)
+    (local $i i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (i32.store (i32.add (local.get $p) (local.get $i))
+        (i32.mul (i32.add (local.get $i) (local.get $seed)) (i32.const 0x01030507)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l))))
+  (func $sum (param $p i32) (param $n i32) (result i32)
+    (local $i i32) (local $s i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $s (i32.add (i32.rotl (local.get $s) (i32.const 5)) (i32.load (i32.add (local.get $p) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 64)))
+      (br $l)))
+    (local.get $s))
+  (func $bench (export "bench") (param $passes i32) (result i32)
+    (if (i32.lt_u (memory.size) (i32.const 16))
+      (then (drop (memory.grow (i32.sub (i32.const 16) (memory.size))))))
+    (call $fill (i32.const 65536) (i32.const 921600) (i32.const 1))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $passes)))
+      (call $gray (i32.const 65536) (i32.const 230400))
+      (local.set $passes (i32.sub (local.get $passes) (i32.const 1)))
+      (br $l)))
+    (call $sum (i32.const 65536) (i32.const 921600)))
+  (func (export "main") (result i32) (call $bench (i32.const 32)))
+  (func (export "fedra_alloc") (param $n i32) (result i32) (i32.const 256))
+  (func (export "fedra_output_ptr") (result i32) (i32.const 128))
+  (func (export "run") (param $in i32) (param $inLen i32) (param $pp i32) (param $pl i32) (result i32)
+    (local $n i32)
+    (local.set $n (i32.const 4096))
+    (if (i32.ge_u (local.get $pl) (i32.const 4)) (then (local.set $n (i32.load (local.get $pp)))))
+    (if (i32.gt_u (local.get $n) (i32.const 15000)) (then (return (i32.const -1))))
+    (call $fill (i32.const 1024) (i32.shl (local.get $n) (i32.const 2)) (i32.const 1))
+    (call $gray (i32.const 1024) (local.get $n))
+    (i32.store (i32.const 128) (call $sum (i32.const 1024) (i32.shl (local.get $n) (i32.const 2))))
+    (i32.const 4))
+)
