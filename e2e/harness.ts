@@ -28,31 +28,43 @@ export interface Relay {
   stop: () => Promise<void>
 }
 
-export async function startRelay (root = 'dist'): Promise<Relay> {
+
+/** A Fedra Node program (relay, volunteer, bridge) in its own process; resolves on its "ready" line. */
+async function spawnProgram<T> (script: string, args: string[], events: Array<Record<string, unknown>> = []): Promise<{ ready: T, process: ChildProcess, stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [
-    '--import', './scripts/node-preload.mjs', '--experimental-websocket',
-    'relay/main.ts', '--host', '127.0.0.1', '--port', '0', '--root', root
+    '--import', './scripts/node-preload.mjs', '--experimental-websocket', script, ...args
   ], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const ready = await new Promise<{ url: string, relays: string[] }>((resolve, reject) => {
+  const ready = await new Promise<T>((resolve, reject) => {
     let buf = ''
-    child.once('exit', code => { reject(new Error(`relay exited with ${code}`)) })
+    child.once('exit', code => { reject(new Error(`${script} exited with ${code}`)) })
     child.stdout?.on('data', (d: Buffer) => {
       buf += d.toString()
-      const line = buf.split('\n').find(l => l.includes('"ready"'))
-      if (line != null) resolve(JSON.parse(line))
+      const lines = buf.split('\n')
+      buf = lines.pop() ?? ''
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue
+        const e = JSON.parse(line) as Record<string, unknown>
+        events.push(e)
+        if (e.event === 'ready') resolve(e as T)
+      }
     })
   })
   return {
-    ...ready,
+    ready,
     process: child,
     stop: async () => {
-      if (child.exitCode != null) return
+      if (child.exitCode != null || child.signalCode != null) return
       const exited = new Promise(resolve => child.once('exit', resolve))
       child.kill('SIGTERM')
       await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 3000))])
       child.kill('SIGKILL')
     }
   }
+}
+
+export async function startRelay (root = 'dist'): Promise<Relay> {
+  const p = await spawnProgram<{ url: string, relays: string[] }>('relay/main.ts', ['--host', '127.0.0.1', '--port', '0', '--root', root])
+  return { ...p.ready, process: p.process, stop: p.stop }
 }
 
 export interface Swarm {
@@ -162,29 +174,8 @@ export async function selectedIcePairs (page: Page): Promise<Array<{ local: stri
 
 /** A headless Node volunteer in its own process, joined to the room of `roomUrl`. */
 export async function startNodeVolunteer (roomUrl: string, workers = 1): Promise<{ id: string, stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [
-    '--import', './scripts/node-preload.mjs', '--experimental-websocket',
-    'relay/volunteer-main.ts', '--room', roomUrl, '--workers', String(workers)
-  ], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const ready = await new Promise<{ id: string }>((resolve, reject) => {
-    let buf = ''
-    child.once('exit', code => { reject(new Error(`volunteer exited with ${code}`)) })
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString()
-      const line = buf.split('\n').find(l => l.includes('"ready"'))
-      if (line != null) resolve(JSON.parse(line))
-    })
-  })
-  return {
-    id: ready.id,
-    stop: async () => {
-      if (child.exitCode != null) return
-      const exited = new Promise(resolve => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 3000))])
-      child.kill('SIGKILL')
-    }
-  }
+  const p = await spawnProgram<{ id: string }>('relay/volunteer-main.ts', ['--room', roomUrl, '--workers', String(workers)])
+  return { id: p.ready.id, stop: p.stop }
 }
 
 /** A free TCP port on loopback (bound, read, released). */
@@ -224,37 +215,9 @@ export function startQemu (port: number): { stop: () => Promise<void>, process: 
 
 /** The board bridge in its own process, connected to QEMU's UART. */
 export async function startBridge (roomUrl: string, tcp: string): Promise<{ id: string, events: Array<Record<string, unknown>>, stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [
-    '--import', './scripts/node-preload.mjs', '--experimental-websocket',
-    'mcu-bridge/main.ts', '--tcp', tcp, '--room', roomUrl
-  ], { stdio: ['ignore', 'pipe', 'inherit'] })
   const events: Array<Record<string, unknown>> = []
-  const ready = await new Promise<{ id: string }>((resolve, reject) => {
-    let buf = ''
-    child.once('exit', code => { reject(new Error(`bridge exited with ${code}`)) })
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString()
-      const lines = buf.split('\n')
-      buf = lines.pop() ?? ''
-      for (const line of lines) {
-        if (line.trim() === '') continue
-        const e = JSON.parse(line) as Record<string, unknown>
-        events.push(e)
-        if (e.event === 'ready') resolve(e as unknown as { id: string })
-      }
-    })
-  })
-  return {
-    id: ready.id,
-    events,
-    stop: async () => {
-      if (child.exitCode != null) return
-      const exited = new Promise(resolve => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 3000))])
-      child.kill('SIGKILL')
-    }
-  }
+  const p = await spawnProgram<{ id: string }>('mcu-bridge/main.ts', ['--tcp', tcp, '--room', roomUrl], events)
+  return { id: p.ready.id, events, stop: p.stop }
 }
 
 /**

@@ -8,7 +8,7 @@ bash scripts/setup.sh --test
 npx vite build --logLevel warn
 echo "== swarm: Fedra protocols vs raw libp2p on the same connections"
 unshare --net bash -c 'ip link set lo up && exec node --import ./scripts/node-preload.mjs bench/swarm.bench.ts'
-if [[ -f firmware/scripts/bench.sh ]]; then
-  echo "== firmware interpreter"
-  bash firmware/scripts/bench.sh
-fi
+echo "== firmware interpreter: host build vs wabt vs V8, callgrind, QEMU"
+bash firmware/scripts/bench.sh
+echo "== built-in filters on the board (QEMU), through the bridge's protocol code"
+node --import ./scripts/node-preload.mjs bench/board.bench.ts

@@ -28,6 +28,9 @@ export interface BridgeInit {
   onEvent?: (e: { event: 'board', caps: BoardCaps } | { event: 'board-lost', reason: string }) => void
 }
 
+/** Bytes of a board frame not available to a task's input or output. */
+export const BOARD_FRAME_OVERHEAD = 256
+
 /** What a board can do, as the room's registry sees it. */
 export function boardCapabilities (caps: BoardCaps): Capabilities {
   return {
@@ -42,6 +45,9 @@ export function boardCapabilities (caps: BoardCaps): Capabilities {
     videoDecode: [],
     videoEncode: [],
     runtimes: ['wasm'],
+    // RUN carries the input and RESULT the output in one frame each; the
+    // firmware keeps 256 bytes of a frame for headers (FX_MAX_OUTPUT)
+    maxIoBytes: caps.maxFrame - BOARD_FRAME_OVERHEAD,
     device: { chip: caps.chip, clockHz: caps.clockHz, flashBytes: caps.flash, ramBytes: caps.ram, fpu: caps.fpu, dsp: caps.dsp }
   }
 }

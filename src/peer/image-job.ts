@@ -41,7 +41,8 @@ export async function runImageJob (peer: FedraPeer, init: ImageJobInit): Promise
   const tiles = planTiles(init.width, init.height, init.tileSize)
   const specs = await Promise.all(tiles.map(async tile => {
     const bytes = cutTile(init.rgba, init.width, tile)
-    const requirement: Requirement = { runtime: 'wasm', memoryPages: init.memoryPages(bytes.byteLength) }
+    // a filter's output is as large as its input
+    const requirement: Requirement = { runtime: 'wasm', memoryPages: init.memoryPages(bytes.byteLength), ioBytes: bytes.byteLength }
     return {
       id: `tile-${tile.index}`,
       fnCid: init.fnCid,

@@ -1,5 +1,6 @@
 import { mergeReduceOutputs, partitionRecords, splitText } from '../core/mapreduce/records.js'
 import type { KeyValue } from '../core/mapreduce/records.js'
+import type { Requirement } from '../core/requirements/requirement.js'
 import type { ApplicationScheduler } from '../core/scheduler/types.js'
 import type { JobProgress } from './job-runner.js'
 import type { FedraPeer } from './peer.js'
@@ -32,13 +33,15 @@ export async function runWordCount (peer: FedraPeer, init: WordCountInit): Promi
   const t0 = performance.now()
   const memoryPages = init.memoryPages ?? 16
   const limits = { memoryPages, timeoutMs: 30_000 }
-  const requirement = { runtime: 'wasm' as const, memoryPages }
+  // a map's records can outgrow its chunk (one record per distinct word):
+  // twice the chunk bounds it for natural text
+  const requirement = (bytes: number): Requirement => ({ runtime: 'wasm', memoryPages, ioBytes: 2 * bytes })
   const chunks = splitText(init.text, init.chunkBytes ?? 4096)
   const owners: Record<string, string> = {}
   const mapSpecs = await Promise.all(chunks.map(async (chunk, i) => ({
     id: `map-${i}`, fnCid: init.fnCid, entry: init.mapEntry,
     input: { cid: await peer.blocks.put(chunk, { signal: init.signal }) },
-    params: new Uint8Array(0), requirement, limits
+    params: new Uint8Array(0), requirement: requirement(chunk.byteLength), limits
   })))
   const mapped = await peer.runTasks(mapSpecs, {
     signal: init.signal, scheduler: init.scheduler, onProgress: e => init.onProgress?.({ ...e, phase: 'map' })
@@ -48,7 +51,7 @@ export async function runWordCount (peer: FedraPeer, init: WordCountInit): Promi
   const reduceSpecs = await Promise.all(partitions.map(async (part, i) => ({
     id: `reduce-${i}`, fnCid: init.fnCid, entry: init.reduceEntry,
     input: { cid: await peer.blocks.put(part, { signal: init.signal }) },
-    params: new Uint8Array(0), requirement, limits
+    params: new Uint8Array(0), requirement: requirement(part.byteLength), limits
   })))
   const reduced = await peer.runTasks(reduceSpecs, {
     signal: init.signal, scheduler: init.scheduler, onProgress: e => init.onProgress?.({ ...e, phase: 'reduce' })

@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { compareBytes, decodeRecords, encodeRecords, fnv1a, isWordByte, mergeReduceOutputs, partitionRecords, splitText } from './records.js'
 import type { KeyValue } from './records.js'
-
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-function thrown (fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a throw')
-}
+import { prng, thrown } from '../test-support.js'
 
 const invalid = { name: 'InvalidMessageError', code: 'ERR_INVALID_MESSAGE' }
 const enc = new TextEncoder()

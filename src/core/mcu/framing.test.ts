@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { FrameSplitter, cobsDecode, cobsEncode, crc32, decodeFrame, encodeFrame } from './framing.js'
 import { BoardType, decodeBoardMessage, encodeHost, MCU_PROTOCOL_VERSION } from './messages.js'
-
-function prng (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
+import { prng } from '../test-support.js'
 
 describe('board framing', () => {
   it('computes CRC-32/IEEE', () => {

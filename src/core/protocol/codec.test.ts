@@ -3,16 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { FedraError } from '../errors.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, encodeMessage } from './codec.js'
 import { asObject, readBool, readBytes, readEnum, readInt, readNumber, readOptionalString, readString, readStringArray, readVersion } from './validate.js'
-
-/** Runs `fn` and returns what it threw; fails the test when it does not throw. */
-function thrown (fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a throw')
-}
+import { thrown } from '../test-support.js'
 
 const invalid = { name: 'InvalidMessageError', code: 'ERR_INVALID_MESSAGE' }
 const tooLarge = { name: 'MessageTooLargeError', code: 'ERR_MESSAGE_TOO_LARGE' }

@@ -6,18 +6,7 @@ import { decodeRoomMessage, encodeRoomMessage } from './room.js'
 import { decodeFromWorker, decodeToWorker, encodeTaskMessage } from './task.js'
 import type { Beat } from './room.js'
 import type { FromWorker, ToWorker } from './task.js'
-
-/** mulberry32: a small seeded PRNG, so every run fuzzes the same inputs. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../test-support.js'
 
 const bytes = (n: number): Uint8Array => new Uint8Array(n).fill(3)
 const beat: Beat = {

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeMessage } from './codec.js'
 import { MAX_CACHE_ENTRIES, MAX_ROOM_MESSAGE_BYTES, ROOM_PROTOCOL_VERSION, decodeRoomMessage, encodeRoomMessage, readRoomMessage } from './room.js'
 import type { Beat, RoomMessage } from './room.js'
-
-function thrown (fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a throw')
-}
+import { thrown } from '../test-support.js'
 
 const invalid = { name: 'InvalidMessageError', code: 'ERR_INVALID_MESSAGE' }
 const tooLarge = { name: 'MessageTooLargeError', code: 'ERR_MESSAGE_TOO_LARGE' }

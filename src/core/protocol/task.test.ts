@@ -3,15 +3,7 @@ import { FedraError } from '../errors.js'
 import { encodeMessage } from './codec.js'
 import { MAX_ID_LENGTH, MAX_INLINE_BYTES, TASK_PROTOCOL, decodeFromWorker, decodeToWorker, encodeTaskMessage } from './task.js'
 import type { FromWorker, TaskRequest, ToWorker } from './task.js'
-
-function thrown (fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a throw')
-}
+import { thrown } from '../test-support.js'
 
 const invalid = { name: 'InvalidMessageError', code: 'ERR_INVALID_MESSAGE' }
 const tooLarge = { name: 'MessageTooLargeError', code: 'ERR_MESSAGE_TOO_LARGE' }

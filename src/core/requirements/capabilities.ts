@@ -26,6 +26,8 @@ export interface Capabilities {
   battery?: { level: number, charging: boolean }
   /** Hardware facts of a microcontroller peer, as its firmware reports them. */
   device?: DeviceInfo
+  /** Largest task input or output this worker can carry (a board's serial frames); absent = no limit. */
+  maxIoBytes?: number
 }
 
 export interface DeviceInfo {
@@ -56,6 +58,7 @@ export function readCapabilities (value: unknown, what = 'capabilities'): Capabi
     const b: Obj = asObject(o.battery, `${what}.battery`)
     caps.battery = { level: readNumber(b, 'level', `${what}.battery`, 0, 1), charging: readBool(b, 'charging', `${what}.battery`) }
   }
+  if (o.maxIoBytes != null) caps.maxIoBytes = readInt(o, 'maxIoBytes', what, 0, 2 ** 40)
   if (o.device != null) {
     const d: Obj = asObject(o.device, `${what}.device`)
     caps.device = {

@@ -11,6 +11,8 @@ export interface Requirement {
   capabilities?: CapabilityFlag[]
   /** Refuse workers whose kind is not listed (e.g. keep a job off microcontrollers). */
   kinds?: Array<Capabilities['kind']>
+  /** Bytes of the task's input and of its output, whichever is larger. */
+  ioBytes?: number
 }
 
 const FLAG_WORDS: Record<CapabilityFlag, string> = {
@@ -40,6 +42,7 @@ export function unmetRequirements (caps: Capabilities, req: Requirement): string
   for (const flag of req.capabilities ?? []) {
     if (!hasFlag(caps, flag)) unmet.push(FLAG_WORDS[flag])
   }
+  if (req.ioBytes != null && caps.maxIoBytes != null && req.ioBytes > caps.maxIoBytes) unmet.push(`room for ${req.ioBytes}-byte inputs and outputs`)
   if (req.kinds != null && req.kinds.length > 0 && !req.kinds.includes(caps.kind)) {
     unmet.push(`${/^[aeiou]|^mcu/.test(req.kinds[0]) ? 'an' : 'a'} ${req.kinds.join(' or ')} peer`)
   }

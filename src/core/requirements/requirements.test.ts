@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { PEER_KINDS, RUNTIMES, readCapabilities } from './capabilities.js'
 import { CAPABILITY_FLAGS, formatPages, satisfies, unmetRequirements } from './requirement.js'
 import type { Capabilities } from './capabilities.js'
-
-function thrown (fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a throw')
-}
+import { thrown } from '../test-support.js'
 
 const invalid = { name: 'InvalidMessageError', code: 'ERR_INVALID_MESSAGE' }
 

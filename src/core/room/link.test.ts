@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { formatRoomFragment, formatRoomLink, fromBase64Url, newRoomSecret, parseRoomLink, toBase64Url } from './link.js'
 import type { RoomSecret } from './link.js'
-
-function thrown (fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a throw')
-}
+import { thrown } from '../test-support.js'
 
 const badLink = { name: 'InvalidRoomLinkError', code: 'ERR_INVALID_ROOM_LINK' }
 

@@ -7,17 +7,7 @@ import type { Capabilities } from '../requirements/capabilities.js'
 import type { CapabilityFlag, Requirement } from '../requirements/requirement.js'
 import type { Candidate } from './resource.js'
 import type { Offer, PendingTask, Placement } from './types.js'
-
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../test-support.js'
 
 const caps = (over: Partial<Capabilities> = {}): Capabilities => ({
   kind: 'browser',
