@@ -19,6 +19,10 @@ export interface ImageJobInit {
   scheduler?: ApplicationScheduler
   /** Backup copies of the last, slowest tasks (default on). */
   backups?: boolean
+  /** Run each tile on this many workers and keep only agreed results. */
+  quorum?: number
+  /** Wait (paused) for a fitting volunteer instead of refusing at once. */
+  waitForWorkers?: boolean
   signal?: AbortSignal
   onProgress?: (e: JobProgress) => void
 }
@@ -53,7 +57,10 @@ export async function runImageJob (peer: FedraPeer, init: ImageJobInit): Promise
       limits: { memoryPages: requirement.memoryPages, timeoutMs: init.timeoutMs ?? 30_000 }
     }
   }))
-  const outcomes = await peer.runTasks(specs, { signal: init.signal, onProgress: init.onProgress, scheduler: init.scheduler, backups: init.backups })
+  const outcomes = await peer.runTasks(specs, {
+    signal: init.signal, onProgress: init.onProgress, scheduler: init.scheduler,
+    backups: init.backups, quorum: init.quorum, waitForWorkers: init.waitForWorkers
+  })
   const rgba = new Uint8Array(init.width * init.height * 4)
   const owners: string[] = []
   for (const tile of tiles) {

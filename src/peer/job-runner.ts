@@ -7,6 +7,7 @@ import type { Requirement } from '../core/requirements/requirement.js'
 import type { DataRef, TaskLimits, TaskRequest, TaskResult } from '../core/protocol/task.js'
 import type { Registry } from '../core/registry/registry.js'
 import { chooseBackups } from '../core/scheduler/backups.js'
+import { QuorumBook } from '../core/scheduler/quorum.js'
 import type { ApplicationScheduler, Offer, PendingTask } from '../core/scheduler/types.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
@@ -33,6 +34,7 @@ export type JobProgress =
   | { type: 'task-done', taskId: string, workerId: string, done: number, total: number }
   | { type: 'requeued', taskIds: string[], workerId: string }
   | { type: 'backup', taskId: string, workerId: string }
+  | { type: 'liar', workerId: string, taskId: string }
   | { type: 'paused', reason: string }
   | { type: 'resumed' }
 
@@ -43,6 +45,13 @@ export interface RunTasksOptions {
    * the first result wins and the other copy is cancelled (default on).
    */
   backups?: boolean
+  /**
+   * Untrusted volunteers: run each task on this many different workers and
+   * accept a result only when that many agree (BOINC's quorum). A worker
+   * caught disagreeing with an agreed result is not trusted again in the job.
+   * Default 1. Backups are off when above 1.
+   */
+  quorum?: number
   onProgress?: (event: JobProgress) => void
   /** Keep waiting when no volunteer fits (paused) instead of refusing at once. */
   waitForWorkers?: boolean
@@ -66,6 +75,17 @@ export interface JobEnv {
   onPeerLost: (fn: (peerId: string) => void) => () => void
 }
 
+function pendingOf (s: TaskSpec): PendingTask {
+  return { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: 'cid' in s.input ? [s.input.cid] : [] }
+}
+
+async function sha256Hex (bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
+  let s = ''
+  for (const b of d) s += b.toString(16).padStart(2, '0')
+  return s
+}
+
 /**
  * Runs a set of independent tasks on the room: place, dispatch, collect,
  * re-queue what a vanished worker held, retry failures on other workers.
@@ -78,6 +98,10 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
   const timing = new Map<string, { dispatchedAt: number, expectedEnd: number }>() // same keys
   const cancelled = new Set<string>() // losing copies we stopped ourselves
   const capsOf = new Map<string, Capabilities>()
+  const quorum = Math.max(1, options.quorum ?? 1)
+  const book = quorum > 1 ? new QuorumBook({ k: quorum }) : undefined
+  const votedOutputs = new Map<string, Uint8Array>() // `${taskId}:${digest}`
+  let quorumFailure: Error | undefined
   const warmOn = new Map<string, Set<string>>() // worker → function CIDs it has run for us
   const life = new AbortController()
   const signal = options.signal != null ? AbortSignal.any([options.signal, life.signal]) : life.signal
@@ -106,6 +130,7 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
     const now = Date.now()
     for (const e of env.registry.list()) {
       if (!e.verified || !e.beat.consent) continue
+      if (book != null && !book.isTrusted(e.id)) continue
       if ((benchedUntil.get(e.id) ?? 0) > now) continue
       const cached = new Set([...e.beat.cache, ...(warmOn.get(e.id) ?? [])])
       capsOf.set(e.id, e.beat.caps)
@@ -141,6 +166,7 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
       set.add(spec.fnCid)
       const caps = capsOf.get(workerId)
       if (caps != null) env.estimator.observe(workerId, caps, spec.fnCid, r.ms)
+      if (book != null && !(await settleVote(spec, workerId, output))) return
       if (tracker.complete(spec.id, workerId, { output, workerId, ms: r.ms })) {
         options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: tracker.done, total: tracker.total })
         // first result wins: stop the other copies
@@ -153,6 +179,7 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
       }
     }).catch((err: unknown) => {
       if (signal.aborted) return
+      book?.lost(spec.id, workerId)
       if (cancelled.delete(key)) {
         tracker.release(spec.id, workerId)
         return
@@ -171,6 +198,48 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
       timing.delete(key)
       wake()
     })
+  }
+
+  /**
+   * Quorum mode: records a replica's vote. True when the vote decided the
+   * task and `output` is the agreed result; otherwise the replica's slot is
+   * released so the loop can launch what the book still wants.
+   */
+  const settleVote = async (spec: TaskSpec, workerId: string, output: Uint8Array): Promise<boolean> => {
+    if (book == null) return true
+    const digest = await sha256Hex(output)
+    votedOutputs.set(`${spec.id}:${digest}`, output)
+    const vote = book.record(spec.id, workerId, digest)
+    if (vote.type === 'agreed') {
+      for (const liar of vote.liars) {
+        log('worker %s disagreed with an agreed result: not trusted any more', liar)
+        options.onProgress?.({ type: 'liar', workerId: liar, taskId: spec.id })
+      }
+      return true
+    }
+    if (vote.type === 'failed') {
+      quorumFailure = new FedraError(`task ${spec.id}: no ${quorum} workers agreed on its result`, 'ERR_NO_QUORUM')
+    }
+    tracker.release(spec.id, workerId)
+    return false
+  }
+
+  /** Quorum mode: places the replicas the book wants, each on a worker that has not run the task. */
+  const placeReplicas = (pendingIds: readonly string[], current: Offer[]): void => {
+    if (book == null) return
+    for (const id of pendingIds) {
+      const spec = byId.get(id) as TaskSpec
+      for (let n = book.wanted(id); n > 0; n--) {
+        const ran = book.ranOn(id)
+        const candidates = current.filter(o => !ran.has(o.workerId))
+        const [p] = env.scheduler.place([pendingOf(spec)], candidates)
+        if (p == null) break
+        book.started(id, p.workerId)
+        const o = candidates.find(c => c.workerId === p.workerId)
+        if (o != null) o.inFlight++
+        dispatch(spec, p.workerId)
+      }
+    }
   }
 
   /**
@@ -226,6 +295,7 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
         const admission = admit(requirements, current.map(o => ({
           workerId: o.workerId, caps: o.caps, consent: true, verified: true, self: o.self
         })))
+        if (quorumFailure != null) throw quorumFailure
         if (!admission.admitted) {
           if (options.waitForWorkers !== true) throw new AdmissionRefusedError(admission.reason)
           if (paused !== admission.reason) {
@@ -237,13 +307,14 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
             paused = undefined
             options.onProgress?.({ type: 'resumed' })
           }
-          const pending: PendingTask[] = pendingIds.map(id => {
-            const s = byId.get(id) as TaskSpec
-            return { id, functionCid: s.fnCid, requirement: s.requirement, inputCids: 'cid' in s.input ? [s.input.cid] : [] }
-          })
-          for (const p of env.scheduler.place(pending, current)) dispatch(byId.get(p.taskId) as TaskSpec, p.workerId)
+          if (book != null) {
+            placeReplicas(pendingIds, current)
+          } else {
+            const pending = pendingIds.map(id => pendingOf(byId.get(id) as TaskSpec))
+            for (const p of env.scheduler.place(pending, current)) dispatch(byId.get(p.taskId) as TaskSpec, p.workerId)
+          }
         }
-      } else if (options.backups !== false && !tracker.finished) {
+      } else if (book == null && options.backups !== false && !tracker.finished) {
         launchBackups(offers())
       }
       await new Promise<void>(resolve => {

@@ -24,6 +24,11 @@ export class WorkerService {
   queued = 0
   running = 0
   completed = 0
+  /**
+   * Fault injection, for testing what the room does with a dishonest or
+   * broken volunteer: `corruptOutputs` flips a bit in every result.
+   */
+  readonly faults = { corruptOutputs: false }
 
   constructor (private readonly init: WorkerServiceInit) {
     this.functions = init.cache ?? new FunctionCache()
@@ -63,6 +68,7 @@ export class WorkerService {
         key: req.fn.cid, module, entry: req.entry, input, params: req.params, limits: req.limits
       }, { signal })
       this.completed++
+      if (this.faults.corruptOutputs && output.byteLength > 0) output[0] ^= 0x01
       if (req.output === 'store') return { output: { cid: await this.init.blocks.put(output, { signal }) }, ms }
       return { output: { bytes: output }, ms }
     } catch (err) {

@@ -103,18 +103,36 @@ async function main (): Promise<void> {
     drawRgba($('original'), current.rgba, current.width, current.height)
   })
 
-  const state = { progress: { done: 0, total: 0 }, requeued: 0, paused: '' }
+  const state = { progress: { done: 0, total: 0 }, requeued: 0, backups: 0, paused: '', liars: [] as string[] }
   const progress = (e: JobProgress): void => {
     if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
     if (e.type === 'requeued') state.requeued += e.taskIds.length
-    state.paused = e.type === 'paused' ? e.reason : ''
+    if (e.type === 'backup') state.backups++
+    if (e.type === 'liar' && !state.liars.includes(e.workerId)) {
+      state.liars.push(e.workerId)
+      $('job-status').textContent = `Peer ${shortId(e.workerId)} returned a wrong result: it is no longer trusted`
+    }
+    if (e.type === 'paused') state.paused = e.reason
+    if (e.type === 'resumed') state.paused = ''
     const bar = $<HTMLProgressElement>('job-progress')
     if (e.type === 'task-done') { bar.max = e.total; bar.value = e.done; $('job-status').textContent = `${e.done}/${e.total} tasks done` }
-    if (e.type === 'paused') $('job-status').textContent = `Paused: ${e.reason}`
+    if (e.type === 'paused') $('job-status').textContent = `Paused: ${e.reason}. It resumes when a fitting volunteer joins.`
+    if (e.type === 'resumed') $('job-status').textContent = 'Resumed: a fitting volunteer joined'
     if (e.type === 'requeued') $('job-status').textContent = `Peer ${shortId(e.workerId)} left: ${e.taskIds.length} tasks re-queued`
   }
 
-  async function imageJob (opts: { filter?: string, tileSize?: number, local?: boolean, backups?: boolean, size?: { width: number, height: number } } = {}): Promise<ImageJobResult & { hash: string }> {
+  interface ImageJobOptions {
+    filter?: string
+    tileSize?: number
+    local?: boolean
+    backups?: boolean
+    quorum?: number
+    waitForWorkers?: boolean
+    /** Override the filter's memory requirement (to try admission control). */
+    memoryPages?: number
+    size?: { width: number, height: number }
+  }
+  async function imageJob (opts: ImageJobOptions = {}): Promise<ImageJobResult & { hash: string }> {
     const entry = findFilter(opts.filter ?? select.value) ?? FILTERS[0]
     // tests and benchmarks ask for a test card of a given size
     const image = opts.size == null ? current : { rgba: demoImage(opts.size.width, opts.size.height), ...opts.size }
@@ -124,9 +142,11 @@ async function main (): Promise<void> {
       tileSize: opts.tileSize ?? Number($<HTMLSelectElement>('tile-size').value),
       fnCid, entry: entry.entry,
       params: tile => entry.encodeParams({ width: tile.width, height: tile.height }),
-      memoryPages: bytes => entry.memoryPagesFor(bytes),
+      memoryPages: bytes => opts.memoryPages ?? entry.memoryPagesFor(bytes),
       scheduler: opts.local === true ? localOnly() : undefined,
       backups: opts.backups,
+      quorum: opts.quorum ?? Number($<HTMLSelectElement>('quorum').value),
+      waitForWorkers: opts.waitForWorkers ?? true,
       onProgress: progress
     })
     drawRgba($('result'), result.rgba, image.width, image.height, result)
