@@ -37,7 +37,8 @@ test('a board in QEMU computes tiles beside two tabs, and losing it loses nothin
     const shared = await run(false)
     expect(shared.hash).toBe(local.hash)
     expect(shared.owners.length).toBe(96)
-    expect(shared.owners).toContain(bridge.id)
+    const state = await owner.evaluate(() => JSON.stringify((window as any).fedra.state))
+    expect(shared.owners, `the board computed nothing; job state: ${state}; bridge: ${JSON.stringify(bridge.events)}`).toContain(bridge.id)
 
     // pull the plug while the board is busy: its tasks go back to the room
     const running = run(false)
@@ -107,7 +108,8 @@ test('a tab adopts a board through Web Serial and the room uses it', async () =>
     const local = await run(true)
     const shared = await run(false)
     expect(shared.hash).toBe(local.hash)
-    expect(shared.owners).toContain(boardId)
+    const state = await owner.evaluate(() => JSON.stringify((window as any).fedra.state))
+    expect(shared.owners, `the board computed nothing; job state: ${state}`).toContain(boardId)
   } finally {
     await proxy.stop()
     await qemu.stop()

@@ -35,6 +35,7 @@ export type JobProgress =
   | { type: 'requeued', taskIds: string[], workerId: string }
   | { type: 'backup', taskId: string, workerId: string }
   | { type: 'liar', workerId: string, taskId: string }
+  | { type: 'task-failed', taskId: string, workerId: string, code: string, message: string }
   | { type: 'paused', reason: string }
   | { type: 'resumed' }
 
@@ -191,7 +192,9 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
         benchedUntil.set(workerId, Date.now() + BENCH_MS)
       } else {
         log('task %s failed on %s: %s', spec.id, workerId, (err as Error).message)
-        tracker.fail(spec.id, workerId, { code: codeOf(err), message: (err as Error).message })
+        const failure = { code: codeOf(err), message: (err as Error).message }
+        options.onProgress?.({ type: 'task-failed', taskId: spec.id, workerId, ...failure })
+        tracker.fail(spec.id, workerId, failure)
       }
     }).finally(() => {
       inflight.delete(key)

@@ -103,11 +103,12 @@ async function main (): Promise<void> {
     drawRgba($('original'), current.rgba, current.width, current.height)
   })
 
-  const state = { progress: { done: 0, total: 0 }, requeued: 0, backups: 0, paused: '', liars: [] as string[] }
+  const state = { progress: { done: 0, total: 0 }, requeued: 0, backups: 0, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }> }
   const progress = (e: JobProgress): void => {
     if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
     if (e.type === 'requeued') state.requeued += e.taskIds.length
     if (e.type === 'backup') state.backups++
+    if (e.type === 'task-failed') state.failures.push({ taskId: e.taskId, workerId: e.workerId, code: e.code, message: e.message })
     if (e.type === 'liar' && !state.liars.includes(e.workerId)) {
       state.liars.push(e.workerId)
       $('job-status').textContent = `Peer ${shortId(e.workerId)} returned a wrong result: it is no longer trusted`
