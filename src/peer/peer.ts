@@ -61,8 +61,9 @@ export class FedraPeer {
   constructor (private readonly init: FedraPeerInit) {
     this.registry = new Registry({ beatIntervalMs: init.beatIntervalMs })
     this.consent = init.consent ?? true
-    // least-loaded stays the default until ECT explores unmeasured workers
-    // (with ECT a tab whose speed is unknown can go unused: see docs/scheduling.md)
+    // least-loaded stays the default for now: under ECT a slow board gets one
+    // probe task and then nothing, and on this shared 2-core test machine
+    // some tabs went unused (see docs/decisions.md); ECT is opt-in
     this.scheduler = init.scheduler ?? leastLoaded()
   }
 

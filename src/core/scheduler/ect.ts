@@ -438,9 +438,23 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       }
       const order = placer.classOrder([...classes.values()].map(ts => ({ ts, task: ts[0], backlog: ts.length })))
       const out: Placement[] = []
+      // exploration: an idle worker never measured gets one task first, or
+      // its speed stays unknown and a pessimistic prior keeps it idle forever
+      const explored = new Set<string>()
+      for (const o of offers) {
+        if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? 0.2)) continue
+        for (const { ts } of order) {
+          const t = ts.find(x => !explored.has(x.id) && satisfies(o.caps, x.requirement))
+          if (t == null) continue
+          explored.add(t.id)
+          placer.assigned(o.workerId, t)
+          out.push({ taskId: t.id, workerId: o.workerId })
+          break
+        }
+      }
       for (const { ts } of order) {
-        ts.forEach((t, i) => {
-          const w = placer.place(t, { backlog: ts.length - i })
+        ts.filter(t => !explored.has(t.id)).forEach((t, i, rest) => {
+          const w = placer.place(t, { backlog: rest.length - i })
           if (w == null) return
           placer.assigned(w, t)
           out.push({ taskId: t.id, workerId: w })
