@@ -44,6 +44,7 @@ const ROOMS: Record<number, number[]> = {
 /** Which workers leave at 50% in the churn run (⅓ of 6; ~⅓ of the capacity). */
 const CHURN_LEAVE = [1, 4]
 const STRAGGLER_ROOM = [0.4, 0.35, 0.3, 0.04]
+const STARTUP_QUOTA = 0.5
 const SPIN_TASKS = Number(process.env.BENCH_SPIN_TASKS ?? 120)
 
 interface Device {
@@ -75,7 +76,9 @@ async function openRoom (relayUrl: string, tag: string, quotas: number[]): Promi
   const close = async (): Promise<void> => { await Promise.all(all.map(async d => d.tb.close())) }
   try {
     const open = async (name: string, quota: number | null, url: string): Promise<Device> => {
-      const tb = await launchThrottledBrowser({ name, quotaCores: quota })
+      // start-up and mesh formation at ≥ 0.5 core (a 0.04-core browser needs minutes to join);
+      // the device gets its real quota after the warm-up (throttle())
+      const tb = await launchThrottledBrowser({ name, quotaCores: quota == null ? null : Math.max(quota, STARTUP_QUOTA) })
       const d: Device = { tb, page: undefined as unknown as Page, id: '', quota }
       all.push(d)
       d.page = (await openThrottledTab(tb, url)).page
@@ -90,7 +93,7 @@ async function openRoom (relayUrl: string, tag: string, quotas: number[]): Promi
     for (let i = 0; i < quotas.length; i += 3) {
       workers.push(...await Promise.all(quotas.slice(i, i + 3).map(async (q, j) => open(`${tag}-w${i + j}`, q, roomUrl))))
     }
-    const meshMs = await waitForMesh([submitter.page, ...workers.map(w => w.page)], 90_000)
+    const meshMs = await waitForMesh([submitter.page, ...workers.map(w => w.page)], 120_000)
     return { submitter, workers, meshMs, close }
   } catch (err) {
     await close()
@@ -212,6 +215,7 @@ async function warmUp (room: { submitter: Device, workers: Device[] }, kinds: Ar
     if (kinds.includes('image')) await runJob(w.page, [w], { local: true, work: { kind: 'image', width: TILE * 2, height: TILE } })
     if (kinds.includes('spin')) await runJob(w.page, [w], { local: true, work: { kind: 'spin', tasks: 2 } })
   }))
+  for (const w of room.workers) w.tb.setQuota(w.quota)
   if (kinds.includes('image')) await runJob(room.submitter.page, [], { local: false, work: IMAGE_SWARM })
   if (kinds.includes('spin')) await runJob(room.submitter.page, [], { local: false, work: { kind: 'spin', tasks: room.workers.length * 4 } })
   await settle(room.workers)
@@ -338,6 +342,7 @@ async function main (): Promise<void> {
       } finally {
         await room.close()
       }
+      console.log(`\n-- N = ${n} measured (${fmt((Date.now() - t0) / 1000, 0)} s so far)\n` + table(effRows.filter(r => r.N === String(n))))
     }
     if (effRows.length > 0) {
       console.log(`\n== Swarm efficiency: swarm rate / Σ standalone rates (each worker its own Chromium in a CPU cgroup)\n   standalone: each worker runs the job alone (local), all workers at once, each capped by its quota (spin: ~2 s of tasks per worker; image: ${describe(IMAGE_ALONE)});\n   swarm: a submitter tab with volunteering off (own browser, unthrottled, its CPU not counted) submits, the workers share it; default scheduler, backups on; median of ${REPS}\n`)

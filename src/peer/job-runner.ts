@@ -2,6 +2,7 @@ import { logger } from '@libp2p/logger'
 import { AbortedError, AdmissionRefusedError, FedraError, WorkerLostError, codeOf, errorFromCode } from '../core/errors.js'
 import { JobTracker } from '../core/jobs/tracker.js'
 import { admit } from '../core/scheduler/resource.js'
+import { satisfies } from '../core/requirements/requirement.js'
 import type { Capabilities } from '../core/requirements/capabilities.js'
 import type { Requirement } from '../core/requirements/requirement.js'
 import type { DataRef, TaskLimits, TaskRequest, TaskResult } from '../core/protocol/task.js'
@@ -87,120 +88,212 @@ async function sha256Hex (bytes: Uint8Array): Promise<string> {
   return s
 }
 
+/** A worker whose stream just failed sits out this long, or a dead link would bounce tasks back and forth. */
+const BENCH_MS = 1500
+/** The loop re-plans at least this often, and at once when something happens. */
+const TICK_MS = 250
+
 /**
  * Runs a set of independent tasks on the room: place, dispatch, collect,
  * re-queue what a vanished worker held, retry failures on other workers.
  * Resolves with every task's output, or rejects with a typed error.
  */
 export async function runTasks (env: JobEnv, jobId: string, specs: readonly TaskSpec[], options: RunTasksOptions = {}): Promise<Map<string, TaskOutcome>> {
-  const byId = new Map(specs.map(s => [s.id, s]))
-  const tracker = new JobTracker<TaskOutcome>(specs.map(s => s.id))
-  const inflight = new Map<string, AbortController>() // `${taskId}@${worker}`
-  const timing = new Map<string, { dispatchedAt: number, expectedEnd: number }>() // same keys
-  const cancelled = new Set<string>() // losing copies we stopped ourselves
-  const capsOf = new Map<string, Capabilities>()
-  const quorum = Math.max(1, options.quorum ?? 1)
-  const book = quorum > 1 ? new QuorumBook({ k: quorum }) : undefined
-  const votedOutputs = new Map<string, Uint8Array>() // `${taskId}:${digest}`
-  let quorumFailure: Error | undefined
-  const warmOn = new Map<string, Set<string>>() // worker → function CIDs it has run for us
-  const life = new AbortController()
-  const signal = options.signal != null ? AbortSignal.any([options.signal, life.signal]) : life.signal
-  // a worker whose stream just failed sits out a moment, or a dead link
-  // would bounce the same tasks back and forth
-  const benchedUntil = new Map<string, number>()
-  const BENCH_MS = 1500
-  let wake: () => void = () => {}
-  let paused: string | undefined
+  return new JobRun(env, jobId, specs, options).run()
+}
 
-  const unsubscribe = env.onPeerLost(peerId => {
-    for (const [key, ac] of inflight) {
+/** One job's run; all state lives here for the run's lifetime. */
+class JobRun {
+  private readonly byId: Map<string, TaskSpec>
+  private readonly tracker: JobTracker<TaskOutcome>
+  private readonly inflight = new Map<string, AbortController>() // `${taskId}@${worker}`
+  private readonly timing = new Map<string, { dispatchedAt: number, expectedEnd: number }>() // same keys
+  private readonly cancelled = new Set<string>() // losing copies we stopped ourselves
+  private readonly capsOf = new Map<string, Capabilities>()
+  private readonly warmOn = new Map<string, Set<string>>() // worker → function CIDs it ran for us
+  private readonly benchedUntil = new Map<string, number>()
+  private readonly quorum: number
+  private readonly book?: QuorumBook
+  private quorumFailure?: Error
+  private readonly life = new AbortController()
+  private readonly signal: AbortSignal
+  private wake: () => void = () => {}
+  private paused?: string
+
+  constructor (private readonly env: JobEnv, private readonly jobId: string, private readonly specs: readonly TaskSpec[], private readonly options: RunTasksOptions) {
+    this.byId = new Map(specs.map(s => [s.id, s]))
+    this.tracker = new JobTracker<TaskOutcome>(specs.map(s => s.id))
+    this.quorum = Math.max(1, options.quorum ?? 1)
+    if (this.quorum > 1) this.book = new QuorumBook({ k: this.quorum })
+    this.signal = options.signal != null ? AbortSignal.any([options.signal, this.life.signal]) : this.life.signal
+  }
+
+  async run (): Promise<Map<string, TaskOutcome>> {
+    const unsubscribe = this.env.onPeerLost(peerId => { this.onPeerLost(peerId) })
+    try {
+      while (!this.tracker.finished) {
+        this.signal.throwIfAborted()
+        this.throwIfFailed()
+        this.plan()
+        await new Promise<void>(resolve => {
+          const t = setTimeout(resolve, TICK_MS)
+          this.wake = () => { clearTimeout(t); resolve() }
+        })
+      }
+      return new Map(this.specs.map(s => [s.id, this.tracker.get(s.id).output as TaskOutcome]))
+    } finally {
+      unsubscribe()
+      this.life.abort(new AbortedError('job finished'))
+    }
+  }
+
+  private throwIfFailed (): void {
+    const failed = this.tracker.failed
+    if (failed != null) {
+      throw errorFromCode(failed.lastError?.code ?? 'ERR_FEDRA', `task ${failed.id} failed ${failed.attempts} times: ${failed.lastError?.message ?? 'unknown error'}`)
+    }
+    if (this.quorumFailure != null) throw this.quorumFailure
+  }
+
+  /** One round: admission, then placement of pending tasks (or backups near the end). */
+  private plan (): void {
+    const pendingIds = this.tracker.pending()
+    if (pendingIds.length === 0) {
+      if (this.book == null && this.options.backups !== false) this.launchBackups(this.offers())
+      return
+    }
+    const current = this.offers()
+    const requirements = [...new Map(pendingIds.map(id => {
+      const r = this.spec(id).requirement
+      return [JSON.stringify(r), r]
+    })).values()]
+    const admission = admit(requirements, current.map(o => ({ workerId: o.workerId, caps: o.caps, consent: true, verified: true, self: o.self })))
+    if (!admission.admitted) {
+      if (this.options.waitForWorkers !== true) throw new AdmissionRefusedError(admission.reason)
+      if (this.paused !== admission.reason) {
+        this.paused = admission.reason
+        this.options.onProgress?.({ type: 'paused', reason: admission.reason })
+      }
+      return
+    }
+    if (this.paused != null) {
+      this.paused = undefined
+      this.options.onProgress?.({ type: 'resumed' })
+    }
+    if (this.book != null) {
+      this.placeReplicas(pendingIds, current)
+      return
+    }
+    for (const p of this.env.scheduler.place(pendingIds.map(id => pendingOf(this.spec(id))), current)) {
+      this.dispatch(this.spec(p.taskId), p.workerId)
+    }
+  }
+
+  private spec (id: string): TaskSpec {
+    return this.byId.get(id) as TaskSpec
+  }
+
+  private onPeerLost (peerId: string): void {
+    for (const [key, ac] of this.inflight) {
       if (key.endsWith(`@${peerId}`)) ac.abort(new WorkerLostError(`worker ${peerId.slice(-6)} left`))
     }
-    const back = tracker.workerLost(peerId)
-    if (back.length > 0) options.onProgress?.({ type: 'requeued', taskIds: back, workerId: peerId })
-    wake()
-  })
+    const back = this.tracker.workerLost(peerId)
+    if (back.length > 0) this.options.onProgress?.({ type: 'requeued', taskIds: back, workerId: peerId })
+    this.wake()
+  }
 
-  const offers = (): Offer[] => {
+  /** Verified, consenting, trusted workers not benched, this peer included when it volunteers. */
+  private offers (): Offer[] {
+    const { env, tracker } = this
     const list: Offer[] = []
-    capsOf.set(env.selfId, env.selfCaps())
+    this.capsOf.set(env.selfId, env.selfCaps())
     if (env.selfConsent()) {
       list.push({ workerId: env.selfId, caps: env.selfCaps(), inFlight: tracker.inFlightOn(env.selfId), reportedLoad: 0, cached: new Set(), self: true })
     }
     const now = Date.now()
     for (const e of env.registry.list()) {
       if (!e.verified || !e.beat.consent) continue
-      if (book != null && !book.isTrusted(e.id)) continue
-      if ((benchedUntil.get(e.id) ?? 0) > now) continue
-      const cached = new Set([...e.beat.cache, ...(warmOn.get(e.id) ?? [])])
-      capsOf.set(e.id, e.beat.caps)
+      if (this.book != null && !this.book.isTrusted(e.id)) continue
+      if ((this.benchedUntil.get(e.id) ?? 0) > now) continue
+      const cached = new Set([...e.beat.cache, ...(this.warmOn.get(e.id) ?? [])])
+      this.capsOf.set(e.id, e.beat.caps)
       list.push({ workerId: e.id, caps: e.beat.caps, inFlight: tracker.inFlightOn(e.id), reportedLoad: e.beat.load.queued + e.beat.load.running, cached, self: false })
     }
     return list
   }
 
-  const dispatch = (spec: TaskSpec, workerId: string): void => {
-    tracker.assign(spec.id, workerId)
-    const ac = new AbortController()
-    const key = `${spec.id}@${workerId}`
-    inflight.set(key, ac)
-    const now = Date.now()
-    const caps = capsOf.get(workerId)
-    const expected = caps != null ? env.estimator.taskMs(workerId, caps, spec.fnCid) : 0
-    timing.set(key, { dispatchedAt: now, expectedEnd: now + expected })
-    const taskSignal = AbortSignal.any([signal, ac.signal])
+  private request (spec: TaskSpec, workerId: string): Omit<TaskRequest, 'v' | 't'> {
     const req: Omit<TaskRequest, 'v' | 't'> = {
-      id: spec.id, job: jobId, epoch: 0, fn: { cid: spec.fnCid }, entry: spec.entry,
+      id: spec.id, job: this.jobId, epoch: 0, fn: { cid: spec.fnCid }, entry: spec.entry,
       input: spec.input, params: spec.params, limits: spec.limits, output: 'inline'
     }
-    const warm = warmOn.get(workerId)?.has(spec.fnCid) === true || env.registry.get(workerId)?.beat.cache.includes(spec.fnCid) === true
-    const bytes = warm ? undefined : env.moduleBytes(spec.fnCid)
+    // push the module with the task until the worker is known to hold it
+    const warm = this.warmOn.get(workerId)?.has(spec.fnCid) === true || this.env.registry.get(workerId)?.beat.cache.includes(spec.fnCid) === true
+    const bytes = warm ? undefined : this.env.moduleBytes(spec.fnCid)
     if (bytes != null) req.fn = { cid: spec.fnCid, bytes }
+    return req
+  }
+
+  private dispatch (spec: TaskSpec, workerId: string): void {
+    const { env } = this
+    this.tracker.assign(spec.id, workerId)
+    const ac = new AbortController()
+    const key = `${spec.id}@${workerId}`
+    this.inflight.set(key, ac)
+    const now = Date.now()
+    const caps = this.capsOf.get(workerId)
+    this.timing.set(key, { dispatchedAt: now, expectedEnd: now + (caps != null ? env.estimator.taskMs(workerId, caps, spec.fnCid) : 0) })
+    const taskSignal = AbortSignal.any([this.signal, ac.signal])
+    const req = this.request(spec, workerId)
     const run = workerId === env.selfId
       ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal)
       : env.submitRemote(workerId, req, taskSignal)
-    run.then(async r => {
-      const output = await env.fetchOutput(r.output, taskSignal)
-      let set = warmOn.get(workerId)
-      if (set == null) warmOn.set(workerId, set = new Set())
-      set.add(spec.fnCid)
-      const caps = capsOf.get(workerId)
-      if (caps != null) env.estimator.observe(workerId, caps, spec.fnCid, r.ms)
-      if (book != null && !(await settleVote(spec, workerId, output))) return
-      if (tracker.complete(spec.id, workerId, { output, workerId, ms: r.ms })) {
-        options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: tracker.done, total: tracker.total })
-        // first result wins: stop the other copies
-        for (const [k, other] of inflight) {
-          if (k.startsWith(`${spec.id}@`) && k !== key) {
-            cancelled.add(k)
-            other.abort(new AbortedError('another copy finished first'))
-          }
-        }
+    run
+      .then(async r => { await this.onResult(spec, workerId, key, await env.fetchOutput(r.output, taskSignal), r.ms) })
+      .catch((err: unknown) => { this.onError(spec, workerId, key, err) })
+      .finally(() => {
+        this.inflight.delete(key)
+        this.timing.delete(key)
+        this.wake()
+      })
+  }
+
+  private async onResult (spec: TaskSpec, workerId: string, key: string, output: Uint8Array, ms: number): Promise<void> {
+    let warm = this.warmOn.get(workerId)
+    if (warm == null) this.warmOn.set(workerId, warm = new Set())
+    warm.add(spec.fnCid)
+    const caps = this.capsOf.get(workerId)
+    if (caps != null) this.env.estimator.observe(workerId, caps, spec.fnCid, ms)
+    if (this.book != null && !(await this.settleVote(spec, workerId, output))) return
+    if (!this.tracker.complete(spec.id, workerId, { output, workerId, ms })) return
+    this.options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: this.tracker.done, total: this.tracker.total })
+    // first result wins: stop the other copies
+    for (const [k, other] of this.inflight) {
+      if (k.startsWith(`${spec.id}@`) && k !== key) {
+        this.cancelled.add(k)
+        other.abort(new AbortedError('another copy finished first'))
       }
-    }).catch((err: unknown) => {
-      if (signal.aborted) return
-      book?.lost(spec.id, workerId)
-      if (cancelled.delete(key)) {
-        tracker.release(spec.id, workerId)
-        return
-      }
-      const lost = err instanceof WorkerLostError || (err instanceof FedraError && err.code === AbortedError.code)
-      if (lost) {
-        // not the task's fault: back to pending without spending an attempt
-        if (tracker.release(spec.id, workerId)) options.onProgress?.({ type: 'requeued', taskIds: [spec.id], workerId })
-        benchedUntil.set(workerId, Date.now() + BENCH_MS)
-      } else {
-        log('task %s failed on %s: %s', spec.id, workerId, (err as Error).message)
-        const failure = { code: codeOf(err), message: (err as Error).message }
-        options.onProgress?.({ type: 'task-failed', taskId: spec.id, workerId, ...failure })
-        tracker.fail(spec.id, workerId, failure)
-      }
-    }).finally(() => {
-      inflight.delete(key)
-      timing.delete(key)
-      wake()
-    })
+    }
+  }
+
+  private onError (spec: TaskSpec, workerId: string, key: string, err: unknown): void {
+    if (this.signal.aborted) return
+    this.book?.lost(spec.id, workerId)
+    if (this.cancelled.delete(key)) {
+      this.tracker.release(spec.id, workerId)
+      return
+    }
+    const lost = err instanceof WorkerLostError || (err instanceof FedraError && err.code === AbortedError.code)
+    if (lost) {
+      // not the task's fault: back to pending without spending an attempt
+      if (this.tracker.release(spec.id, workerId)) this.options.onProgress?.({ type: 'requeued', taskIds: [spec.id], workerId })
+      this.benchedUntil.set(workerId, Date.now() + BENCH_MS)
+      return
+    }
+    log('task %s failed on %s: %s', spec.id, workerId, (err as Error).message)
+    const failure = { code: codeOf(err), message: (err as Error).message }
+    this.options.onProgress?.({ type: 'task-failed', taskId: spec.id, workerId, ...failure })
+    this.tracker.fail(spec.id, workerId, failure)
   }
 
   /**
@@ -208,39 +301,39 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
    * task and `output` is the agreed result; otherwise the replica's slot is
    * released so the loop can launch what the book still wants.
    */
-  const settleVote = async (spec: TaskSpec, workerId: string, output: Uint8Array): Promise<boolean> => {
+  private async settleVote (spec: TaskSpec, workerId: string, output: Uint8Array): Promise<boolean> {
+    const book = this.book
     if (book == null) return true
-    const digest = await sha256Hex(output)
-    votedOutputs.set(`${spec.id}:${digest}`, output)
-    const vote = book.record(spec.id, workerId, digest)
+    const vote = book.record(spec.id, workerId, await sha256Hex(output))
     if (vote.type === 'agreed') {
       for (const liar of vote.liars) {
         log('worker %s disagreed with an agreed result: not trusted any more', liar)
-        options.onProgress?.({ type: 'liar', workerId: liar, taskId: spec.id })
+        this.options.onProgress?.({ type: 'liar', workerId: liar, taskId: spec.id })
       }
       return true
     }
     if (vote.type === 'failed') {
-      quorumFailure = new FedraError(`task ${spec.id}: no ${quorum} workers agreed on its result`, 'ERR_NO_QUORUM')
+      this.quorumFailure = new FedraError(`task ${spec.id}: no ${this.quorum} workers agreed on its result`, 'ERR_NO_QUORUM')
     }
-    tracker.release(spec.id, workerId)
+    this.tracker.release(spec.id, workerId)
     return false
   }
 
   /** Quorum mode: places the replicas the book wants, each on a worker that has not run the task. */
-  const placeReplicas = (pendingIds: readonly string[], current: Offer[]): void => {
+  private placeReplicas (pendingIds: readonly string[], current: Offer[]): void {
+    const book = this.book
     if (book == null) return
     for (const id of pendingIds) {
-      const spec = byId.get(id) as TaskSpec
+      const spec = this.spec(id)
       for (let n = book.wanted(id); n > 0; n--) {
         const ran = book.ranOn(id)
         const candidates = current.filter(o => !ran.has(o.workerId))
-        const [p] = env.scheduler.place([pendingOf(spec)], candidates)
+        const [p] = this.env.scheduler.place([pendingOf(spec)], candidates)
         if (p == null) break
         book.started(id, p.workerId)
         const o = candidates.find(c => c.workerId === p.workerId)
         if (o != null) o.inFlight++
-        dispatch(spec, p.workerId)
+        this.dispatch(spec, p.workerId)
       }
     }
   }
@@ -249,12 +342,11 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
    * Nothing pending, some worker idle: copy the tasks expected to finish
    * last onto idle workers where a copy would finish sooner.
    */
-  const launchBackups = (current: Offer[]): void => {
+  private launchBackups (current: Offer[]): void {
     const idle = current.filter(o => o.inFlight < o.caps.slots)
     if (idle.length === 0) return
-    const now = Date.now()
-    const running: RunningTaskInfo[] = tracker.running().map(t => {
-      const keys = [...t.runningOn].map(w => timing.get(`${t.id}@${w}`)).filter(x => x != null)
+    const running: RunningTaskInfo[] = this.tracker.running().map(t => {
+      const keys = [...t.runningOn].map(w => this.timing.get(`${t.id}@${w}`)).filter(x => x != null)
       return {
         taskId: t.id,
         workers: [...t.runningOn],
@@ -263,73 +355,21 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
       }
     }).filter(t => Number.isFinite(t.expectedEnd))
     const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
-    chooseBackups(running, now, (taskId, exclude) => {
-      const spec = byId.get(taskId) as TaskSpec
+    chooseBackups(running, Date.now(), (taskId, exclude) => {
+      const spec = this.spec(taskId)
       let best: { workerId: string, ectMs: number } | undefined
       for (const o of idle) {
         if (exclude.has(o.workerId) || (load.get(o.workerId) ?? 0) >= o.caps.slots) continue
-        if (!admit([spec.requirement], [{ workerId: o.workerId, caps: o.caps, consent: true, verified: true, self: o.self }]).admitted) continue
+        if (!satisfies(o.caps, spec.requirement)) continue
         // a remote copy also pays a round trip and its input fetch
-        const ectMs = env.estimator.taskMs(o.workerId, o.caps, spec.fnCid) + (o.self ? 0 : 5)
+        const ectMs = this.env.estimator.taskMs(o.workerId, o.caps, spec.fnCid) + (o.self ? 0 : 5)
         if (best == null || ectMs < best.ectMs) best = { workerId: o.workerId, ectMs }
       }
       return best
     }, { minGainMs: 20 }, b => {
       load.set(b.workerId, (load.get(b.workerId) ?? 0) + 1)
-      dispatch(byId.get(b.taskId) as TaskSpec, b.workerId)
-      options.onProgress?.({ type: 'backup', taskId: b.taskId, workerId: b.workerId })
+      this.dispatch(this.spec(b.taskId), b.workerId)
+      this.options.onProgress?.({ type: 'backup', taskId: b.taskId, workerId: b.workerId })
     })
-  }
-
-  try {
-    while (!tracker.finished) {
-      signal.throwIfAborted()
-      const failed = tracker.failed
-      if (failed != null) {
-        throw errorFromCode(failed.lastError?.code ?? 'ERR_FEDRA', `task ${failed.id} failed ${failed.attempts} times: ${failed.lastError?.message ?? 'unknown error'}`)
-      }
-      const pendingIds = tracker.pending()
-      if (pendingIds.length > 0) {
-        const current = offers()
-        const requirements = [...new Map(pendingIds.map(id => {
-          const r = (byId.get(id) as TaskSpec).requirement
-          return [JSON.stringify(r), r]
-        })).values()]
-        const admission = admit(requirements, current.map(o => ({
-          workerId: o.workerId, caps: o.caps, consent: true, verified: true, self: o.self
-        })))
-        if (quorumFailure != null) throw quorumFailure
-        if (!admission.admitted) {
-          if (options.waitForWorkers !== true) throw new AdmissionRefusedError(admission.reason)
-          if (paused !== admission.reason) {
-            paused = admission.reason
-            options.onProgress?.({ type: 'paused', reason: admission.reason })
-          }
-        } else {
-          if (paused != null) {
-            paused = undefined
-            options.onProgress?.({ type: 'resumed' })
-          }
-          if (book != null) {
-            placeReplicas(pendingIds, current)
-          } else {
-            const pending = pendingIds.map(id => pendingOf(byId.get(id) as TaskSpec))
-            for (const p of env.scheduler.place(pending, current)) dispatch(byId.get(p.taskId) as TaskSpec, p.workerId)
-          }
-        }
-      } else if (book == null && options.backups !== false && !tracker.finished) {
-        launchBackups(offers())
-      }
-      await new Promise<void>(resolve => {
-        const t = setTimeout(resolve, 250)
-        wake = () => { clearTimeout(t); resolve() }
-      })
-    }
-    const out = new Map<string, TaskOutcome>()
-    for (const s of specs) out.set(s.id, tracker.get(s.id).output as TaskOutcome)
-    return out
-  } finally {
-    unsubscribe()
-    life.abort(new AbortedError('job finished'))
   }
 }
