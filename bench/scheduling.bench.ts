@@ -43,7 +43,7 @@ const ROOMS: Record<number, number[]> = {
 }
 /** Which workers leave at 50% in the churn run (⅓ of 6; ~⅓ of the capacity). */
 const CHURN_LEAVE = [1, 4]
-const STRAGGLER_ROOM = [0.4, 0.35, 0.3, 0.04]
+const STRAGGLER_ROOM = [0.4, 0.35, 0.3, Number(process.env.BENCH_STRAGGLER ?? 0.1)]
 const STARTUP_QUOTA = 0.5
 const SPIN_TASKS = Number(process.env.BENCH_SPIN_TASKS ?? 120)
 

@@ -12,6 +12,7 @@ import { openWebSerialLink } from '../mcu/link-web-serial.js'
 import { browserCapabilities } from './capabilities.js'
 import type { SerialPortLike } from '../mcu/link-web-serial.js'
 import { demoImage, demoText } from './demo-data.js'
+import { blockDbName, collectIdleRooms } from './storage-gc.js'
 import type { RoomSecret } from '../core/room/link.js'
 import type { ImageJobResult } from '../peer/image-job.js'
 import type { JobProgress } from '../peer/job-runner.js'
@@ -53,7 +54,8 @@ async function main (): Promise<void> {
   const config = await (await fetch('/fedra.json')).json() as { relays: string[] }
   const workers = Math.max(1, Math.min(4, (navigator.hardwareConcurrency ?? 2) - 1))
   const pool = createWorkerPool({ size: workers })
-  const blockstore = new IDBBlockstore(`fedra-blocks-${room.roomId}`)
+  await collectIdleRooms(room.roomId).catch(() => [])
+  const blockstore = new IDBBlockstore(blockDbName(room.roomId))
   await blockstore.open()
   const peer = new FedraPeer({
     room,
@@ -157,11 +159,17 @@ async function main (): Promise<void> {
     return { ...result, hash }
   }
 
+  let text: Uint8Array | undefined
+  $<HTMLInputElement>('text-file').addEventListener('change', async (e) => {
+    const file = (e.target as HTMLInputElement).files?.[0]
+    text = file == null ? undefined : new Uint8Array(await file.arrayBuffer())
+  })
+
   async function wordCount (opts: { local?: boolean, bytes?: number } = {}): Promise<{ hash: string, counts: Array<{ word: string, count: number }>, owners: Record<string, string>, ms: number }> {
     const entry = findFilter('wordcount')
     if (entry == null) throw new Error('wordcount filter missing')
     const r = await runWordCount(peer, {
-      text: demoText(opts.bytes), fnCid: await functionCid('wordcount'),
+      text: opts.bytes == null && text != null ? text : demoText(opts.bytes), fnCid: await functionCid('wordcount'),
       mapEntry: entry.entry, reduceEntry: entry.reduceEntry ?? 'reduce',
       memoryPages: entry.memoryPagesFor(4096 * 2),
       scheduler: opts.local === true ? localOnly() : undefined,
