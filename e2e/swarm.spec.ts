@@ -76,7 +76,8 @@ test.describe('a room of four tabs', () => {
     const shared = await imageJob(first, { filter: 'grayscale', tileSize: 64 })
     expect(shared.hash).toBe(local.hash)
     expect(shared.owners.filter(o => o != null)).toHaveLength(shared.tiles)
-    for (const id of ids) expect(shared.owners).toContain(id)
+    const state = await first.evaluate(() => JSON.stringify((window as any).fedra.state))
+    for (const id of ids) expect(shared.owners, `a tab computed nothing; job state: ${state}`).toContain(id)
 
     // a second filter, submitted from another tab
     const blurLocal = await imageJob(swarm.pages[2], { filter: 'blur', tileSize: 64, local: true })

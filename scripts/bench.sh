@@ -8,6 +8,8 @@ bash scripts/setup.sh --test
 npx vite build --logLevel warn
 echo "== swarm: Fedra protocols vs raw libp2p on the same connections"
 unshare --net bash -c 'ip link set lo up && exec node --import ./scripts/node-preload.mjs bench/swarm.bench.ts'
+echo "== scheduling: swarm efficiency, churn, backup tasks on cgroup-throttled browsers"
+unshare --net bash -c 'ip link set lo up && exec node --import ./scripts/node-preload.mjs bench/scheduling.bench.ts'
 echo "== firmware interpreter: host build vs wabt vs V8, callgrind, QEMU"
 bash firmware/scripts/bench.sh
 echo "== built-in filters on the board (QEMU), through the bridge's protocol code"

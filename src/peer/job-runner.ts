@@ -34,7 +34,7 @@ export interface TaskOutcome {
 export type JobProgress =
   | { type: 'task-done', taskId: string, workerId: string, done: number, total: number }
   | { type: 'requeued', taskIds: string[], workerId: string }
-  | { type: 'backup', taskId: string, workerId: string }
+  | { type: 'backup', taskId: string, workerId: string, /** where the copies already ran */ runningOn: string[] }
   | { type: 'liar', workerId: string, taskId: string }
   | { type: 'task-failed', taskId: string, workerId: string, code: string, message: string }
   | { type: 'paused', reason: string }
@@ -368,8 +368,9 @@ class JobRun {
       return best
     }, { minGainMs: 20 }, b => {
       load.set(b.workerId, (load.get(b.workerId) ?? 0) + 1)
+      const runningOn = [...this.tracker.get(b.taskId).runningOn]
       this.dispatch(this.spec(b.taskId), b.workerId)
-      this.options.onProgress?.({ type: 'backup', taskId: b.taskId, workerId: b.workerId })
+      this.options.onProgress?.({ type: 'backup', taskId: b.taskId, workerId: b.workerId, runningOn })
     })
   }
 }

@@ -105,11 +105,14 @@ async function main (): Promise<void> {
     drawRgba($('original'), current.rgba, current.width, current.height)
   })
 
-  const state = { progress: { done: 0, total: 0 }, requeued: 0, backups: 0, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }> }
+  const state = { progress: { done: 0, total: 0 }, requeued: 0, backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }> }
   const progress = (e: JobProgress): void => {
     if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
     if (e.type === 'requeued') state.requeued += e.taskIds.length
-    if (e.type === 'backup') state.backups++
+    if (e.type === 'backup') {
+      state.backups++
+      state.backupTasks.push({ taskId: e.taskId, runningOn: e.runningOn })
+    }
     if (e.type === 'task-failed') state.failures.push({ taskId: e.taskId, workerId: e.workerId, code: e.code, message: e.message })
     if (e.type === 'liar' && !state.liars.includes(e.workerId)) {
       state.liars.push(e.workerId)

@@ -1,0 +1,46 @@
+import { expect, test } from '@playwright/test'
+import { launchThrottledBrowser, openThrottledTab, workerLoopRate } from './cgroup.js'
+import { openSwarm, startRelay, waitForMesh } from './harness.js'
+import type { ThrottledBrowser } from './cgroup.js'
+
+/**
+ * One peer made slow for real: its own Chromium process in a CPU cgroup with
+ * a tenth of a core (CDP throttling would not slow its Web Workers). Near the
+ * end of the job the room copies the straggler's tasks to idle peers and the
+ * job finishes on their copies instead of waiting.
+ */
+test('backup copies of a straggler\'s tasks finish the job without it', async () => {
+  const relay = await startRelay()
+  const swarm = await openSwarm(relay, 3)
+  let slow: ThrottledBrowser | undefined
+  try {
+    // start with half a core so the tab loads and joins, then slow it down
+    slow = await launchThrottledBrowser({ name: 'straggler', quotaCores: 0.5 })
+    const tab = await openThrottledTab(slow, swarm.pages[0].url(), swarm.requests)
+    await waitForMesh([...swarm.pages, tab.page])
+    const stragglerId = await tab.page.evaluate(() => (window as any).fedra.peer.id as string)
+    const full = await workerLoopRate(swarm.pages[1], 1000)
+    slow.setQuota(0.1)
+    const throttled = await workerLoopRate(tab.page, 1000)
+    expect(throttled).toBeLessThan(full / 2) // the cgroup really slows its Web Workers
+
+    const owner = swarm.pages[0]
+    const job = { filter: 'sobel', tileSize: 64, size: { width: 1024, height: 768 } } // 192 tasks
+    const local = await owner.evaluate(async (o) => (await (window as any).fedra.imageJob({ ...o, local: true })).hash as string, job)
+    const shared = await owner.evaluate(async (o) => {
+      const r = await (window as any).fedra.imageJob(o)
+      return { hash: r.hash as string, owners: r.owners as string[] }
+    }, job)
+    expect(shared.hash).toBe(local)
+    const state = await owner.evaluate(() => (window as any).fedra.state as { backups: number, backupTasks: Array<{ taskId: string, runningOn: string[] }> })
+    expect(state.backups).toBeGreaterThan(0)
+    // a task the straggler held was copied, and the copy finished it
+    const rescued = state.backupTasks.filter(b => b.runningOn.includes(stragglerId) &&
+      shared.owners[Number(b.taskId.replace('tile-', ''))] !== stragglerId)
+    expect(rescued.length, `backups: ${JSON.stringify(state.backupTasks)}; straggler ${stragglerId}`).toBeGreaterThan(0)
+  } finally {
+    await slow?.close()
+    await swarm.close()
+    await relay.stop()
+  }
+})
