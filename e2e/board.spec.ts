@@ -41,16 +41,20 @@ test('a board in QEMU computes tiles beside two tabs, and losing it loses nothin
     expect(shared.owners, `the board computed nothing; job state: ${state}; bridge: ${JSON.stringify(bridge.events)}`).toContain(bridge.id)
 
     // pull the plug while the board is busy: its tasks go back to the room
-    const running = run(false)
-    await owner.waitForFunction((id) => {
-      const e = (window as any).fedra.peer.registry.get(id)
-      return e != null && (e.beat.load.running + e.beat.load.queued) > 0
-    }, bridge.id, { polling: 20, timeout: 30_000 })
+    const big = { ...JOB, size: { width: 192, height: 128 } } // 384 tasks
+    const bigLocal = await owner.evaluate(async (job) => (await (window as any).fedra.imageJob({ ...job, local: true })).hash as string, big)
     const requeuedBefore = await owner.evaluate(() => (window as any).fedra.state.requeued as number)
+    const tasksBefore = bridge.events.filter(e => e.event === 'task').length
+    const running = owner.evaluate(async (job) => {
+      const r = await (window as any).fedra.imageJob(job)
+      return { hash: r.hash as string, owners: r.owners as string[] }
+    }, big)
+    // the board has started a task of this job: kill it now
+    await expect.poll(() => bridge.events.filter(e => e.event === 'task').length, { timeout: 30_000, intervals: [10] }).toBeGreaterThan(tasksBefore)
     await qemu.stop()
     const afterLoss = await running
-    expect(afterLoss.hash).toBe(local.hash)
-    expect(afterLoss.owners.length).toBe(96)
+    expect(afterLoss.hash).toBe(bigLocal)
+    expect(afterLoss.owners.length).toBe(384)
     // the tasks the board held were handed to the tabs
     expect(await owner.evaluate(() => (window as any).fedra.state.requeued as number)).toBeGreaterThan(requeuedBefore)
 

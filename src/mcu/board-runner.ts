@@ -30,7 +30,7 @@ export class BoardRunner implements FunctionRunner {
   private active = 0
   private readonly queue: Array<() => void> = []
 
-  constructor (private readonly client: () => BoardClient | undefined) {}
+  constructor (private readonly client: () => BoardClient | undefined, private readonly onStart?: (entry: string) => void) {}
 
   private async slot (signal?: AbortSignal): Promise<() => void> {
     const max = this.client()?.caps?.maxTasks ?? 1
@@ -58,6 +58,7 @@ export class BoardRunner implements FunctionRunner {
       const key = boardKey(task.key)
       const signal = AbortSignal.any([AbortSignal.timeout(task.limits.timeoutMs), ...(options.signal != null ? [options.signal] : [])])
       const t0 = performance.now()
+      this.onStart?.(task.entry)
       await board.ensureModule(key, task.module, { signal })
       let r
       try {

@@ -25,7 +25,7 @@ export interface BridgeInit {
   webrtc?: boolean
   name?: string
   reconnectMs?: number
-  onEvent?: (e: { event: 'board', caps: BoardCaps } | { event: 'board-lost', reason: string }) => void
+  onEvent?: (e: { event: 'board', caps: BoardCaps } | { event: 'board-lost', reason: string } | { event: 'task', entry: string }) => void
 }
 
 /** Bytes of a board frame not available to a task's input or output. */
@@ -67,7 +67,7 @@ export class Bridge {
   private reconnecting?: Promise<void>
 
   constructor (private readonly init: BridgeInit) {
-    this.runner = new BoardRunner(() => this.client)
+    this.runner = new BoardRunner(() => this.client, entry => { this.init.onEvent?.({ event: 'task', entry }) })
   }
 
   async start (): Promise<void> {

@@ -27,6 +27,15 @@ describe('IndexedMinHeap', () => {
     expect(h.delete(1)).toBe(false)
     expect([h.pop(), h.pop(), h.pop(), h.pop()]).toEqual([5, 40, 9, -1])
   })
+
+  it('copies its ids out for a sweep', () => {
+    const h = new IndexedMinHeap(2)
+    h.set(3, 1); h.set(7, 0); h.set(1, 2)
+    const out = new Int32Array(5).fill(-9)
+    expect(h.copyIds(out, 1)).toBe(4)
+    expect([...out.subarray(1, 4)].sort()).toEqual([1, 3, 7])
+    expect(out[0]).toBe(-9)
+  })
 })
 
 describe('TaskTimeEstimator', () => {
@@ -39,6 +48,19 @@ describe('TaskTimeEstimator', () => {
     for (let i = 0; i < 5; i++) e.observe('slow', c, 'fn', 10_000)
     expect(e.taskMs('slow', c, 'fn')).toBeGreaterThan(5000)
     expect(e.taskMs('a', c, 'fn')).toBeLessThan(2000)
+  })
+
+  it('keeps a function\'s work steady while a mix of fast and slow workers reports', () => {
+    // phones (2.5× slower than their prior says) and laptops report in
+    // turn: the work estimate settles instead of wandering with the mix
+    const e = new TaskTimeEstimator()
+    const c = caps()
+    const seen: number[] = []
+    for (let i = 0; i < 400; i++) {
+      e.observe(i % 3 === 0 ? `phone${i % 30}` : `laptop${i % 30}`, c, 'fn', i % 3 === 0 ? 7500 : 3000)
+      if (i >= 100) seen.push(e.workMs('fn'))
+    }
+    expect(Math.max(...seen) / Math.min(...seen)).toBeLessThan(1.1)
   })
 })
 
@@ -102,6 +124,40 @@ describe('EctPlacer', () => {
     // one task left: wait for the laptop rather than run 100× slower now
     expect(p.place(task('t'), { backlog: 1 })).toBeUndefined()
     expect(p.place(task('t'), { backlog: 1_000_000 })).toBe('mcu')
+  })
+
+  it('re-keys a few workers per decision after the work estimate drifts, and still picks the best', () => {
+    const e = new TaskTimeEstimator()
+    const p = new EctPlacer({ estimator: e })
+    for (let i = 0; i < 500; i++) p.addWorker({ id: `w${i}`, caps: caps(), rttMs: 50 + i })
+    expect(p.place(task('t'))).toBe('w0')
+    // the function turns out 10× heavier than the default guess (w7 reports it)
+    p.assigned('w7', task('x')); p.finished('w7', 'fn', 10_000)
+    const keys = (p as unknown as { classes: Array<{ open: IndexedMinHeap }> }).classes[0].open
+    const before = Array.from({ length: 500 }, (_, i) => keys.keyOf(i))
+    expect(p.place(task('t'))).toBeDefined()
+    // one decision re-keyed a sweep's worth of workers, not all 500
+    const changed = before.filter((k, i) => keys.keyOf(i) !== k).length
+    expect(changed).toBeGreaterThan(0)
+    expect(changed).toBeLessThan(100)
+    // a few decisions later every key carries the new estimate
+    for (let i = 0; i < 20; i++) p.place(task('t'))
+    expect(before.every((k, i) => i === 7 || keys.keyOf(i) > k * 5)).toBe(true)
+    // w7 holds the function warm now (no cold start): it leads
+    expect(p.place(task('t'))).toBe('w7')
+  })
+
+  it('lets a slower free worker take a task when other classes keep the room busy', () => {
+    const p = new EctPlacer()
+    p.addWorker({ id: 'fast', caps: caps({ slots: 1 }) })
+    p.addWorker({ id: 'slow', caps: caps({ slots: 1 }) })
+    p.assigned('fast', task('x')); p.finished('fast', 'fn', 1000)
+    p.assigned('slow', task('y')); p.finished('slow', 'fn', 5000)
+    p.assigned('fast', task('z')); p.assigned('fast', task('z2'))
+    // this class alone: one task, wait for the fast worker
+    expect(p.place(task('t'), { backlog: 1 })).toBeUndefined()
+    // 1000 tasks of other classes queued too: the fast worker is not coming back for it
+    expect(p.place(task('t'), { backlog: 1, queuedWorkMs: 1000 * 3000 })).toBe('slow')
   })
 
   it('excludes workers and finds an idle one for a backup copy', () => {

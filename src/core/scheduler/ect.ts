@@ -62,6 +62,14 @@ export interface EctWorker {
 export interface PlaceOptions {
   /** Tasks of this class still waiting, this one included (default 1: the tail). */
   backlog?: number
+  /**
+   * Work still waiting in every class, this task's included, as
+   * reference-core ms (Σ backlog × `estimator.workMs`). Classes share
+   * workers: a task refused by a free worker does not wait for one better
+   * busy worker but behind all of this work, so the room's drain time of
+   * it bounds the delay rule from below (default: this class's backlog only).
+   */
+  queuedWorkMs?: number
   /** Workers that must not get this task (quorum replicas, a backup's original). */
   exclude?: ReadonlySet<string>
   /** Only a worker with a free slot now, and no backlog rule (backup copies). */
@@ -95,11 +103,21 @@ interface Cls {
   reserveOpen: IndexedMinHeap
   reserveFull: IndexedMinHeap
   speed: number
-  /** Function work the keys were computed with; rebuilt when the estimate drifts. */
+  /** Function work the keys were computed with; re-keyed when the estimate drifts. */
   workRef: number
+  /** Members still keyed with an older `workRef` (swept a few per decision). */
+  stale: Int32Array
+  staleLeft: number
 }
 
 const MAX_SKIP = 32
+/**
+ * Workers re-keyed per decision after a drift of the work estimate. A full
+ * rebuild is O(P log P) in one decision (milliseconds at 10,000 peers);
+ * sweeping spreads it, and workers that get or finish a task are re-keyed
+ * anyway. Keys only pick candidates: their exact ECT is computed.
+ */
+const SWEEP = 48
 
 export class EctPlacer {
   readonly estimator: TaskTimeEstimator
@@ -119,6 +137,8 @@ export class EctPlacer {
   private readonly reqKeys = new WeakMap<Requirement, string>()
   /** Content id → workers holding it. */
   private readonly holders = new Map<string, Set<number>>()
+  /** Speed of every worker not held in reserve (work units per ms). */
+  private roomSpeed = 0
 
   constructor (init: EctInit = {}) {
     this.estimator = init.estimator ?? new TaskTimeEstimator()
@@ -156,6 +176,8 @@ export class EctPlacer {
       reserve: lowBattery(w.caps, this.batteryThreshold),
       speed: 0
     }
+    k.speed = this.speedOf(k)
+    if (!k.reserve) this.roomSpeed += k.speed
     this.workers[idx] = k
     this.byId.set(w.id, idx)
     this.recap(k)
@@ -173,6 +195,7 @@ export class EctPlacer {
       c.open.delete(k.idx); c.full.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
       if (!k.reserve) c.speed -= k.speed
     }
+    if (!k.reserve) this.roomSpeed -= k.speed
     for (const cid of k.cached) this.holders.get(cid)?.delete(k.idx)
     this.workers[k.idx] = undefined
     this.byId.delete(id)
@@ -250,7 +273,8 @@ export class EctPlacer {
   place (task: PendingTaskV2, opts: PlaceOptions = {}): string | undefined {
     const c = this.classOf(task)
     const work = this.estimator.workMs(c.fnCid)
-    if (Math.abs(work - c.workRef) > 0.25 * c.workRef) this.rebuild(c, work)
+    if (c.staleLeft > 0) this.sweep(c)
+    else if (Math.abs(work - c.workRef) > 0.25 * c.workRef) this.drifted(c, work)
     const reserve = c.open.size + c.full.size === 0
     const open = reserve ? c.reserveOpen : c.open
     const full = reserve ? c.reserveFull : c.full
@@ -276,8 +300,8 @@ export class EctPlacer {
     const busy = full.peek()
     const bestAny = busy < 0 ? e : Math.min(e, this.ectOf(this.workers[busy] as Wk, task, work))
     const speed = reserve ? 0 : c.speed
-    const drain = speed > 0 ? this.drainFactor * (opts.backlog ?? 1) * work / speed : Infinity
-    return e <= bestAny + drain ? cand.id : undefined
+    const queued = speed > 0 ? Math.max((opts.backlog ?? 1) * work / speed, (opts.queuedWorkMs ?? 0) / this.roomSpeed) : Infinity
+    return e <= bestAny + this.drainFactor * queued ? cand.id : undefined
   }
 
   private bestOpen (open: IndexedMinHeap, task: PendingTaskV2, work: number, opts: PlaceOptions): { k?: Wk, e: number } {
@@ -342,23 +366,41 @@ export class EctPlacer {
     k.cap = Math.max(1, Math.round(k.caps.slots * depth))
   }
 
+  private speedOf (k: Wk): number {
+    return k.caps.slots / (this.estimator.ratioOf(k.id) / this.estimator.prior(k.caps))
+  }
+
   private respeed (k: Wk): void {
-    const s = k.caps.slots / (this.estimator.ratioOf(k.id) / this.estimator.prior(k.caps))
-    if (!k.reserve) for (const ci of k.classes) this.classes[ci].speed += s - k.speed
+    const s = this.speedOf(k)
+    if (!k.reserve) {
+      for (const ci of k.classes) this.classes[ci].speed += s - k.speed
+      this.roomSpeed += s - k.speed
+    }
     k.speed = s
   }
 
   private join (k: Wk, c: Cls): void {
     k.classes.push(c.idx)
-    if (k.speed === 0) k.speed = k.caps.slots / (this.estimator.ratioOf(k.id) / this.estimator.prior(k.caps))
     if (!k.reserve) c.speed += k.speed
     this.place1(k, c)
   }
 
-  private rebuild (c: Cls, work: number): void {
+  /** The work estimate moved: key with the new one from now on, and sweep the old keys out. */
+  private drifted (c: Cls, work: number): void {
     c.workRef = work
-    for (const h of [c.open, c.full, c.reserveOpen, c.reserveFull]) {
-      for (const i of h.all()) h.set(i, this.keyOf(this.workers[i] as Wk, c))
+    const n = c.open.size + c.full.size + c.reserveOpen.size + c.reserveFull.size
+    if (c.stale.length < n) c.stale = new Int32Array(Math.max(n, c.stale.length * 2))
+    let at = 0
+    for (const h of [c.open, c.full, c.reserveOpen, c.reserveFull]) at = h.copyIds(c.stale, at)
+    c.staleLeft = at
+    this.sweep(c)
+  }
+
+  private sweep (c: Cls): void {
+    for (let n = 0; n < SWEEP && c.staleLeft > 0; n++) {
+      const k = this.workers[c.stale[--c.staleLeft]]
+      // the slot may have gone, or been reused by a worker outside the class
+      if (k != null && k.classes.includes(c.idx)) this.place1(k, c)
     }
   }
 
@@ -382,7 +424,9 @@ export class EctPlacer {
       reserveOpen: new IndexedMinHeap(),
       reserveFull: new IndexedMinHeap(),
       speed: 0,
-      workRef: this.estimator.workMs(task.functionCid)
+      workRef: this.estimator.workMs(task.functionCid),
+      stale: new Int32Array(0),
+      staleLeft: 0
     }
     this.classes.push(c)
     this.classByKey.set(key, c)

@@ -15,6 +15,14 @@ export interface EstimatorInit {
   alpha?: number
   /** Work of a function never observed, reference-core ms. */
   defaultWorkMs?: number
+  /**
+   * Samples a function's work estimate averages over once warm (a running
+   * mean until then). Long: a function's cost does not change, and the
+   * workers' ratios, which carry each worker's deviation, are measured
+   * against it; a short window makes it wander with the mix of workers
+   * reporting (a phone's result after a desktop's) and every ratio with it.
+   */
+  workWindow?: number
   /** Relative single-core speed by peer kind (browser = 1). */
   kindSpeed?: Partial<Record<PeerKind, number>>
 }
@@ -24,6 +32,7 @@ export const DEFAULT_KIND_SPEED: Readonly<Record<PeerKind, number>> = { browser:
 export class TaskTimeEstimator {
   private readonly alpha: number
   private readonly defaultWorkMs: number
+  private readonly workWindow: number
   private readonly kindSpeed: Record<PeerKind, number>
   private readonly work = new Map<string, number>()
   private readonly ratio = new Map<string, number>()
@@ -35,6 +44,7 @@ export class TaskTimeEstimator {
   constructor (init: EstimatorInit = {}) {
     this.alpha = init.alpha ?? 0.3
     this.defaultWorkMs = init.defaultWorkMs ?? 1000
+    this.workWindow = Math.max(1, init.workWindow ?? 256)
     this.kindSpeed = { ...DEFAULT_KIND_SPEED, ...init.kindSpeed }
   }
 
@@ -111,7 +121,7 @@ export class TaskTimeEstimator {
     // a slow moving one (the ratios carry each worker's own deviation)
     const fn = (this.fnSamples.get(fnCid) ?? 1) + 1
     this.fnSamples.set(fnCid, fn)
-    const w = Math.max(1 / fn, a / 4)
+    const w = Math.max(1 / fn, 1 / this.workWindow)
     this.work.set(fnCid, known * (1 - w) + ms * prior * w)
   }
 

@@ -71,6 +71,12 @@ export class IndexedMinHeap {
     return Array.from(this.ids.subarray(0, this.n))
   }
 
+  /** Copies every id into `out` from `at` (which must have room); returns the end. */
+  copyIds (out: Int32Array, at: number): number {
+    out.set(this.ids.subarray(0, this.n), at)
+    return at + this.n
+  }
+
   private less (i: number, j: number): boolean {
     const a = this.keys[i]
     const b = this.keys[j]

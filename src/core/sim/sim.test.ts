@@ -48,6 +48,14 @@ describe('simulate (small, fixed seed)', () => {
     expect(r.results.size).toBe(r.tasks)
   })
 
+  it('copies overdue tasks while others are pending, and still completes each once', () => {
+    const r = simulate({ ...small, churn: 0.3, stragglers: 0.05, backups: true, overdueBackups: true })
+    expect(r.backupsLaunched).toBeGreaterThan(0)
+    expect(r.completed).toBe(r.tasks)
+    expect(r.results.size).toBe(r.tasks)
+    expect(r.violations).toBe(0)
+  })
+
   it('catches a liar with quorum 2, and keeps no wrong result', () => {
     const r = simulate({ ...small, quorum: 2, liars: 0.1 })
     expect(r.liars).toBeGreaterThan(0)

@@ -11,7 +11,7 @@ import { Rng } from './prng.js'
 import { DEFAULT_WORKLOAD, makeJob } from './workload.js'
 import type { ApplicationScheduler } from '../scheduler/types.js'
 import type { EctInit } from '../scheduler/ect.js'
-import type { BackupPlacement, RunningTaskInfo } from '../scheduler/backups.js'
+import type { BackupPlacement, BackupPolicy, RunningTaskInfo } from '../scheduler/backups.js'
 import type { OfferV2 } from '../scheduler/types-v2.js'
 import type { SimPeer } from './peers.js'
 import type { SimTask, WorkloadInit } from './workload.js'
@@ -51,8 +51,16 @@ export interface SimConfig {
   maxOffers?: number
   /** How often the backup policy looks at the tail, ms of simulated time. */
   backupEveryMs?: number
+  /**
+   * While tasks are still pending, copy the clearly overdue ones (running
+   * over twice their estimate) to idle workers (default false); otherwise
+   * backups wait until nothing is pending.
+   */
+  overdueBackups?: boolean
   /** Tuning of the ECT placer (depth, drain factor, cache bias, ...). */
   ect?: EctInit
+  /** Tuning of the backup policy. */
+  backupPolicy?: BackupPolicy
   /** Clock for decision time (performance.now in the CLI); default: none. */
   clock?: () => number
   /** Called on every dispatch (tests check placements). */
@@ -327,22 +335,29 @@ export function simulate (config: SimConfig): SimResult {
   }
 
   const pumpEct = (): void => {
-    let order: Array<{ tq: TaskQueue, task: SimTask, backlog: number }> = []
+    let order: Array<{ tq: TaskQueue, task: SimTask, backlog: number, work: number }> = []
+    // work waiting in every class: a free worker refused by the delay rule
+    // goes to another class, so a task waits behind all of it
+    let queuedWork = 0
     for (const tq of queues.values()) {
       const head = tq.peek()
-      if (head != null) order.push({ tq, task: head.task, backlog: tq.size })
+      if (head == null) continue
+      const work = placer.estimator.workMs(head.task.functionCid)
+      queuedWork += tq.size * work
+      order.push({ tq, task: head.task, backlog: tq.size, work })
     }
     if (order.length > 1) order = placer.classOrder(order)
-    for (const { tq } of order) {
+    for (const { tq, work } of order) {
       while (tq.size > 0) {
         const e = tq.peek() as QueueEntry
         const t0 = clock()
-        const w = placer.place(e.task, { backlog: tq.size, exclude: k > 1 ? book.ranOn(e.task.id) : undefined })
+        const w = placer.place(e.task, { backlog: tq.size, queuedWorkMs: queuedWork, exclude: k > 1 ? book.ranOn(e.task.id) : undefined })
         stats.decisionMs += clock() - t0
         stats.decisions++
         if (w == null) break
         tq.shift()
         pendingTotal--
+        queuedWork -= work
         dispatch(e.task, byId.get(w) as SimPeer, false)
       }
     }
@@ -394,7 +409,11 @@ export function simulate (config: SimConfig): SimResult {
   }
 
   const runBackups = (): void => {
-    if (!backups || pendingTotal > 0 || live.size === 0) return
+    if (!backups || live.size === 0 || (pendingTotal > 0 && config.overdueBackups !== true)) return
+    // with tasks still pending, only copy the clearly overdue (running more
+    // than twice as long as expected: a hidden straggler, or a peer gone
+    // silent) onto idle workers; the whole tail once nothing is pending
+    const overdueOnly = pendingTotal > 0
     const running: RunningTaskInfo[] = []
     for (const [, set] of live) {
       let first: Attempt | undefined
@@ -406,10 +425,12 @@ export function simulate (config: SimConfig): SimResult {
         end = Math.min(end, a.dispatchedAt + (a.expectedEnd - a.dispatchedAt) * s / a.slowness)
         if (first == null || a.dispatchedAt < first.dispatchedAt) first = a
       }
-      if (first != null) running.push({ taskId: first.task.id, workers, dispatchedAt: first.dispatchedAt, expectedEnd: end })
+      if (first == null || (overdueOnly && now - first.dispatchedAt < 2 * (end - first.dispatchedAt))) continue
+      running.push({ taskId: first.task.id, workers, dispatchedAt: first.dispatchedAt, expectedEnd: end })
     }
+    if (running.length === 0) return
     const taskOf = new Map<string, SimTask>()
-    for (const [id, set] of live) taskOf.set(id, (set.values().next().value as Attempt).task)
+    for (const { taskId } of running) taskOf.set(taskId, ((live.get(taskId) as Set<Attempt>).values().next().value as Attempt).task)
     const t0 = clock()
     const picks: BackupPlacement[] = chooseBackups(running, now, (taskId, exclude) => {
       const task = taskOf.get(taskId) as SimTask
@@ -427,7 +448,7 @@ export function simulate (config: SimConfig): SimResult {
       }
       if (w == null) return undefined
       return { workerId: w, ectMs: placer.ect(w, task) }
-    }, {}, b => {
+    }, config.backupPolicy ?? {}, b => {
       stats.backupsLaunched++
       dispatch(taskOf.get(b.taskId) as SimTask, byId.get(b.workerId) as SimPeer, true)
     })
