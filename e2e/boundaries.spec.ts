@@ -21,8 +21,17 @@ async function idOf (page: Page): Promise<string> {
   return page.evaluate(() => (window as any).fedra.peer.id as string)
 }
 
-/** Runs `submitTo` from `from` to `to` and returns the error name, or 'ok:<output length>'. */
-async function submit (from: Page, to: string, task: { module?: number[], moduleName?: string, cid?: string, entry: string, input: number[] | { size: number }, params?: number[], timeoutMs?: number, inputCid?: string }): Promise<string> {
+/**
+ * Runs `submitTo` from `from` to `to` and returns the error name, or
+ * 'ok:<output length>'. A WorkerLostError says nothing about the task (the
+ * stream dropped; the job runner would re-queue it), so that one is retried.
+ */
+async function submit (from: Page, to: string, task: Parameters<typeof submitOnce>[2]): Promise<string> {
+  const first = await submitOnce(from, to, task)
+  return first === 'WorkerLostError' ? submitOnce(from, to, task) : first
+}
+
+async function submitOnce (from: Page, to: string, task: { module?: number[], moduleName?: string, cid?: string, entry: string, input: number[] | { size: number }, params?: number[], timeoutMs?: number, inputCid?: string }): Promise<string> {
   return from.evaluate(async ({ to, task }) => {
     const fedra = (window as any).fedra
     let cid: string
