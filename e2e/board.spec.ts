@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { expect, test } from '@playwright/test'
-import { FIRMWARE_ELF, freePort, openSwarm, startBridge, startQemu, startRelay, startSerialProxy, waitForMesh } from './harness.js'
+import { FIRMWARE_ELF, freePort, imageJob, openSwarm, startBridge, startQemu, startRelay, startSerialProxy, waitForMesh } from './harness.js'
+import type { ImageRun } from './harness.js'
 
 /**
  * The real firmware in QEMU joins a room of two tabs through the bridge:
@@ -29,10 +30,7 @@ test('a board in QEMU computes tiles beside two tabs, and losing it loses nothin
     expect(caps.maxMemoryPages).toBe(1)
     expect(caps.device.fpu).toBe(true)
 
-    const run = async (local: boolean): Promise<{ hash: string, owners: string[] }> => owner.evaluate(async ({ job, local }) => {
-      const r = await (window as any).fedra.imageJob({ ...job, local })
-      return { hash: r.hash, owners: r.owners }
-    }, { job: JOB, local })
+    const run = async (local: boolean): Promise<ImageRun> => imageJob(owner, { ...JOB, local })
     const local = await run(true)
     const shared = await run(false)
     expect(shared.hash).toBe(local.hash)
@@ -42,13 +40,10 @@ test('a board in QEMU computes tiles beside two tabs, and losing it loses nothin
 
     // pull the plug while the board is busy: its tasks go back to the room
     const big = { ...JOB, size: { width: 192, height: 128 } } // 384 tasks
-    const bigLocal = await owner.evaluate(async (job) => (await (window as any).fedra.imageJob({ ...job, local: true })).hash as string, big)
+    const bigLocal = (await imageJob(owner, { ...big, local: true })).hash
     const requeuedBefore = await owner.evaluate(() => (window as any).fedra.state.requeued as number)
     const tasksBefore = bridge.events.filter(e => e.event === 'task').length
-    const running = owner.evaluate(async (job) => {
-      const r = await (window as any).fedra.imageJob(job)
-      return { hash: r.hash as string, owners: r.owners as string[] }
-    }, big)
+    const running = imageJob(owner, big)
     // the board has started a task of this job: kill it now
     await expect.poll(() => bridge.events.filter(e => e.event === 'task').length, { timeout: 30_000, intervals: [10] }).toBeGreaterThan(tasksBefore)
     await qemu.stop()
@@ -105,10 +100,7 @@ test('a tab adopts a board through Web Serial and the room uses it', async () =>
     const owner = swarm.pages[0]
     await owner.waitForFunction((id) => (window as any).fedra.peer.connectedPeers().includes(id), boardId, { timeout: 30_000 })
     expect(await owner.evaluate((id) => (window as any).fedra.peer.registry.get(id).beat.caps.kind, boardId)).toBe('mcu')
-    const run = async (local: boolean): Promise<{ hash: string, owners: string[] }> => owner.evaluate(async ({ job, local }) => {
-      const r = await (window as any).fedra.imageJob({ ...job, local })
-      return { hash: r.hash, owners: r.owners }
-    }, { job: JOB, local })
+    const run = async (local: boolean): Promise<ImageRun> => imageJob(owner, { ...JOB, local })
     const local = await run(true)
     const shared = await run(false)
     expect(shared.hash).toBe(local.hash)

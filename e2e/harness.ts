@@ -248,3 +248,17 @@ export async function startSerialProxy (qemuPort: number): Promise<{ url: string
     }
   }
 }
+
+export interface ImageRun {
+  hash: string
+  owners: string[]
+  tiles: number
+}
+
+/** Runs the app's image job in `page` (`fedra.imageJob` options) and returns what tests compare. */
+export async function imageJob (page: Page, opts: Record<string, unknown>): Promise<ImageRun> {
+  return page.evaluate(async (o) => {
+    const r = await (window as any).fedra.imageJob(o)
+    return { hash: r.hash as string, owners: r.owners as string[], tiles: r.tiles.length as number }
+  }, opts)
+}

@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test'
-import { openSwarm, startNodeVolunteer, startRelay, waitForMesh } from './harness.js'
+import { imageJob, openSwarm, startNodeVolunteer, startRelay, waitForMesh } from './harness.js'
+import type { ImageRun } from './harness.js'
 
 /**
  * A Node volunteer (worker_threads, no browser) joins two tabs' room with the
@@ -19,12 +20,9 @@ test('a Node volunteer joins a room of tabs and computes tiles', async () => {
     const kind = await swarm.pages[0].evaluate((id) => (window as any).fedra.peer.registry.get(id).beat.caps.kind, volunteer.id)
     expect(kind).toBe('node')
 
-    const run = async (local: boolean): Promise<{ hash: string, owners: string[] }> => swarm.pages[0].evaluate(async (local) => {
-      // no backup copies: the volunteer's first tasks wait for its worker
-      // threads to start, and the tabs' copies would win every one of them
-      const r = await (window as any).fedra.imageJob({ filter: 'pixelate', tileSize: 32, local, backups: false })
-      return { hash: r.hash, owners: r.owners }
-    }, local)
+    // no backup copies: the volunteer's first tasks wait for its worker
+    // threads to start, and the tabs' copies would win every one of them
+    const run = async (local: boolean): Promise<ImageRun> => imageJob(swarm.pages[0], { filter: 'pixelate', tileSize: 32, local, backups: false })
     const local = await run(true)
     const shared = await run(false)
     expect(shared.hash).toBe(local.hash)

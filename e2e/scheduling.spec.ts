@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { openSwarm, startNodeVolunteer, startRelay, waitForMesh } from './harness.js'
+import { imageJob, openSwarm, startNodeVolunteer, startRelay, waitForMesh } from './harness.js'
 import type { Page } from 'playwright-core'
 
 /**
@@ -7,15 +7,6 @@ import type { Page } from 'playwright-core'
  * a lying worker, admission control that pauses a job until a fitting
  * volunteer joins.
  */
-type Run = { hash: string, owners: string[] }
-
-async function imageJob (page: Page, opts: Record<string, unknown>): Promise<Run> {
-  return page.evaluate(async (o) => {
-    const r = await (window as any).fedra.imageJob(o)
-    return { hash: r.hash, owners: r.owners }
-  }, opts)
-}
-
 async function idOf (page: Page): Promise<string> {
   return page.evaluate(() => (window as any).fedra.peer.id as string)
 }

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test'
 import { demoText } from '../src/ui/demo-data.js'
 import { splitText } from '../src/core/mapreduce/records.js'
 import { wordCount as referenceWordCount } from '../src/filters/reference.js'
-import { openSwarm, selectedIcePairs, startRelay, waitForMesh } from './harness.js'
+import { imageJob, openSwarm, selectedIcePairs, startRelay, waitForMesh } from './harness.js'
 import type { Relay, Swarm } from './harness.js'
 import type { Page } from 'playwright-core'
 
@@ -11,15 +11,7 @@ import type { Page } from 'playwright-core'
  * our own: direct WebRTC mesh, jobs spread over every tab, outputs
  * byte-identical to a one-tab run, a tab closed mid-job loses nothing.
  */
-type ImageRun = { hash: string, owners: string[], tiles: number }
 type WordRun = { hash: string, counts: Array<{ word: string, count: number }>, owners: Record<string, string> }
-
-async function imageJob (page: Page, opts: { filter: string, tileSize: number, local?: boolean, backups?: boolean }): Promise<ImageRun> {
-  return page.evaluate(async (o) => {
-    const r = await (window as any).fedra.imageJob(o)
-    return { hash: r.hash, owners: r.owners, tiles: r.tiles.length }
-  }, opts)
-}
 
 async function wordCount (page: Page, opts: { local?: boolean, bytes?: number }): Promise<WordRun> {
   return page.evaluate(async (o) => {

@@ -25,7 +25,7 @@ export interface FetchOptions {
 
 /**
  * Content-addressed data for the room: Helia built on our own libp2p node
- * with bitswap as its only block broker. No createHelia(): its defaults add
+ * with bitswap as its only block broker. Never the full createHelia: its defaults add
  * public bootstrap nodes, routing and HTTP gateways. Blocks fetched from
  * peers are hash-checked by Helia, so a corrupt block is rejected.
  */
