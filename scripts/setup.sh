@@ -14,6 +14,7 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v arm-none-eabi-gcc >/dev/null || want_apt+=(gcc-arm-none-eabi)
   [[ -d /usr/lib/arm-none-eabi/newlib ]] || want_apt+=(libnewlib-arm-none-eabi)
   command -v wat2wasm >/dev/null || want_apt+=(wabt)
+  command -v ip >/dev/null || want_apt+=(iproute2)   # ip link set lo up, in the test namespace
 fi
 if (( ${#want_apt[@]} > 0 )); then
   echo "setup: installing Debian packages: ${want_apt[*]}"
