@@ -9,7 +9,9 @@ npx vite build --logLevel warn
 echo "== swarm: Fedra protocols vs raw libp2p on the same connections"
 unshare --net bash -c 'ip link set lo up && exec node --import ./scripts/node-preload.mjs bench/swarm.bench.ts'
 echo "== scheduling: swarm efficiency, churn, backup tasks on cgroup-throttled browsers"
-unshare --net bash -c 'ip link set lo up && exec node --import ./scripts/node-preload.mjs bench/scheduling.bench.ts'
+# throttled rooms can fail to form on a loaded machine: report it, go on
+unshare --net bash -c 'ip link set lo up && exec node --import ./scripts/node-preload.mjs bench/scheduling.bench.ts' \
+  || echo "scheduling benchmark stopped early (see above); the other benchmarks still run"
 echo "== firmware interpreter: host build vs wabt vs V8, callgrind, QEMU"
 bash firmware/scripts/bench.sh
 echo "== built-in filters on the board (QEMU), through the bridge's protocol code"
