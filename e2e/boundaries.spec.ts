@@ -132,9 +132,9 @@ test('hostile and malformed tasks get typed errors; the worker keeps serving', a
   // malformed: an entry name over the protocol's limit
   expect(await submit(a, bId, { moduleName: 'echo', entry: 'e'.repeat(100), input: [1] })).toBe('InvalidMessageError')
   // oversized inline input: refused by the receiver's validation
-  expect(await submit(a, bId, { moduleName: 'echo', entry: 'echo', input: { size: 5 * 1024 * 1024 } })).toBe('InvalidMessageError')
+  expect(await submit(a, bId, { moduleName: 'echo', entry: 'echo', input: { size: 2 * 1024 * 1024 } })).toBe('InvalidMessageError')
   // bigger than a frame may be: refused before sending
-  expect(await submit(a, bId, { moduleName: 'echo', entry: 'echo', input: { size: 9 * 1024 * 1024 } })).toBe('MessageTooLargeError')
+  expect(await submit(a, bId, { moduleName: 'echo', entry: 'echo', input: { size: 3 * 1024 * 1024 } })).toBe('MessageTooLargeError')
   // a CID that nobody in the room holds
   expect(await submit(a, bId, { moduleName: 'echo', entry: 'echo', input: [], inputCid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', timeoutMs: 1500 })).toBe('BlockError')
   await ok()

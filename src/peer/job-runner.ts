@@ -9,6 +9,7 @@ import type { DataRef, TaskLimits, TaskRequest, TaskResult } from '../core/proto
 import type { Registry } from '../core/registry/registry.js'
 import { chooseBackups } from '../core/scheduler/backups.js'
 import { QuorumBook } from '../core/scheduler/quorum.js'
+import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
 import type { ApplicationScheduler, Offer, PendingTask } from '../core/scheduler/types.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
@@ -88,8 +89,13 @@ async function sha256Hex (bytes: Uint8Array): Promise<string> {
   return s
 }
 
-/** A worker whose stream just failed sits out this long, or a dead link would bounce tasks back and forth. */
-const BENCH_MS = 1500
+/**
+ * A worker whose stream just failed sits out a moment, or a dead link would
+ * bounce tasks back and forth: 100 ms after one failure, doubling with each
+ * failure in a row (to 5 s), back to none after a result.
+ */
+const BENCH_FIRST_MS = 100
+const BENCH_MAX_MS = 5000
 /** The loop re-plans at least this often, and at once when something happens. */
 const TICK_MS = 250
 
@@ -112,6 +118,7 @@ class JobRun {
   private readonly capsOf = new Map<string, Capabilities>()
   private readonly warmOn = new Map<string, Set<string>>() // worker → function CIDs it ran for us
   private readonly benchedUntil = new Map<string, number>()
+  private readonly failuresInARow = new Map<string, number>()
   private readonly quorum: number
   private readonly book?: QuorumBook
   private quorumFailure?: Error
@@ -230,7 +237,8 @@ class JobRun {
     // push the module with the task until the worker is known to hold it
     const warm = this.warmOn.get(workerId)?.has(spec.fnCid) === true || this.env.registry.get(workerId)?.beat.cache.includes(spec.fnCid) === true
     const bytes = warm ? undefined : this.env.moduleBytes(spec.fnCid)
-    if (bytes != null) req.fn = { cid: spec.fnCid, bytes }
+    // a module too big to push is fetched by the worker by its CID
+    if (bytes != null && bytes.byteLength <= MAX_INLINE_BYTES) req.fn = { cid: spec.fnCid, bytes }
     return req
   }
 
@@ -259,6 +267,7 @@ class JobRun {
   }
 
   private async onResult (spec: TaskSpec, workerId: string, key: string, output: Uint8Array, ms: number): Promise<void> {
+    this.failuresInARow.delete(workerId)
     let warm = this.warmOn.get(workerId)
     if (warm == null) this.warmOn.set(workerId, warm = new Set())
     warm.add(spec.fnCid)
@@ -287,7 +296,9 @@ class JobRun {
     if (lost) {
       // not the task's fault: back to pending without spending an attempt
       if (this.tracker.release(spec.id, workerId)) this.options.onProgress?.({ type: 'requeued', taskIds: [spec.id], workerId })
-      this.benchedUntil.set(workerId, Date.now() + BENCH_MS)
+      const n = (this.failuresInARow.get(workerId) ?? 0) + 1
+      this.failuresInARow.set(workerId, n)
+      this.benchedUntil.set(workerId, Date.now() + Math.min(BENCH_MAX_MS, BENCH_FIRST_MS * 2 ** (n - 1)))
       return
     }
     log('task %s failed on %s: %s', spec.id, workerId, (err as Error).message)

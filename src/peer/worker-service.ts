@@ -1,5 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { InvalidModuleError } from '../core/errors.js'
+import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
 import { rawCid } from '../storage/blocks.js'
 import { FunctionCache } from './function-cache.js'
 import type { DataRef, TaskRequest } from '../core/protocol/task.js'
@@ -69,7 +70,8 @@ export class WorkerService {
       }, { signal })
       this.completed++
       if (this.faults.corruptOutputs && output.byteLength > 0) output[0] ^= 0x01
-      if (req.output === 'store') return { output: { cid: await this.init.blocks.put(output, { signal }) }, ms }
+      // too big to ride back inline: store it, the submitter fetches it by CID
+      if (req.output === 'store' || output.byteLength > MAX_INLINE_BYTES) return { output: { cid: await this.init.blocks.put(output, { signal }) }, ms }
       return { output: { bytes: output }, ms }
     } catch (err) {
       log('task %s failed: %s', req.id, (err as Error).message)

@@ -13,8 +13,13 @@ import type { Obj } from './validate.js'
 export const TASK_PROTOCOL = '/fedra/task/1.0.0'
 export const TASK_PROTOCOL_VERSION = 1
 
-/** Inline module bytes (pushed with a task) and inputs stay under this. */
-export const MAX_INLINE_BYTES = 4 * 1024 * 1024
+/**
+ * Inline module bytes (pushed with a task), inputs and outputs stay under
+ * this; larger data travels by CID (bitswap moves it in small blocks). Kept
+ * small because one multi-MiB message on a WebRTC data channel under load
+ * was seen to make Chromium close the channel.
+ */
+export const MAX_INLINE_BYTES = 1024 * 1024
 export const MAX_ID_LENGTH = 128
 
 export type DataRef = { cid: string } | { bytes: Uint8Array }
