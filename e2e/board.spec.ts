@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { expect, test } from '@playwright/test'
-import { FIRMWARE_ELF, freePort, imageJob, openSwarm, startBridge, startQemu, startRelay, startSerialProxy, waitForMesh } from './harness.js'
+import { FIRMWARE_ELF, freePort, imageJob, openSwarm, startBridge, startQemu, startRelay, startSerialProxy, waitForMesh, waitForPeer } from './harness.js'
 import type { ImageRun } from './harness.js'
 
 /**
@@ -24,7 +24,7 @@ test('a board in QEMU computes tiles beside two tabs, and losing it loses nothin
   try {
     await waitForMesh(swarm.pages)
     const owner = swarm.pages[0]
-    await owner.waitForFunction((id) => (window as any).fedra.peer.connectedPeers().includes(id), bridge.id, { timeout: 30_000 })
+    await waitForPeer(owner, bridge.id)
     const caps = await owner.evaluate((id) => (window as any).fedra.peer.registry.get(id).beat.caps, bridge.id)
     expect(caps.kind).toBe('mcu')
     expect(caps.maxMemoryPages).toBe(1)
@@ -98,7 +98,7 @@ test('a tab adopts a board through Web Serial and the room uses it', async () =>
       return (window as any).fedra.adoptBoard(port) as Promise<string>
     }, proxy.url)
     const owner = swarm.pages[0]
-    await owner.waitForFunction((id) => (window as any).fedra.peer.connectedPeers().includes(id), boardId, { timeout: 30_000 })
+    await waitForPeer(owner, boardId)
     expect(await owner.evaluate((id) => (window as any).fedra.peer.registry.get(id).beat.caps.kind, boardId)).toBe('mcu')
     const run = async (local: boolean): Promise<ImageRun> => imageJob(owner, { ...JOB, local })
     const local = await run(true)

@@ -150,6 +150,11 @@ export async function waitForMesh (pages: Page[], timeoutMs = 60_000): Promise<n
   return Date.now() - t0
 }
 
+/** Waits until `page` reaches `peerId` directly and has verified its room key. */
+export async function waitForPeer (page: Page, peerId: string, timeoutMs = 30_000): Promise<void> {
+  await page.waitForFunction((id) => (window as any).fedra.peer.connectedPeers().includes(id), peerId, { timeout: timeoutMs })
+}
+
 /** Selected ICE candidate pairs of every peer connection of a page. */
 export async function selectedIcePairs (page: Page): Promise<Array<{ local: string, remote: string, remoteType: string }>> {
   return page.evaluate(async () => {

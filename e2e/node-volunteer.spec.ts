@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { imageJob, openSwarm, startNodeVolunteer, startRelay, waitForMesh } from './harness.js'
+import { imageJob, openSwarm, startNodeVolunteer, startRelay, waitForMesh, waitForPeer } from './harness.js'
 import type { ImageRun } from './harness.js'
 
 /**
@@ -13,8 +13,7 @@ test('a Node volunteer joins a room of tabs and computes tiles', async () => {
   const volunteer = await startNodeVolunteer(swarm.pages[0].url())
   try {
     await waitForMesh(swarm.pages) // each tab sees the other tab...
-    await Promise.all(swarm.pages.map(async p => p.waitForFunction(
-      (id) => (window as any).fedra.peer.connectedPeers().includes(id), volunteer.id, { timeout: 30_000 })))
+    await Promise.all(swarm.pages.map(async p => { await waitForPeer(p, volunteer.id) }))
     const direct = await swarm.pages[0].evaluate((id) => (window as any).fedra.peer.isDirect(id), volunteer.id)
     expect(direct).toBe(true)
     const kind = await swarm.pages[0].evaluate((id) => (window as any).fedra.peer.registry.get(id).beat.caps.kind, volunteer.id)

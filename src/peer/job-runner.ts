@@ -9,6 +9,7 @@ import type { DataRef, TaskLimits, TaskRequest, TaskResult } from '../core/proto
 import type { Registry } from '../core/registry/registry.js'
 import { chooseBackups } from '../core/scheduler/backups.js'
 import { QuorumBook } from '../core/scheduler/quorum.js'
+import { sha256Hex } from '../core/digest.js'
 import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
 import type { ApplicationScheduler, Offer, PendingTask } from '../core/scheduler/types.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
@@ -80,13 +81,6 @@ export interface JobEnv {
 
 function pendingOf (s: TaskSpec): PendingTask {
   return { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: 'cid' in s.input ? [s.input.cid] : [] }
-}
-
-async function sha256Hex (bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
-  let s = ''
-  for (const b of d) s += b.toString(16).padStart(2, '0')
-  return s
 }
 
 /**

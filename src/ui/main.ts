@@ -1,5 +1,6 @@
 import { IDBBlockstore } from 'blockstore-idb'
 import { MemoryDatastore } from 'datastore-core'
+import { sha256Hex } from '../core/digest.js'
 import { formatRoomLink, newRoomSecret, parseRoomLink } from '../core/room/link.js'
 import { localOnly } from '../core/scheduler/local-only.js'
 import { FILTERS, findFilter } from '../filters/catalog.js'
@@ -24,11 +25,6 @@ function roomFromLocation (): RoomSecret {
   const secret = newRoomSecret()
   history.replaceState(null, '', formatRoomLink(location.href, secret))
   return secret
-}
-
-async function sha256Hex (bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
-  return [...d].map(b => b.toString(16).padStart(2, '0')).join('')
 }
 
 function colourOf (peerId: string): string {

@@ -2,24 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { PEER_KINDS, RUNTIMES, readCapabilities } from './capabilities.js'
 import { CAPABILITY_FLAGS, formatPages, satisfies, unmetRequirements } from './requirement.js'
 import type { Capabilities } from './capabilities.js'
-import { thrown } from '../test-support.js'
+import { testCaps, thrown } from '../test-support.js'
 
 const invalid = { name: 'InvalidMessageError', code: 'ERR_INVALID_MESSAGE' }
 
-const caps = (over: Partial<Capabilities> = {}): Capabilities => ({
-  kind: 'browser',
-  cores: 4,
-  memoryMB: 8192,
-  maxMemoryPages: 16384,
-  slots: 2,
-  wasmSimd: false,
-  wasmThreads: false,
-  webgpu: false,
-  videoDecode: [],
-  videoEncode: [],
-  runtimes: ['wasm'],
-  ...over
-})
+const caps = (over: Partial<Capabilities> = {}): Capabilities => testCaps({ slots: 2, ...over })
 
 describe('readCapabilities', () => {
   it('accepts a full description, with and without battery', () => {

@@ -7,22 +7,9 @@ import type { Capabilities } from '../requirements/capabilities.js'
 import type { CapabilityFlag, Requirement } from '../requirements/requirement.js'
 import type { Candidate } from './resource.js'
 import type { Offer, PendingTask, Placement } from './types.js'
-import { prng } from '../test-support.js'
+import { prng, testCaps } from '../test-support.js'
 
-const caps = (over: Partial<Capabilities> = {}): Capabilities => ({
-  kind: 'browser',
-  cores: 4,
-  memoryMB: 8192,
-  maxMemoryPages: 16384,
-  slots: 1,
-  wasmSimd: false,
-  wasmThreads: false,
-  webgpu: false,
-  videoDecode: [],
-  videoEncode: [],
-  runtimes: ['wasm'],
-  ...over
-})
+const caps = testCaps
 
 const offer = (workerId: string, over: Partial<Offer> = {}): Offer => ({
   workerId, caps: caps(), inFlight: 0, reportedLoad: 0, cached: new Set(), self: false, ...over
