@@ -47,6 +47,13 @@ export interface SimPeer {
   liar: boolean
   /** Never leaves and is the `self` offer (the submitting device). */
   self: boolean
+  /**
+   * From this time on (ms) the peer runs `slowFactor` times slower, running
+   * tasks included: a device throttled mid-job (a phone getting hot, a
+   * cgroup quota cut in the calibration run).
+   */
+  slowAt?: number
+  slowFactor?: number
 }
 
 export interface PeerDraw {

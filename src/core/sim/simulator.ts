@@ -65,8 +65,10 @@ export interface SimConfig {
   clock?: () => number
   /** Called on every dispatch (tests check placements). */
   onDispatch?: (task: SimTask, peer: SimPeer, backup: boolean, at: number) => void
-  /** Peers to use instead of drawing them (tests). */
+  /** Peers to use instead of drawing them (tests, calibration against a measured room). */
   peerList?: SimPeer[]
+  /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
+  jitter?: number
 }
 
 export interface SimResult {
@@ -111,7 +113,7 @@ interface Attempt {
 }
 
 type Ev =
-  | { t: number, type: 'arrive' | 'finish' | 'result', a: Attempt }
+  | { t: number, type: 'arrive' | 'fetched' | 'finish' | 'result', a: Attempt }
   | { t: number, type: 'join' | 'leave' | 'detect', p: SimPeer }
   | { t: number, type: 'tick' }
 
@@ -127,6 +129,8 @@ interface PeerRun {
   inflight: Set<Attempt>
   /** Content the scheduler believes the worker holds. */
   cache: Set<string>
+  /** When the worker's link is free again: inputs are fetched one after another. */
+  linkFreeAt: number
 }
 
 export function simulate (config: SimConfig): SimResult {
@@ -137,6 +141,7 @@ export function simulate (config: SimConfig): SimResult {
   const maxOffers = config.maxOffers ?? 256
   const backupEvery = config.backupEveryMs ?? 500
   const clock = config.clock ?? (() => 0)
+  const jitter = config.jitter ?? 0.1
   const draw = { stragglers: config.stragglers ?? 0.01, stragglerSlowdown: config.stragglerSlowdown ?? 10, liars: config.liars ?? 0 }
 
   // peers: the submitting laptop (never leaves), the room, churn
@@ -167,7 +172,7 @@ export function simulate (config: SimConfig): SimResult {
 
   // inputs live on two peers each (the DFS replicas)
   const initial = peers.filter(p => p.joinAt === 0)
-  const runs: PeerRun[] = peers.map(() => ({ alive: false, known: false, busy: 0, queue: [], holds: new Set(), inflight: new Set(), cache: new Set() }))
+  const runs: PeerRun[] = peers.map(() => ({ alive: false, known: false, busy: 0, queue: [], holds: new Set(), inflight: new Set(), cache: new Set(), linkFreeAt: 0 }))
   for (const t of job.map) {
     for (let r = 0; r < 2; r++) {
       const p = initial[rng.int(initial.length)]
@@ -263,14 +268,8 @@ export function simulate (config: SimConfig): SimResult {
       if (a.state !== 'queued') continue
       a.state = 'running'
       r.busy++
-      let bytes = r.holds.has(a.task.functionCid) ? 0 : a.task.functionBytes ?? 0
-      r.holds.add(a.task.functionCid)
-      a.task.inputCids.forEach((c, i) => {
-        if (!r.holds.has(c)) bytes += a.task.inputBytes?.[i] ?? 0
-        r.holds.add(c)
-      })
-      a.computeMs = a.task.workMs / p.speed * rng.lognormal(1, 0.1)
-      q.push({ t: now + bytes * 1000 / p.bandwidthBps + a.computeMs, type: 'finish', a })
+      a.computeMs = runTime(p, now, a.task.workMs / p.speed * rng.lognormal(1, jitter))
+      q.push({ t: now + a.computeMs, type: 'finish', a })
     }
   }
 
@@ -481,6 +480,26 @@ export function simulate (config: SimConfig): SimResult {
     stats.events++
     switch (ev.type) {
       case 'arrive': {
+        // the worker fetches what it lacks as the task arrives (as
+        // src/peer/worker-service.ts does), one download after another on
+        // its link, and queues the task for a slot once it has it all
+        const r = runs[ev.a.peer.idx]
+        if (!r.alive || ev.a.state !== 'sent') break
+        const task = ev.a.task
+        let bytes = r.holds.has(task.functionCid) ? 0 : task.functionBytes ?? 0
+        r.holds.add(task.functionCid)
+        task.inputCids.forEach((c, i) => {
+          if (!r.holds.has(c)) bytes += task.inputBytes?.[i] ?? 0
+          r.holds.add(c)
+        })
+        if (bytes === 0) q.push({ t: now, type: 'fetched', a: ev.a })
+        else {
+          r.linkFreeAt = Math.max(now, r.linkFreeAt) + bytes * 1000 / ev.a.peer.bandwidthBps
+          q.push({ t: r.linkFreeAt, type: 'fetched', a: ev.a })
+        }
+        break
+      }
+      case 'fetched': {
         const r = runs[ev.a.peer.idx]
         if (!r.alive || ev.a.state !== 'sent') break
         ev.a.state = 'queued'
@@ -564,6 +583,14 @@ export function simulate (config: SimConfig): SimResult {
     peersLeft: stats.left,
     results
   }
+}
+
+/** Wall time of `ms` of compute at the peer's speed started at `start`, with its slow-down (if any) applied from `slowAt`. */
+function runTime (p: SimPeer, start: number, ms: number): number {
+  if (p.slowAt == null || p.slowFactor == null || start + ms <= p.slowAt) return ms
+  if (start >= p.slowAt) return ms * p.slowFactor
+  const before = p.slowAt - start
+  return before + (ms - before) * p.slowFactor
 }
 
 function goodDigest (task: SimTask): string {

@@ -22,6 +22,8 @@ export interface WorkloadInit {
   reduceWorkMs: number
   chunkBytes: number
   shuffleBytes: number
+  /** Shape σ of the log-normal task sizes (0: every task of a kind the same size, as in a calibration run). */
+  sizeSigma: number
 }
 
 export const DEFAULT_WORKLOAD: Omit<WorkloadInit, 'tasks' | 'reducers'> = {
@@ -30,7 +32,8 @@ export const DEFAULT_WORKLOAD: Omit<WorkloadInit, 'tasks' | 'reducers'> = {
   onnxWorkMs: 6000,
   reduceWorkMs: 5000,
   chunkBytes: 512 * 1024,
-  shuffleBytes: 1024 * 1024
+  shuffleBytes: 1024 * 1024,
+  sizeSigma: 0.25
 }
 
 /** Function ids and requirements of the MapReduce job the simulator runs. */
@@ -57,7 +60,7 @@ export function makeJob (rng: Rng, init: WorkloadInit): { map: SimTask[], reduce
       requirement: onnx ? ONNX_REQ : MAP_REQ,
       inputCids: [`chunk:${i}`],
       inputBytes: [init.chunkBytes],
-      workMs: rng.lognormal(onnx ? init.onnxWorkMs : init.mapWorkMs, 0.25)
+      workMs: rng.lognormal(onnx ? init.onnxWorkMs : init.mapWorkMs, init.sizeSigma)
     })
   }
   const reduce: SimTask[] = []
@@ -71,7 +74,7 @@ export function makeJob (rng: Rng, init: WorkloadInit): { map: SimTask[], reduce
       requirement: REDUCE_REQ,
       inputCids: [`partition:${i}`],
       inputBytes: [init.shuffleBytes],
-      workMs: rng.lognormal(init.reduceWorkMs, 0.25)
+      workMs: rng.lognormal(init.reduceWorkMs, init.sizeSigma)
     })
   }
   return { map, reduce }
