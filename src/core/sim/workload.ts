@@ -22,6 +22,8 @@ export interface WorkloadInit {
   reduceWorkMs: number
   chunkBytes: number
   shuffleBytes: number
+  /** Size of the map function's module, bytes (fetched once per worker). */
+  mapFunctionBytes: number
   /** Shape σ of the log-normal task sizes (0: every task of a kind the same size, as in a calibration run). */
   sizeSigma: number
 }
@@ -33,6 +35,7 @@ export const DEFAULT_WORKLOAD: Omit<WorkloadInit, 'tasks' | 'reducers'> = {
   reduceWorkMs: 5000,
   chunkBytes: 512 * 1024,
   shuffleBytes: 1024 * 1024,
+  mapFunctionBytes: 300_000,
   sizeSigma: 0.25
 }
 
@@ -56,7 +59,7 @@ export function makeJob (rng: Rng, init: WorkloadInit): { map: SimTask[], reduce
       n: i,
       phase: 'map',
       functionCid: onnx ? ONNX_FN : MAP_FN,
-      functionBytes: onnx ? 4_000_000 : 300_000,
+      functionBytes: onnx ? 4_000_000 : init.mapFunctionBytes,
       requirement: onnx ? ONNX_REQ : MAP_REQ,
       inputCids: [`chunk:${i}`],
       inputBytes: [init.chunkBytes],
