@@ -20,7 +20,7 @@ async function supported (kind: 'decode' | 'encode'): Promise<string[]> {
 /** What this browser tab offers the room. */
 export async function browserCapabilities (workers: number): Promise<Capabilities> {
   const rt = describeRuntime()
-  const nav = navigator as Navigator & { gpu?: unknown, getBattery?: () => Promise<{ level: number, charging: boolean }> }
+  const nav = navigator as Navigator & { gpu?: unknown, getBattery?: () => Promise<{ level: number, charging: boolean }>, userAgentData?: { mobile?: boolean } }
   const caps: Capabilities = {
     kind: 'browser',
     cores: rt.cores,
@@ -35,6 +35,8 @@ export async function browserCapabilities (workers: number): Promise<Capabilitie
     videoEncode: await supported('encode'),
     runtimes: ['wasm']
   }
+  // Chromium's client hint, else the user agent (Safari, Firefox)
+  if (nav.userAgentData?.mobile ?? /Mobi|Android|iPhone|iPad/i.test(nav.userAgent)) caps.mobile = true
   if (nav.getBattery != null) {
     try {
       const b = await nav.getBattery()

@@ -28,6 +28,11 @@ export interface Capabilities {
   device?: DeviceInfo
   /** Largest task input or output this worker can carry (a board's serial frames); absent = no limit. */
   maxIoBytes?: number
+  /**
+   * A phone or tablet (the browser's mobile hint): its cores run slower than
+   * a laptop's, which the scheduler assumes until it has measured it.
+   */
+  mobile?: boolean
 }
 
 export interface DeviceInfo {
@@ -58,6 +63,7 @@ export function readCapabilities (value: unknown, what = 'capabilities'): Capabi
     const b: Obj = asObject(o.battery, `${what}.battery`)
     caps.battery = { level: readNumber(b, 'level', `${what}.battery`, 0, 1), charging: readBool(b, 'charging', `${what}.battery`) }
   }
+  if (o.mobile != null) caps.mobile = readBool(o, 'mobile', what)
   if (o.maxIoBytes != null) caps.maxIoBytes = readInt(o, 'maxIoBytes', what, 0, 2 ** 40)
   if (o.device != null) {
     const d: Obj = asObject(o.device, `${what}.device`)

@@ -14,6 +14,7 @@ describe('readCapabilities', () => {
     expect(readCapabilities(full)).toEqual(full)
     expect(readCapabilities(caps())).toEqual(caps())
     expect(readCapabilities({ ...caps(), battery: null })).toEqual(caps())
+    expect(readCapabilities(caps({ mobile: true }))).toEqual(caps({ mobile: true }))
     expect(PEER_KINDS).toEqual(['browser', 'node', 'mcu'])
     expect(RUNTIMES).toEqual(['wasm', 'onnx'])
   })
@@ -28,7 +29,7 @@ describe('readCapabilities', () => {
       { maxMemoryPages: 0 }, { maxMemoryPages: 65537 }, { slots: 0 }, { slots: 257 }, { wasmSimd: 1 }, { wasmThreads: 'yes' }, { webgpu: null },
       { videoDecode: 'avc1' }, { videoDecode: Array(17).fill('a') }, { videoEncode: ['x'.repeat(65)] }, { runtimes: Array(9).fill('wasm') },
       { runtimes: ['x'.repeat(17)] }, { runtimes: [1] }, { battery: { level: 1.1, charging: true } }, { battery: { level: -0.1, charging: true } },
-      { battery: { level: 0.5 } }, { battery: 'full' }
+      { battery: { level: 0.5 } }, { battery: 'full' }, { mobile: 'yes' }
     ]
     for (const w of wrong) {
       const v: Record<string, unknown> = { ...caps(), ...w }

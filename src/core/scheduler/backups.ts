@@ -12,6 +12,12 @@ export interface RunningTaskInfo {
   dispatchedAt: number
   /** When it is expected to finish, by the current estimates, ms. */
   expectedEnd: number
+  /**
+   * Copies not yet overdue (default: all of `workers`). Only these count
+   * against `maxCopies`: a task whose copies all landed on stragglers gets
+   * another.
+   */
+  healthy?: number
 }
 
 export interface BackupPolicy {
@@ -21,6 +27,15 @@ export interface BackupPolicy {
   minGainMs?: number
   /** Most backups launched per call. */
   maxPerRound?: number
+  /**
+   * Insurance (the caller sets it when idle slots far outnumber running
+   * tasks, as in a reduce phase or the end of a map phase): copy running
+   * tasks even when the copy is not expected to win, as long as it would
+   * finish within `insure` × the original's remaining time. A copy costs
+   * an otherwise idle slot; the original may yet leave with its peer or
+   * run long, and then the copy has already made progress.
+   */
+  insure?: number
 }
 
 export interface BackupPlacement {
@@ -52,7 +67,7 @@ export function chooseBackups (running: readonly RunningTaskInfo[], now: number,
   const minGain = policy.minGainMs ?? 0
   const maxPerRound = policy.maxPerRound ?? 64
   const slow = running
-    .filter(t => t.workers.length < maxCopies)
+    .filter(t => (t.healthy ?? t.workers.length) < maxCopies && t.workers.length < maxCopies + 2)
     .map(t => ({ t, rem: remainingMs(t, now) }))
     .sort((a, b) => b.rem - a.rem || (a.t.taskId < b.t.taskId ? -1 : a.t.taskId > b.t.taskId ? 1 : 0))
   const out: BackupPlacement[] = []
@@ -63,7 +78,7 @@ export function chooseBackups (running: readonly RunningTaskInfo[], now: number,
     if (copy == null) { misses++; continue }
     const gain = rem - copy.ectMs
     // sorted by remaining time: once a copy gains nothing, later ones gain less
-    if (gain <= minGain) break
+    if (gain <= minGain && !(policy.insure != null && copy.ectMs < policy.insure * rem)) break
     const b = { taskId: t.taskId, workerId: copy.workerId, gainMs: gain }
     out.push(b)
     // launched at once, so the next `place` sees this worker's new load

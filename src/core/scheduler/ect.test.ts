@@ -64,6 +64,26 @@ describe('TaskTimeEstimator', () => {
   })
 })
 
+describe('TaskTimeEstimator: sizes and priors', () => {
+  it('scales a task\'s estimate with its input bytes, and learns at the reference size', () => {
+    const e = new TaskTimeEstimator()
+    const c = caps()
+    expect(e.sizeScale('fn', 1000)).toBe(1) // the first sized task is the reference
+    expect(e.sizeScale('fn', 2500)).toBe(2.5)
+    expect(e.sizeScale('fn', 0)).toBe(1) // unsized
+    e.observe('a', c, 'fn', 2000, 2) // a task twice the reference took 2 s
+    expect(e.taskMs('a', c, 'fn')).toBeCloseTo(1000)
+    expect(e.taskMs('a', c, 'fn', 3)).toBeCloseTo(3000)
+  })
+
+  it('guesses a phone slower than a laptop until it has measured either', () => {
+    const e = new TaskTimeEstimator()
+    e.observe('ref', caps(), 'fn', 1000)
+    expect(e.taskMs('phone', caps({ mobile: true }), 'fn')).toBeCloseTo(2000)
+    expect(e.taskMs('laptop', caps(), 'fn')).toBeCloseTo(1000)
+  })
+})
+
 describe('EctPlacer', () => {
   it('prefers the worker that caches the input, all else equal', () => {
     const p = new EctPlacer()
@@ -197,6 +217,23 @@ describe('chooseBackups', () => {
     expect(remainingMs(running[1], 1000)).toBe(1000)
     const picks = chooseBackups(running, 1000, (_id, exclude) => exclude.has('e') ? undefined : { workerId: 'e', ectMs: 300 })
     expect(picks).toEqual([{ taskId: 'late', workerId: 'e', gainMs: 700 }])
+  })
+})
+
+describe('chooseBackups: stragglers and insurance', () => {
+  const place = (_id: string, exclude: ReadonlySet<string>): { workerId: string, ectMs: number } | undefined => exclude.has('e') ? undefined : { workerId: 'e', ectMs: 800 }
+
+  it('gives a third copy to a task whose two copies are both overdue', () => {
+    const both = { taskId: 't', workers: ['s1', 's2'], dispatchedAt: 0, expectedEnd: 500 }
+    expect(chooseBackups([both], 5000, place)).toEqual([])
+    expect(chooseBackups([{ ...both, healthy: 0 }], 5000, place)).toEqual([{ taskId: 't', workerId: 'e', gainMs: 4200 }])
+  })
+
+  it('insures a running task with an idle slot when told to, within the bound', () => {
+    const t = { taskId: 't', workers: ['a'], dispatchedAt: 0, expectedEnd: 1600 } // 600 ms left
+    expect(chooseBackups([t], 1000, place)).toEqual([])
+    expect(chooseBackups([t], 1000, place, { insure: 2 })).toEqual([{ taskId: 't', workerId: 'e', gainMs: -200 }])
+    expect(chooseBackups([t], 1000, place, { insure: 1.2 })).toEqual([])
   })
 })
 

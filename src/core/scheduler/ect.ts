@@ -139,6 +139,8 @@ export class EctPlacer {
   private readonly holders = new Map<string, Set<number>>()
   /** Speed of every worker not held in reserve (work units per ms). */
   private roomSpeed = 0
+  /** Slots of every worker not held in reserve. */
+  private roomSlots = 0
 
   constructor (init: EctInit = {}) {
     this.estimator = init.estimator ?? new TaskTimeEstimator()
@@ -177,7 +179,7 @@ export class EctPlacer {
       speed: 0
     }
     k.speed = this.speedOf(k)
-    if (!k.reserve) this.roomSpeed += k.speed
+    if (!k.reserve) { this.roomSpeed += k.speed; this.roomSlots += k.caps.slots }
     this.workers[idx] = k
     this.byId.set(w.id, idx)
     this.recap(k)
@@ -195,7 +197,7 @@ export class EctPlacer {
       c.open.delete(k.idx); c.full.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
       if (!k.reserve) c.speed -= k.speed
     }
-    if (!k.reserve) this.roomSpeed -= k.speed
+    if (!k.reserve) { this.roomSpeed -= k.speed; this.roomSlots -= k.caps.slots }
     for (const cid of k.cached) this.holders.get(cid)?.delete(k.idx)
     this.workers[k.idx] = undefined
     this.byId.delete(id)
@@ -222,16 +224,37 @@ export class EctPlacer {
   }
 
   /** A task ended on the worker; `computeMs` (when it ran to completion) teaches the estimator. */
-  finished (id: string, fnCid: string, computeMs?: number): void {
+  finished (id: string, fnCid: string, computeMs?: number, scale = 1): void {
     const k = this.wk(id)
     if (k == null) return
     k.load = Math.max(0, k.load - 1)
     if (computeMs != null) {
-      this.estimator.observe(id, k.caps, fnCid, computeMs)
+      this.estimator.observe(id, k.caps, fnCid, computeMs, scale)
       this.respeed(k)
       this.recap(k)
     }
     this.rekey(k)
+  }
+
+  /** Time the whole room needs to drain `workMs` of reference work, ms. */
+  roomDrainMs (workMs: number): number {
+    return this.roomSpeed > 0 ? workMs / this.roomSpeed : Infinity
+  }
+
+  /** Work units per ms of the room's average slot. */
+  slotSpeed (): number {
+    return this.roomSlots > 0 ? this.roomSpeed / this.roomSlots : 0
+  }
+
+  /**
+   * A slot of this worker against the room's average slot (1 = average):
+   * a slow one is given the smallest pending task rather than the largest,
+   * so that big tasks wait for fast workers (size matching).
+   */
+  relativeSpeed (id: string): number {
+    const k = this.wk(id)
+    if (k == null || this.roomSlots <= 0 || this.roomSpeed <= 0) return 1
+    return (k.speed / k.caps.slots) / (this.roomSpeed / this.roomSlots)
   }
 
   /** Estimated completion time of the task on the worker, ms from now. */
@@ -327,8 +350,18 @@ export class EctPlacer {
     return (opts.exclude?.has(k.id) ?? false) || (opts.idleOnly === true && k.load >= k.caps.slots)
   }
 
+  /** A task's size relative to its function's reference task, by input bytes (1 when unsized). */
+  scaleOf (task: PendingTaskV2): number {
+    const sizes = task.inputBytes
+    if (sizes == null || sizes.length === 0) return 1
+    let b = 0
+    for (const x of sizes) b += x
+    return this.estimator.sizeScale(task.functionCid, b)
+  }
+
   private ectOf (k: Wk, task: PendingTaskV2, work: number): number {
-    const per = work * this.estimator.slowness(k.id, k.caps, task.functionCid)
+    const per = work * this.scaleOf(task) * this.estimator.slowness(k.id, k.caps, task.functionCid)
+    const wait = Math.max(1, (k.load + 1) / k.caps.slots)
     let bytes = k.cached.has(task.functionCid) ? 0 : (task.functionBytes ?? 0)
     const sizes = task.inputBytes
     if (sizes != null) {
@@ -337,7 +370,7 @@ export class EctPlacer {
       }
     }
     const cold = k.cached.has(task.functionCid) ? 0 : this.coldStartMs
-    return per * Math.max(1, (k.load + 1) / k.caps.slots) + bytes * 1000 / k.bw + cold + k.rtt
+    return per * wait + bytes * 1000 / k.bw + cold + k.rtt
   }
 
   private keyOf (k: Wk, c: Cls): number {

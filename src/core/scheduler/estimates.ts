@@ -27,6 +27,9 @@ export interface EstimatorInit {
   kindSpeed?: Partial<Record<PeerKind, number>>
 }
 
+/** Prior speed of a phone's core relative to a laptop's, before it is measured. */
+export const MOBILE_SPEED = 0.5
+
 export const DEFAULT_KIND_SPEED: Readonly<Record<PeerKind, number>> = { browser: 1, node: 1.2, mcu: 0.01 }
 
 export class TaskTimeEstimator {
@@ -40,6 +43,8 @@ export class TaskTimeEstimator {
   /** Sample counts, by worker id and by function cid (distinct key spaces in practice). */
   private readonly samples = new Map<string, number>()
   private readonly fnSamples = new Map<string, number>()
+  /** Input bytes of the first sized task seen per function: the size `work` is quoted for. */
+  private readonly refBytes = new Map<string, number>()
 
   constructor (init: EstimatorInit = {}) {
     this.alpha = init.alpha ?? 0.3
@@ -50,8 +55,9 @@ export class TaskTimeEstimator {
 
   /** Speed guessed from the description alone (1 = a reference browser core). */
   prior (caps: Capabilities): number {
-    // small devices with one or two cores also run slower cores
-    return this.kindSpeed[caps.kind] * (caps.cores >= 4 ? 1 : 0.7)
+    // small devices with one or two cores also run slower cores; a phone's
+    // cores run WASM at about half a laptop's speed (thermal and power limits)
+    return this.kindSpeed[caps.kind] * (caps.cores >= 4 ? 1 : 0.7) * (caps.mobile === true ? MOBILE_SPEED : 1)
   }
 
   /** Estimated work of a function on a reference core, ms. */
@@ -89,14 +95,35 @@ export class TaskTimeEstimator {
     return this.ratioOf(workerId) / this.prior(caps)
   }
 
-  /** Estimated time of one task of `fnCid` on the worker, ms (compute only). */
-  taskMs (workerId: string, caps: Capabilities, fnCid: string): number {
-    return this.workMs(fnCid) * this.slowness(workerId, caps, fnCid)
+  /**
+   * Size of a task relative to the function's reference task, by input
+   * bytes: a filter's or a map's work grows with its input (a tile's pixels,
+   * a chunk's text), so a task twice the bytes is expected to take twice as
+   * long. 1 for unsized tasks, and for every task of a function whose inputs
+   * are all the same size (tiles of one picture, frames of one video).
+   */
+  sizeScale (fnCid: string, inputBytes: number): number {
+    if (!(inputBytes > 0)) return 1
+    const ref = this.refBytes.get(fnCid)
+    if (ref == null) {
+      this.refBytes.set(fnCid, inputBytes)
+      return 1
+    }
+    return inputBytes / ref
   }
 
-  /** Records that one task of `fnCid` took `ms` of compute on the worker. */
-  observe (workerId: string, caps: Capabilities, fnCid: string, ms: number): void {
+  /** Estimated time of one task of `fnCid` on the worker, ms (compute only); `scale` from `sizeScale`. */
+  taskMs (workerId: string, caps: Capabilities, fnCid: string, scale = 1): number {
+    return this.workMs(fnCid) * this.slowness(workerId, caps, fnCid) * scale
+  }
+
+  /**
+   * Records that one task of `fnCid` took `ms` of compute on the worker;
+   * `scale` (from `sizeScale`) normalises it to the reference size.
+   */
+  observe (workerId: string, caps: Capabilities, fnCid: string, ms: number, scale = 1): void {
     if (!(ms > 0) || !Number.isFinite(ms)) return
+    if (scale > 0 && Number.isFinite(scale)) ms /= scale
     const a = this.alpha
     const prior = this.prior(caps)
     const known = this.work.get(fnCid)

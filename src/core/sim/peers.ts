@@ -23,7 +23,7 @@ export interface PeerProfile {
 const BASE = { memoryMB: 4096, maxMemoryPages: 16384, wasmSimd: true, wasmThreads: true, webgpu: false, videoDecode: [], videoEncode: [] }
 
 export const PROFILES: readonly PeerProfile[] = [
-  { name: 'phone', share: 0.45, caps: { ...BASE, kind: 'browser', cores: 8, slots: 2 }, speed: 0.4, rttMs: [60, 200], bandwidthBps: [0.5e6, 3e6], onnx: 0.3, battery: { charging: 0.3 } },
+  { name: 'phone', share: 0.45, caps: { ...BASE, kind: 'browser', cores: 8, slots: 2, mobile: true }, speed: 0.4, rttMs: [60, 200], bandwidthBps: [0.5e6, 3e6], onnx: 0.3, battery: { charging: 0.3 } },
   { name: 'laptop', share: 0.35, caps: { ...BASE, kind: 'browser', cores: 8, slots: 4, webgpu: true }, speed: 1, rttMs: [20, 80], bandwidthBps: [2e6, 12e6], onnx: 0.6, battery: { charging: 0.8 } },
   { name: 'desktop', share: 0.1, caps: { ...BASE, kind: 'node', cores: 16, slots: 8, memoryMB: 16384, maxMemoryPages: 65536 }, speed: 1.3, rttMs: [10, 40], bandwidthBps: [10e6, 50e6], onnx: 1 },
   { name: 'mcu', share: 0.1, caps: { ...BASE, kind: 'mcu', cores: 1, slots: 1, memoryMB: 0, maxMemoryPages: 3, wasmSimd: false, wasmThreads: false }, speed: 0.01, rttMs: [5, 20], bandwidthBps: [20e3, 20e3], onnx: 0 }

@@ -4,6 +4,8 @@ import { EventQueue } from './event-queue.js'
 import { PROFILES, drawPeer } from './peers.js'
 import { Rng } from './prng.js'
 import { simulate } from './simulator.js'
+import { TaskQueue } from './task-queue.js'
+import { DEFAULT_WORKLOAD, makeJob } from './workload.js'
 import type { SimPeer } from './peers.js'
 import type { SimConfig } from './simulator.js'
 
@@ -16,6 +18,32 @@ describe('sim building blocks', () => {
     const q = new EventQueue<{ t: number, n: number }>()
     for (const [t, n] of [[2, 1], [1, 2], [2, 3], [0, 4], [1, 5]]) q.push({ t, n })
     expect(Array.from({ length: 5 }, () => q.pop()?.n)).toEqual([4, 2, 5, 1, 3])
+  })
+})
+
+describe('sim workload and queue', () => {
+  it('draws sizes whose work follows the input bytes, or all alike with σ 0', () => {
+    const { map } = makeJob(new Rng(2), { ...DEFAULT_WORKLOAD, onnxShare: 0, tasks: 2000, reducers: 0 })
+    const ratio = map.map(t => t.workMs / (t.inputBytes?.[0] ?? 1))
+    const mean = ratio.reduce((a, b) => a + b) / ratio.length
+    // bytes explain most of the spread: work per byte varies far less than work
+    const sd = (xs: number[]): number => { const m = xs.reduce((a, b) => a + b) / xs.length; return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length) / m }
+    expect(sd(ratio)).toBeLessThan(sd(map.map(t => t.workMs)) * 0.6)
+    expect(mean).toBeGreaterThan(0)
+    const flat = makeJob(new Rng(2), { ...DEFAULT_WORKLOAD, onnxShare: 0, sizeSigma: 0, tasks: 50, reducers: 5 })
+    expect(new Set([...flat.map, ...flat.reduce].map(t => `${t.phase}:${t.workMs}:${t.inputBytes?.[0] ?? 0}`)).size).toBe(2)
+  })
+
+  it('serves re-queued tasks first and hands out the smallest from the back', () => {
+    const { map } = makeJob(new Rng(1), { ...DEFAULT_WORKLOAD, onnxShare: 0, tasks: 4, reducers: 0 })
+    const q = new TaskQueue()
+    for (const t of map.slice(0, 3)) q.push({ task: t, live: true })
+    q.unshift({ task: map[3], live: true })
+    expect(q.pop()?.task.id).toBe(map[2].id)
+    expect(q.shift()?.task.id).toBe(map[3].id)
+    expect(q.shift()?.task.id).toBe(map[0].id)
+    expect(q.peekBack()?.task.id).toBe(map[1].id)
+    expect(q.size).toBe(1)
   })
 })
 
@@ -83,6 +111,26 @@ describe('simulate (small, fixed seed)', () => {
     expect(on.backupsWon).toBeGreaterThan(0)
     expect(on.completed).toBe(on.tasks)
     expect(on.makespanMs).toBeLessThan(off.makespanMs * 0.6)
+  })
+
+  it('a peer slowed mid-job takes longer, its tasks included', () => {
+    const rng = new Rng(4)
+    const draw = { stragglers: 0, stragglerSlowdown: 1, liars: 0 }
+    const peers: SimPeer[] = Array.from({ length: 3 }, (_, i) => drawPeer(rng, i, draw, PROFILES[1]))
+    const base: SimConfig = { seed: 4, peers: 3, tasks: 60, reducers: 0, backups: false, jitter: 0, workload: { onnxShare: 0, sizeSigma: 0 } }
+    const calm = simulate({ ...base, peerList: peers.map(p => ({ ...p })) })
+    const slowed = simulate({ ...base, peerList: peers.map((p, i) => i === 2 ? { ...p, slowAt: calm.makespanMs / 3, slowFactor: 10 } : { ...p }) })
+    expect(slowed.completed).toBe(60)
+    expect(slowed.makespanMs).toBeGreaterThan(calm.makespanMs * 1.1)
+  })
+
+  it('uses input sizes: a workload whose sizes show ends sooner than one whose sizes hide', () => {
+    let shown = 0; let hidden = 0
+    for (const seed of [1, 2, 3]) {
+      shown += simulate({ ...small, seed, churn: 0.2, backups: true }).ratio
+      hidden += simulate({ ...small, seed, churn: 0.2, backups: true, workload: { sizeInBytes: 0 } }).ratio
+    }
+    expect(shown).toBeLessThan(hidden)
   })
 
   it('ECT keeps microcontrollers out of a short job that least-loaded gives them', () => {

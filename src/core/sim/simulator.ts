@@ -52,9 +52,10 @@ export interface SimConfig {
   /** How often the backup policy looks at the tail, ms of simulated time. */
   backupEveryMs?: number
   /**
-   * While tasks are still pending, copy the clearly overdue ones (running
-   * over twice their estimate) to idle workers (default false); otherwise
-   * backups wait until nothing is pending.
+   * While tasks are still pending, copy the tasks of suspect workers (one
+   * of their tasks running over `overdueFactor` × its estimate) and tasks
+   * expected to end long after the room drains the queue, at the front of
+   * the queue (default true); the tail (nothing pending) always gets backups.
    */
   overdueBackups?: boolean
   /** Tuning of the ECT placer (depth, drain factor, cache bias, ...). */
@@ -67,6 +68,16 @@ export interface SimConfig {
   onDispatch?: (task: SimTask, peer: SimPeer, backup: boolean, at: number) => void
   /** Peers to use instead of drawing them (tests, calibration against a measured room). */
   peerList?: SimPeer[]
+  /** Copy a task expected to end long after the room drains the queue (default true). */
+  criticalCopies?: boolean
+  /** Insurance copies (BackupPolicy.insure) once idle slots outnumber running tasks this many times (default 4; 0: never). */
+  insureShare?: number
+  /** Tasks a never-measured worker gets from the small end of the queue (default 1). */
+  probeSlots?: number
+  /** A task running this many times its estimate is overdue (default 1.5). */
+  overdueFactor?: number
+  /** Workers slower than this share of the room's average slot take the smallest pending task (default 0.6; 0: off). */
+  slowShare?: number
   /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
   jitter?: number
 }
@@ -107,7 +118,8 @@ interface Attempt {
   backup: boolean
   dispatchedAt: number
   expectedEnd: number
-  slowness: number
+  /** The estimated compute time when dispatched: expectations are rescaled as estimates improve. */
+  taskMs: number
   state: 'sent' | 'queued' | 'running' | 'finished' | 'cancelled' | 'lost'
   computeMs: number
 }
@@ -142,6 +154,12 @@ export function simulate (config: SimConfig): SimResult {
   const backupEvery = config.backupEveryMs ?? 500
   const clock = config.clock ?? (() => 0)
   const jitter = config.jitter ?? 0.1
+  const slowShare = config.slowShare ?? 0.8
+  const overdueFactor = config.overdueFactor ?? 1.5
+  const probeSlots = config.probeSlots ?? 1
+  const insureShare = config.insureShare ?? 4
+  const criticalCopies = config.criticalCopies ?? true
+
   const draw = { stragglers: config.stragglers ?? 0.01, stragglerSlowdown: config.stragglerSlowdown ?? 10, liars: config.liars ?? 0 }
 
   // peers: the submitting laptop (never leaves), the room, churn
@@ -199,10 +217,11 @@ export function simulate (config: SimConfig): SimResult {
   let mapsLeft = job.map.length
   let pendingTotal = 0
 
-  const enqueue = (task: SimTask, front: boolean): void => {
+  const copyQueued = new Set<string>()
+  const enqueue = (task: SimTask, front: boolean, backup = false): void => {
     let tq = queues.get(task.functionCid)
     if (tq == null) queues.set(task.functionCid, tq = new TaskQueue())
-    const e: QueueEntry = { task, live: true }
+    const e: QueueEntry = { task, live: true, backup }
     if (front) tq.unshift(e)
     else tq.push(e)
     pendingTotal++
@@ -224,6 +243,10 @@ export function simulate (config: SimConfig): SimResult {
     else open.delete(p.idx)
   }
 
+  const taskMsNow = (task: SimTask, p: SimPeer): number => placer.estimator.taskMs(p.id, p.caps, task.functionCid, placer.scaleOf(task))
+  /** When the attempt is expected to end by today's estimates (its ECT at dispatch, rescaled). */
+  const expectedEndOf = (a: Attempt): number => a.dispatchedAt + (a.expectedEnd - a.dispatchedAt) * taskMsNow(a.task, a.peer) / a.taskMs
+
   const dispatch = (task: SimTask, p: SimPeer, backup: boolean): void => {
     const r = runs[p.idx]
     const t0 = clock()
@@ -233,7 +256,7 @@ export function simulate (config: SimConfig): SimResult {
     if (!satisfies(p.caps, task.requirement)) stats.violations++
     const a: Attempt = {
       task, peer: p, backup, dispatchedAt: now, expectedEnd: now + ect,
-      slowness: placer.estimator.slowness(p.id, p.caps, task.functionCid), state: 'sent', computeMs: 0
+      taskMs: taskMsNow(task, p), state: 'sent', computeMs: 0
     }
     if (k > 1) {
       book.started(task.id, p.id)
@@ -257,7 +280,7 @@ export function simulate (config: SimConfig): SimResult {
     const s = live.get(a.task.id)
     s?.delete(a)
     if (s != null && s.size === 0) live.delete(a.task.id)
-    placer.finished(a.peer.id, a.task.functionCid, observe ? a.computeMs : undefined)
+    placer.finished(a.peer.id, a.task.functionCid, observe ? a.computeMs : undefined, placer.scaleOf(a.task))
     refreshOpen(a.peer)
   }
 
@@ -290,7 +313,7 @@ export function simulate (config: SimConfig): SimResult {
     if (digest !== goodDigest(task)) stats.wrongAccepted++
     makespan = now
     for (const other of [...(live.get(task.id) ?? [])]) cancel(other)
-    if (task.phase === 'map' && --mapsLeft === 0) for (const t of job.reduce) start(t)
+    if (task.phase === 'map' && --mapsLeft === 0) for (const t of bySizeDesc(job.reduce)) start(t)
   }
 
   const distrust = (id: string): void => {
@@ -349,15 +372,34 @@ export function simulate (config: SimConfig): SimResult {
     for (const { tq, work } of order) {
       while (tq.size > 0) {
         const e = tq.peek() as QueueEntry
+        if (e.backup === true && (results.has(e.task.id) || !live.has(e.task.id))) {
+          // its original finished (or was lost and re-queued) before the copy left
+          tq.shift()
+          pendingTotal--
+          queuedWork -= work
+          copyQueued.delete(e.task.id)
+          continue
+        }
         const t0 = clock()
-        const w = placer.place(e.task, { backlog: tq.size, queuedWorkMs: queuedWork, exclude: k > 1 ? book.ranOn(e.task.id) : undefined })
+        const exclude = k > 1 ? book.ranOn(e.task.id) : e.backup === true ? runningOn(e.task.id) : undefined
+        const w = placer.place(e.task, { backlog: tq.size, queuedWorkMs: queuedWork, exclude })
         stats.decisionMs += clock() - t0
         stats.decisions++
         if (w == null) break
-        tq.shift()
+        // size matching: a slow worker takes the smallest task waiting (the
+        // queue runs largest first), leaving the big ones to faster workers
+        // and a worker never measured gets the smallest first (a probe that
+        // reports soon: a hidden straggler shows before it holds big tasks)
+        const probe = !placer.estimator.measured(w) && placer.loadOf(w) < probeSlots
+        const small = e.backup !== true && (probe || placer.relativeSpeed(w) < slowShare) ? tq.peekBack() : undefined
+        const take = small != null && small !== e && satisfies(byId.get(w)!.caps, small.task.requirement) && !(k > 1 && book.ranOn(small.task.id).has(w)) ? tq.pop() as QueueEntry : tq.shift() as QueueEntry
         pendingTotal--
         queuedWork -= work
-        dispatch(e.task, byId.get(w) as SimPeer, false)
+        if (take.backup === true) {
+          copyQueued.delete(take.task.id)
+          stats.backupsLaunched++
+        }
+        dispatch(take.task, byId.get(w) as SimPeer, take.backup === true)
       }
     }
   }
@@ -407,30 +449,96 @@ export function simulate (config: SimConfig): SimResult {
     else pumpBatch(batch)
   }
 
+  const runningOn = (taskId: string): Set<string> => {
+    const out = new Set<string>()
+    for (const a of live.get(taskId) ?? []) out.add(a.peer.id)
+    return out
+  }
+
+  /**
+   * While tasks are pending, a task running far past its estimate (on a
+   * hidden straggler, or a peer gone silent) gets a copy at the front of
+   * the queue, placed like any task: idle workers are rare then, and the
+   * best worker for it may be a busy fast one.
+   */
+  const queueOverdue = (): void => {
+    // a worker with one task overdue is suspect (a hidden straggler, or gone
+    // silent): every task it holds gets a copy, not only the overdue one;
+    // nothing is overdue against a guess (the function never measured)
+    const suspects = new Set<PeerRun>()
+    for (const [, set] of live) {
+      for (const a of set) {
+        if (placer.estimator.knows(a.task.functionCid) && now - a.dispatchedAt > overdueFactor * (expectedEndOf(a) - a.dispatchedAt)) suspects.add(runs[a.peer.idx])
+      }
+    }
+    // a task expected to end well after the room has drained everything
+    // queued is the job's critical path: a copy on an average slot (placed
+    // first) would end sooner
+    let queuedWork = 0
+    for (const tq of queues.values()) {
+      const head = tq.peek()
+      if (head != null) queuedWork += tq.size * placer.estimator.workMs(head.task.functionCid)
+    }
+    const drain = placer.roomDrainMs(queuedWork)
+    const slot = placer.slotSpeed()
+    if (criticalCopies && slot > 0) {
+      for (const [id, set] of live) {
+        if (set.size !== 1 || copyQueued.has(id)) continue
+        const a = set.values().next().value as Attempt
+        if (!placer.estimator.knows(a.task.functionCid)) continue
+        const copyMs = placer.estimator.workMs(a.task.functionCid) * placer.scaleOf(a.task) / slot
+        if (expectedEndOf(a) - now > 1.5 * (drain + copyMs)) {
+          copyQueued.add(id)
+          enqueue(a.task, true, true)
+        }
+      }
+    }
+    for (const r of suspects) {
+      for (const a of r.inflight) {
+        const id = a.task.id
+        if ((live.get(id)?.size ?? 0) >= 3 || copyQueued.has(id)) continue
+        copyQueued.add(id)
+        enqueue(a.task, true, true)
+      }
+    }
+    pump()
+  }
+
   const runBackups = (): void => {
-    if (!backups || live.size === 0 || (pendingTotal > 0 && config.overdueBackups !== true)) return
-    // with tasks still pending, only copy the clearly overdue (running more
-    // than twice as long as expected: a hidden straggler, or a peer gone
-    // silent) onto idle workers; the whole tail once nothing is pending
-    const overdueOnly = pendingTotal > 0
+    if (!backups || live.size === 0) return
+    if (pendingTotal > 0) {
+      if (config.overdueBackups !== false) queueOverdue()
+      return
+    }
     const running: RunningTaskInfo[] = []
     for (const [, set] of live) {
       let first: Attempt | undefined
       const workers: string[] = []
       let end = Infinity
+      let healthy = 0
       for (const a of set) {
         workers.push(a.peer.id)
-        const s = placer.estimator.slowness(a.peer.id, a.peer.caps, a.task.functionCid)
-        end = Math.min(end, a.dispatchedAt + (a.expectedEnd - a.dispatchedAt) * s / a.slowness)
+        const e = expectedEndOf(a)
+        end = Math.min(end, e)
+        if (now - a.dispatchedAt <= overdueFactor * (e - a.dispatchedAt)) healthy++
         if (first == null || a.dispatchedAt < first.dispatchedAt) first = a
       }
-      if (first == null || (overdueOnly && now - first.dispatchedAt < 2 * (end - first.dispatchedAt))) continue
-      running.push({ taskId: first.task.id, workers, dispatchedAt: first.dispatchedAt, expectedEnd: end })
+      if (first == null) continue
+      running.push({ taskId: first.task.id, workers, dispatchedAt: first.dispatchedAt, expectedEnd: end, healthy })
     }
     if (running.length === 0) return
     const taskOf = new Map<string, SimTask>()
     for (const { taskId } of running) taskOf.set(taskId, ((live.get(taskId) as Set<Attempt>).values().next().value as Attempt).task)
     const t0 = clock()
+    let idleSlots = 0
+    if (insureShare > 0) {
+      for (const p of peers) {
+        const r = runs[p.idx]
+        if (r.known && r.alive) idleSlots += Math.max(0, p.caps.slots - r.inflight.size)
+      }
+    }
+    const policy: BackupPolicy = { ...config.backupPolicy }
+    if (insureShare > 0 && idleSlots > running.length * insureShare) policy.insure ??= 2
     const picks: BackupPlacement[] = chooseBackups(running, now, (taskId, exclude) => {
       const task = taskOf.get(taskId) as SimTask
       const ex = exclude
@@ -447,7 +555,7 @@ export function simulate (config: SimConfig): SimResult {
       }
       if (w == null) return undefined
       return { workerId: w, ectMs: placer.ect(w, task) }
-    }, config.backupPolicy ?? {}, b => {
+    }, policy, b => {
       stats.backupsLaunched++
       dispatch(taskOf.get(b.taskId) as SimTask, byId.get(b.workerId) as SimPeer, true)
     })
@@ -469,8 +577,10 @@ export function simulate (config: SimConfig): SimResult {
     else q.push({ t: p.joinAt, type: 'join', p })
     if (p.leaveAt < Infinity) q.push({ t: p.leaveAt, type: 'leave', p })
   }
-  for (const t of job.map) start(t)
-  if (job.map.length === 0) for (const t of job.reduce) start(t)
+  // largest first (LPT): a big task started last sets the makespan; input
+  // bytes are what the submitter knows of a task's size
+  for (const t of bySizeDesc(job.map)) start(t)
+  if (job.map.length === 0) for (const t of bySizeDesc(job.reduce)) start(t)
   if (backups) q.push({ t: backupEvery, type: 'tick' })
   pump()
   while (!tracker.finished) {
@@ -583,6 +693,11 @@ export function simulate (config: SimConfig): SimResult {
     peersLeft: stats.left,
     results
   }
+}
+
+function bySizeDesc (tasks: readonly SimTask[]): SimTask[] {
+  const size = (t: SimTask): number => (t.inputBytes ?? []).reduce((a, b) => a + b, 0)
+  return [...tasks].sort((a, b) => size(b) - size(a) || a.n - b.n)
 }
 
 /** Wall time of `ms` of compute at the peer's speed started at `start`, with its slow-down (if any) applied from `slowAt`. */

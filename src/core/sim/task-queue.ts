@@ -4,6 +4,8 @@ export interface QueueEntry {
   task: SimTask
   /** False once placed (batch mode may place entries from the middle). */
   live: boolean
+  /** A copy of a task still running elsewhere (an overdue one): its first result wins. */
+  backup?: boolean
 }
 
 /** Pending tasks of one class: FIFO, with re-queued tasks served first. */
@@ -32,6 +34,22 @@ export class TaskQueue {
 
   shift (): QueueEntry | undefined {
     const e = this.peek()
+    if (e == null) return undefined
+    e.live = false
+    this.live--
+    return e
+  }
+
+  /** The last live entry (the smallest, when the queue is sorted largest first); re-queued entries count as the front. */
+  peekBack (): QueueEntry | undefined {
+    while (this.items.length > this.head && !this.items[this.items.length - 1].live) this.items.pop()
+    if (this.items.length > this.head) return this.items[this.items.length - 1]
+    return this.peek()
+  }
+
+  /** Removes and returns the last live entry. */
+  pop (): QueueEntry | undefined {
+    const e = this.peekBack()
     if (e == null) return undefined
     e.live = false
     this.live--

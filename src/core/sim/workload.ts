@@ -26,6 +26,12 @@ export interface WorkloadInit {
   mapFunctionBytes: number
   /** Shape σ of the log-normal task sizes (0: every task of a kind the same size, as in a calibration run). */
   sizeSigma: number
+  /**
+   * Share of the size variance that shows in the input bytes (work ∝ bytes,
+   * as for tiles and text chunks); the rest is content the scheduler cannot
+   * see (0: every input the same size, work sizes hidden).
+   */
+  sizeInBytes: number
 }
 
 export const DEFAULT_WORKLOAD: Omit<WorkloadInit, 'tasks' | 'reducers'> = {
@@ -36,7 +42,8 @@ export const DEFAULT_WORKLOAD: Omit<WorkloadInit, 'tasks' | 'reducers'> = {
   chunkBytes: 512 * 1024,
   shuffleBytes: 1024 * 1024,
   mapFunctionBytes: 300_000,
-  sizeSigma: 0.25
+  sizeSigma: 0.25,
+  sizeInBytes: 0.85
 }
 
 /** Function ids and requirements of the MapReduce job the simulator runs. */
@@ -48,12 +55,21 @@ export const MAP_REQ: Requirement = { runtime: 'wasm', memoryPages: 2 }
 export const ONNX_REQ: Requirement = { runtime: 'onnx', memoryPages: 4096 }
 export const REDUCE_REQ: Requirement = { runtime: 'wasm', memoryPages: 1024 }
 
+/** A task's input bytes and work: work ∝ bytes × hidden content factor, total σ `sizeSigma`. */
+function sized (rng: Rng, init: WorkloadInit, bytes: number, workMs: number): { bytes: number, workMs: number } {
+  const share = Math.min(1, Math.max(0, init.sizeInBytes))
+  const b = rng.lognormal(1, init.sizeSigma * Math.sqrt(share))
+  const c = rng.lognormal(1, init.sizeSigma * Math.sqrt(1 - share))
+  return { bytes: Math.max(1, Math.round(bytes * b)), workMs: workMs * b * c }
+}
+
 export function makeJob (rng: Rng, init: WorkloadInit): { map: SimTask[], reduce: SimTask[] } {
   const nReduce = Math.min(init.reducers, Math.max(0, init.tasks - 1))
   const nMap = init.tasks - nReduce
   const map: SimTask[] = []
   for (let i = 0; i < nMap; i++) {
     const onnx = rng.chance(init.onnxShare)
+    const z = sized(rng, init, init.chunkBytes, onnx ? init.onnxWorkMs : init.mapWorkMs)
     map.push({
       id: `m${i}`,
       n: i,
@@ -62,12 +78,13 @@ export function makeJob (rng: Rng, init: WorkloadInit): { map: SimTask[], reduce
       functionBytes: onnx ? 4_000_000 : init.mapFunctionBytes,
       requirement: onnx ? ONNX_REQ : MAP_REQ,
       inputCids: [`chunk:${i}`],
-      inputBytes: [init.chunkBytes],
-      workMs: rng.lognormal(onnx ? init.onnxWorkMs : init.mapWorkMs, init.sizeSigma)
+      inputBytes: [z.bytes],
+      workMs: z.workMs
     })
   }
   const reduce: SimTask[] = []
   for (let i = 0; i < nReduce; i++) {
+    const z = sized(rng, init, init.shuffleBytes, init.reduceWorkMs)
     reduce.push({
       id: `r${i}`,
       n: nMap + i,
@@ -76,8 +93,8 @@ export function makeJob (rng: Rng, init: WorkloadInit): { map: SimTask[], reduce
       functionBytes: 200_000,
       requirement: REDUCE_REQ,
       inputCids: [`partition:${i}`],
-      inputBytes: [init.shuffleBytes],
-      workMs: rng.lognormal(init.reduceWorkMs, init.sizeSigma)
+      inputBytes: [z.bytes],
+      workMs: z.workMs
     })
   }
   return { map, reduce }
