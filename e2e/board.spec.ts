@@ -12,7 +12,9 @@ import type { ImageRun } from './harness.js'
 // 96 tasks; no backup copies, or the tabs would redo the slow board's last
 // tiles and its results would lose the race (the right call for speed, but
 // then the test could not see the board's own output)
-const JOB = { filter: 'grayscale', tileSize: 8, size: { width: 96, height: 64 }, backups: false }
+// every device: a tile takes the board ~30× a tab's time, so placement by
+// ECT rightly leaves it out of a job this short; here it must take part
+const JOB = { placement: 'everyone' as const, filter: 'grayscale', tileSize: 8, size: { width: 96, height: 64 }, backups: false }
 
 test('a board in QEMU computes tiles beside two tabs, and losing it loses nothing', async () => {
   expect(existsSync(FIRMWARE_ELF), `${FIRMWARE_ELF} is built by scripts/e2e.sh (make -C firmware board)`).toBe(true)

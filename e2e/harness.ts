@@ -62,7 +62,7 @@ async function spawnProgram<T> (script: string, args: string[], events: Array<Re
   }
 }
 
-export async function startRelay (root = 'dist'): Promise<Relay> {
+export async function startRelay (root = process.env.FEDRA_DIST ?? 'dist'): Promise<Relay> {
   const p = await spawnProgram<{ url: string, relays: string[] }>('relay/main.ts', ['--host', '127.0.0.1', '--port', '0', '--root', root])
   return { ...p.ready, process: p.process, stop: p.stop }
 }

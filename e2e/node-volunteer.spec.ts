@@ -21,7 +21,7 @@ test('a Node volunteer joins a room of tabs and computes tiles', async () => {
 
     // no backup copies: the volunteer's first tasks wait for its worker
     // threads to start, and the tabs' copies would win every one of them
-    const run = async (local: boolean): Promise<ImageRun> => imageJob(swarm.pages[0], { filter: 'pixelate', tileSize: 32, local, backups: false })
+    const run = async (local: boolean): Promise<ImageRun> => imageJob(swarm.pages[0], { filter: 'pixelate', tileSize: 32, local, backups: false, placement: 'everyone' })
     const local = await run(true)
     const shared = await run(false)
     expect(shared.hash).toBe(local.hash)

@@ -44,7 +44,8 @@ test('quorum 2 catches a lying worker; without quorum its lies get through', asy
     const liar = swarm.pages[3]
     const liarId = await idOf(liar)
     await liar.evaluate(() => { (window as any).fedra.peer.worker.faults.corruptOutputs = true })
-    const job = { filter: 'invert', tileSize: 64, backups: false }
+    // every device: the liar must get tasks for its lies to show
+    const job = { filter: 'invert', tileSize: 64, backups: false, placement: 'everyone' }
     const local = await imageJob(owner, { ...job, local: true })
 
     const trusting = await imageJob(owner, { ...job, quorum: 1 })

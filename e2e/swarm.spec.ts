@@ -65,9 +65,10 @@ test.describe('a room of four tabs', () => {
     const ids = await Promise.all(swarm.pages.map(peerId))
     expect(new Set(local.owners)).toEqual(new Set([ids[0]]))
 
-    // backups off here: a copy can win a slow tab's only task, and this test
-    // is about every tab taking part (the blur run below keeps the default)
-    const shared = await imageJob(first, { filter: 'grayscale', tileSize: 64, backups: false })
+    // spread over every device, backups off: a copy can win a slow tab's
+    // only task, and this test is about every tab taking part (the blur run
+    // below keeps the defaults: placement by ECT, backups on)
+    const shared = await imageJob(first, { filter: 'grayscale', tileSize: 64, backups: false, placement: 'everyone' })
     expect(shared.hash).toBe(local.hash)
     expect(shared.owners.filter(o => o != null)).toHaveLength(shared.tiles)
     const state = await first.evaluate(() => JSON.stringify((window as any).fedra.state))
@@ -105,7 +106,8 @@ test('a worker tab closed mid-job: the job completes with identical output', asy
     const victim = swarm.pages[3]
     const victimId = await peerId(victim)
     const local = await imageJob(owner, { filter: 'sobel', tileSize: 16, local: true })
-    const running = imageJob(owner, { filter: 'sobel', tileSize: 16 })
+    // every device: the victim must hold tasks when it leaves
+    const running = imageJob(owner, { filter: 'sobel', tileSize: 16, placement: 'everyone' })
     await owner.waitForFunction(() => (window as any).fedra.state.progress.done >= 20, undefined, { polling: 10 })
     await victim.waitForFunction(() => (window as any).fedra.peer.worker.completed >= 3, undefined, { polling: 10 })
     await swarm.contexts[3].close()

@@ -12,6 +12,9 @@ echo "== scheduling: swarm efficiency, churn, backup tasks on cgroup-throttled b
 # throttled rooms can fail to form on a loaded machine: report it, go on
 unshare --net bash -c 'ip link set lo up && exec node --import ./scripts/node-preload.mjs bench/scheduling.bench.ts' \
   || echo "scheduling benchmark stopped early (see above); the other benchmarks still run"
+echo "== simulator calibration: the same scenario in cgroup-throttled browsers and in src/core/sim"
+unshare --net bash -c 'ip link set lo up && exec node --import ./scripts/node-preload.mjs bench/calibration.bench.ts' \
+  || echo "calibration benchmark stopped early (see above); the other benchmarks still run"
 echo "== firmware interpreter: host build vs wabt vs V8, callgrind, QEMU"
 bash firmware/scripts/bench.sh
 echo "== built-in filters on the board (QEMU), through the bridge's protocol code"

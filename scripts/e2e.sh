@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # build every time: a stale dist/ would test old code (it takes seconds)
 if [[ "${FEDRA_IN_NETNS:-}" != "1" ]]; then
   node scripts/build-filters.mjs
-  npx vite build --logLevel warn
+  # FEDRA_DIST: build and serve elsewhere (a benchmark may be serving dist/)
+  npx vite build --logLevel warn --outDir "${FEDRA_DIST:-dist}"
   # the board tests run the real firmware in QEMU
   make -s -C firmware board >/dev/null
 fi

@@ -72,7 +72,9 @@ export async function createFedraNode (init: FedraNodeInit): Promise<FedraLibp2p
         // Room messages are sealed with the room key; gossipsub's own
         // signatures still bind each message to its sender's peer id.
         globalSignaturePolicy: 'StrictSign',
-        heartbeatInterval: 500
+        heartbeatInterval: 500,
+        // peers share addresses (NAT, loopback): no colocation penalty (relay/relay-node.ts)
+        scoreParams: { IPColocationFactorWeight: 0 }
       })
     }
   })

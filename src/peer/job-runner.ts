@@ -8,10 +8,12 @@ import type { Requirement } from '../core/requirements/requirement.js'
 import type { DataRef, TaskLimits, TaskRequest, TaskResult } from '../core/protocol/task.js'
 import type { Registry } from '../core/registry/registry.js'
 import { chooseBackups } from '../core/scheduler/backups.js'
+import { sortBySizeDesc } from '../core/scheduler/ect.js'
 import { QuorumBook } from '../core/scheduler/quorum.js'
 import { sha256Hex } from '../core/digest.js'
 import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
-import type { ApplicationScheduler, Offer, PendingTask } from '../core/scheduler/types.js'
+import type { ApplicationScheduler, Offer } from '../core/scheduler/types.js'
+import type { PendingTaskV2 } from '../core/scheduler/types-v2.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
 
@@ -35,7 +37,7 @@ export interface TaskOutcome {
 
 export type JobProgress =
   | { type: 'task-done', taskId: string, workerId: string, done: number, total: number }
-  | { type: 'requeued', taskIds: string[], workerId: string }
+  | { type: 'requeued', taskIds: string[], workerId: string, /** why the worker was given up on */ reason: string }
   | { type: 'backup', taskId: string, workerId: string, /** where the copies already ran */ runningOn: string[] }
   | { type: 'liar', workerId: string, taskId: string }
   | { type: 'task-failed', taskId: string, workerId: string, code: string, message: string }
@@ -79,9 +81,21 @@ export interface JobEnv {
   onPeerLost: (fn: (peerId: string) => void) => () => void
 }
 
-function pendingOf (s: TaskSpec): PendingTask {
-  return { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: 'cid' in s.input ? [s.input.cid] : [] }
+function pendingOf (s: TaskSpec): PendingTaskV2 {
+  return 'cid' in s.input
+    ? { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [s.input.cid] }
+    : { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [], sizeBytes: s.input.bytes.byteLength }
 }
+
+/** Input bytes of a task when known (inline inputs): its size relative to its function's other tasks. */
+function sizeOf (s: TaskSpec): number {
+  return 'bytes' in s.input ? s.input.bytes.byteLength : 0
+}
+
+/** A copy running this many times its estimate is overdue: its worker is suspect. */
+const OVERDUE = 1.5
+/** Insurance copies in the tail once idle slots outnumber running tasks this many times. */
+const INSURE_IDLE = 4
 
 /**
  * A worker whose stream just failed sits out a moment, or a dead link would
@@ -185,8 +199,57 @@ class JobRun {
       this.placeReplicas(pendingIds, current)
       return
     }
-    for (const p of this.env.scheduler.place(pendingIds.map(id => pendingOf(this.spec(id))), current)) {
+    // largest first (LPT); equal tiles keep their order
+    const pending = sortBySizeDesc(pendingIds.map(id => pendingOf(this.spec(id))), t => t.sizeBytes ?? 0)
+    for (const p of this.env.scheduler.place(pending, current)) {
       this.dispatch(this.spec(p.taskId), p.workerId)
+    }
+    if (this.options.backups !== false) this.copySuspects(current)
+  }
+
+  /** Scale of a task against its function's reference size. */
+  private scale (spec: TaskSpec): number {
+    return this.env.estimator.sizeScale(spec.fnCid, sizeOf(spec))
+  }
+
+  /** Expected compute of the task on the worker, ms (Infinity when its capabilities are unknown). */
+  private expectedMs (spec: TaskSpec, workerId: string): number {
+    const caps = this.capsOf.get(workerId)
+    return caps == null ? Infinity : this.env.estimator.taskMs(workerId, caps, spec.fnCid, this.scale(spec))
+  }
+
+  /** Whether this copy has run more than OVERDUE × its estimate (the function measured already). */
+  private overdue (spec: TaskSpec, workerId: string, now: number): boolean {
+    const t = this.timing.get(`${spec.id}@${workerId}`)
+    if (t == null || !this.env.estimator.knows(spec.fnCid)) return false
+    return now - t.dispatchedAt > OVERDUE * (t.expectedEnd - t.dispatchedAt)
+  }
+
+  /**
+   * While tasks are still pending: a worker with one task overdue is
+   * suspect (a device slowed down, a link gone quiet), and every task it
+   * holds gets one copy elsewhere, placed like any task, first result wins.
+   * Waiting for the tail to do it costs the whole job a task's length.
+   */
+  private copySuspects (current: Offer[]): void {
+    const now = Date.now()
+    const running = this.tracker.running()
+    const suspects = new Set<string>()
+    for (const t of running) {
+      for (const w of t.runningOn) if (this.overdue(this.spec(t.id), w, now)) suspects.add(w)
+    }
+    if (suspects.size === 0) return
+    const room = current.filter(o => !suspects.has(o.workerId))
+    for (const t of running) {
+      if (t.runningOn.size !== 1 || !suspects.has([...t.runningOn][0])) continue
+      const spec = this.spec(t.id)
+      const [p] = this.env.scheduler.place([pendingOf(spec)], room.filter(o => !t.runningOn.has(o.workerId)))
+      if (p == null) continue
+      const o = room.find(x => x.workerId === p.workerId)
+      if (o != null) o.inFlight++
+      const runningOn = [...t.runningOn]
+      this.dispatch(spec, p.workerId)
+      this.options.onProgress?.({ type: 'backup', taskId: t.id, workerId: p.workerId, runningOn })
     }
   }
 
@@ -199,7 +262,7 @@ class JobRun {
       if (key.endsWith(`@${peerId}`)) ac.abort(new WorkerLostError(`worker ${peerId.slice(-6)} left`))
     }
     const back = this.tracker.workerLost(peerId)
-    if (back.length > 0) this.options.onProgress?.({ type: 'requeued', taskIds: back, workerId: peerId })
+    if (back.length > 0) this.options.onProgress?.({ type: 'requeued', taskIds: back, workerId: peerId, reason: 'left the room' })
     this.wake()
   }
 
@@ -243,8 +306,7 @@ class JobRun {
     const key = `${spec.id}@${workerId}`
     this.inflight.set(key, ac)
     const now = Date.now()
-    const caps = this.capsOf.get(workerId)
-    this.timing.set(key, { dispatchedAt: now, expectedEnd: now + (caps != null ? env.estimator.taskMs(workerId, caps, spec.fnCid) : 0) })
+    this.timing.set(key, { dispatchedAt: now, expectedEnd: now + this.expectedMs(spec, workerId) })
     const taskSignal = AbortSignal.any([this.signal, ac.signal])
     const req = this.request(spec, workerId)
     const run = workerId === env.selfId
@@ -266,7 +328,7 @@ class JobRun {
     if (warm == null) this.warmOn.set(workerId, warm = new Set())
     warm.add(spec.fnCid)
     const caps = this.capsOf.get(workerId)
-    if (caps != null) this.env.estimator.observe(workerId, caps, spec.fnCid, ms)
+    if (caps != null) this.env.estimator.observe(workerId, caps, spec.fnCid, ms, this.scale(spec))
     if (this.book != null && !(await this.settleVote(spec, workerId, output))) return
     if (!this.tracker.complete(spec.id, workerId, { output, workerId, ms })) return
     this.options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: this.tracker.done, total: this.tracker.total })
@@ -289,7 +351,7 @@ class JobRun {
     const lost = err instanceof WorkerLostError || (err instanceof FedraError && err.code === AbortedError.code)
     if (lost) {
       // not the task's fault: back to pending without spending an attempt
-      if (this.tracker.release(spec.id, workerId)) this.options.onProgress?.({ type: 'requeued', taskIds: [spec.id], workerId })
+      if (this.tracker.release(spec.id, workerId)) this.options.onProgress?.({ type: 'requeued', taskIds: [spec.id], workerId, reason: (err as Error).message })
       const n = (this.failuresInARow.get(workerId) ?? 0) + 1
       this.failuresInARow.set(workerId, n)
       this.benchedUntil.set(workerId, Date.now() + Math.min(BENCH_MAX_MS, BENCH_FIRST_MS * 2 ** (n - 1)))
@@ -350,15 +412,21 @@ class JobRun {
   private launchBackups (current: Offer[]): void {
     const idle = current.filter(o => o.inFlight < o.caps.slots)
     if (idle.length === 0) return
+    const now = Date.now()
     const running: RunningTaskInfo[] = this.tracker.running().map(t => {
       const keys = [...t.runningOn].map(w => this.timing.get(`${t.id}@${w}`)).filter(x => x != null)
+      const spec = this.spec(t.id)
       return {
         taskId: t.id,
         workers: [...t.runningOn],
         dispatchedAt: Math.min(...keys.map(k => k.dispatchedAt)),
-        expectedEnd: Math.min(...keys.map(k => k.expectedEnd))
+        expectedEnd: Math.min(...keys.map(k => k.expectedEnd)),
+        // copies on workers gone slow do not count against the copy limit
+        healthy: [...t.runningOn].filter(w => !this.overdue(spec, w, now)).length
       }
     }).filter(t => Number.isFinite(t.expectedEnd))
+    let idleSlots = 0
+    for (const o of idle) idleSlots += o.caps.slots - o.inFlight
     const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
     chooseBackups(running, Date.now(), (taskId, exclude) => {
       const spec = this.spec(taskId)
@@ -367,11 +435,11 @@ class JobRun {
         if (exclude.has(o.workerId) || (load.get(o.workerId) ?? 0) >= o.caps.slots) continue
         if (!satisfies(o.caps, spec.requirement)) continue
         // a remote copy also pays a round trip and its input fetch
-        const ectMs = this.env.estimator.taskMs(o.workerId, o.caps, spec.fnCid) + (o.self ? 0 : 5)
+        const ectMs = this.env.estimator.taskMs(o.workerId, o.caps, spec.fnCid, this.scale(spec)) + (o.self ? 0 : 5)
         if (best == null || ectMs < best.ectMs) best = { workerId: o.workerId, ectMs }
       }
       return best
-    }, { minGainMs: 20 }, b => {
+    }, { minGainMs: 20, insure: idleSlots > INSURE_IDLE * running.length ? 2 : undefined }, b => {
       load.set(b.workerId, (load.get(b.workerId) ?? 0) + 1)
       const runningOn = [...this.tracker.get(b.taskId).runningOn]
       this.dispatch(this.spec(b.taskId), b.workerId)

@@ -3,7 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { WorkerLostError } from '../core/errors.js'
 import { Registry } from '../core/registry/registry.js'
 import { deriveRoomKeys } from '../core/room/keys.js'
-import { leastLoaded } from '../core/scheduler/least-loaded.js'
+import { ectScheduler } from '../core/scheduler/ect.js'
 import { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import { createFedraNode } from '../net/libp2p.js'
 import { Room } from '../net/room.js'
@@ -61,10 +61,10 @@ export class FedraPeer {
   constructor (private readonly init: FedraPeerInit) {
     this.registry = new Registry({ beatIntervalMs: init.beatIntervalMs })
     this.consent = init.consent ?? true
-    // least-loaded stays the default for now: under ECT a slow board gets one
-    // probe task and then nothing, and on this shared 2-core test machine
-    // some tabs went unused (see docs/decisions.md); ECT is opt-in
-    this.scheduler = init.scheduler ?? leastLoaded()
+    // placement by estimated completion time, learning from this peer's
+    // estimator; a job may ask for another (leastLoaded to use every
+    // device, localOnly) — docs/decisions.md
+    this.scheduler = init.scheduler ?? ectScheduler({ estimator: this.estimator })
   }
 
   get id (): string {

@@ -3,6 +3,8 @@ import { MemoryDatastore } from 'datastore-core'
 import { sha256Hex } from '../core/digest.js'
 import { formatRoomLink, newRoomSecret, parseRoomLink } from '../core/room/link.js'
 import { localOnly } from '../core/scheduler/local-only.js'
+import { leastLoaded } from '../core/scheduler/least-loaded.js'
+import type { ApplicationScheduler } from '../core/scheduler/types.js'
 import { FILTERS, findFilter } from '../filters/catalog.js'
 import { runImageJob } from '../peer/image-job.js'
 import { FedraPeer } from '../peer/peer.js'
@@ -101,10 +103,13 @@ async function main (): Promise<void> {
     drawRgba($('original'), current.rgba, current.width, current.height)
   })
 
-  const state = { progress: { done: 0, total: 0 }, requeued: 0, backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }> }
+  const state = { progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }> }
   const progress = (e: JobProgress): void => {
     if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
-    if (e.type === 'requeued') state.requeued += e.taskIds.length
+    if (e.type === 'requeued') {
+      state.requeued += e.taskIds.length
+      if (state.requeueReasons.length < 16) state.requeueReasons.push(`${shortId(e.workerId)}: ${e.reason}`)
+    }
     if (e.type === 'backup') {
       state.backups++
       state.backupTasks.push({ taskId: e.taskId, runningOn: e.runningOn })
@@ -120,13 +125,24 @@ async function main (): Promise<void> {
     if (e.type === 'task-done') { bar.max = e.total; bar.value = e.done; $('job-status').textContent = `${e.done}/${e.total} tasks done` }
     if (e.type === 'paused') $('job-status').textContent = `Paused: ${e.reason}. It resumes when a fitting volunteer joins.`
     if (e.type === 'resumed') $('job-status').textContent = 'Resumed: a fitting volunteer joined'
-    if (e.type === 'requeued') $('job-status').textContent = `Peer ${shortId(e.workerId)} left: ${e.taskIds.length} tasks re-queued`
+    if (e.type === 'requeued') $('job-status').textContent = `Peer ${shortId(e.workerId)}: ${e.reason}; ${e.taskIds.length} task${e.taskIds.length === 1 ? '' : 's'} re-queued`
   }
+
+  type Placement = 'fastest' | 'everyone' | 'local'
+  /** The application scheduler for a placement choice: undefined is the peer's default (ECT). */
+  function schedulerFor (placement: Placement): ApplicationScheduler | undefined {
+    return placement === 'local' ? localOnly() : placement === 'everyone' ? leastLoaded() : undefined
+  }
+  const chosenPlacement = (opts: { local?: boolean, placement?: Placement }): Placement =>
+    opts.local === true ? 'local' : opts.placement ?? $<HTMLSelectElement>('placement').value as Placement
 
   interface ImageJobOptions {
     filter?: string
     tileSize?: number
+    /** Same as placement 'local'. */
     local?: boolean
+    /** Default: the page's "Place on" choice (fastest finish). */
+    placement?: Placement
     backups?: boolean
     quorum?: number
     waitForWorkers?: boolean
@@ -145,7 +161,7 @@ async function main (): Promise<void> {
       fnCid, entry: entry.entry,
       params: tile => entry.encodeParams({ width: tile.width, height: tile.height }),
       memoryPages: bytes => opts.memoryPages ?? entry.memoryPagesFor(bytes),
-      scheduler: opts.local === true ? localOnly() : undefined,
+      scheduler: schedulerFor(chosenPlacement(opts)),
       backups: opts.backups,
       quorum: opts.quorum ?? Number($<HTMLSelectElement>('quorum').value),
       waitForWorkers: opts.waitForWorkers ?? true,
@@ -164,14 +180,14 @@ async function main (): Promise<void> {
     text = file == null ? undefined : new Uint8Array(await file.arrayBuffer())
   })
 
-  async function wordCount (opts: { local?: boolean, bytes?: number } = {}): Promise<{ hash: string, counts: Array<{ word: string, count: number }>, owners: Record<string, string>, ms: number }> {
+  async function wordCount (opts: { local?: boolean, placement?: Placement, bytes?: number } = {}): Promise<{ hash: string, counts: Array<{ word: string, count: number }>, owners: Record<string, string>, ms: number }> {
     const entry = findFilter('wordcount')
     if (entry == null) throw new Error('wordcount filter missing')
     const r = await runWordCount(peer, {
       text: opts.bytes == null && text != null ? text : demoText(opts.bytes), fnCid: await functionCid('wordcount'),
       mapEntry: entry.entry, reduceEntry: entry.reduceEntry ?? 'reduce',
       memoryPages: entry.memoryPagesFor(4096 * 2),
-      scheduler: opts.local === true ? localOnly() : undefined,
+      scheduler: schedulerFor(chosenPlacement(opts)),
       onProgress: progress
     })
     const top = [...r.counts].sort((a, b) => b.count - a.count).slice(0, 30)

@@ -352,10 +352,13 @@ export class EctPlacer {
 
   /** A task's size relative to its function's reference task, by input bytes (1 when unsized). */
   scaleOf (task: PendingTaskV2): number {
-    const sizes = task.inputBytes
-    if (sizes == null || sizes.length === 0) return 1
-    let b = 0
-    for (const x of sizes) b += x
+    let b = task.sizeBytes
+    if (b == null) {
+      const sizes = task.inputBytes
+      if (sizes == null || sizes.length === 0) return 1
+      b = 0
+      for (const x of sizes) b += x
+    }
     return this.estimator.sizeScale(task.functionCid, b)
   }
 
@@ -483,6 +486,22 @@ export class EctPlacer {
   }
 }
 
+/** A worker whose slots run below this share of the room's average takes the smallest task waiting. */
+export const SLOW_SHARE = 0.8
+
+function findLast<T> (xs: readonly T[], ok: (x: T) => boolean): T | undefined {
+  for (let i = xs.length - 1; i >= 0; i--) if (ok(xs[i])) return xs[i]
+  return undefined
+}
+
+/** Sorts in place, largest first, keeping the given order among equals. */
+export function sortBySizeDesc<T> (xs: T[], size: (x: T) => number): T[] {
+  const keyed = xs.map((x, i) => ({ x, i, s: size(x) }))
+  keyed.sort((a, b) => b.s - a.s || a.i - b.i)
+  for (let i = 0; i < xs.length; i++) xs[i] = keyed[i].x
+  return xs
+}
+
 export function lowBattery (caps: Capabilities, threshold: number): boolean {
   return caps.battery != null && !caps.battery.charging && caps.battery.level < threshold
 }
@@ -513,15 +532,19 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
         if (list == null) classes.set(key, [t])
         else list.push(t)
       }
+      // each class largest first (LPT): a big task started last sets the makespan
+      for (const ts of classes.values()) sortBySizeDesc(ts, t => placer.scaleOf(t))
       const order = placer.classOrder([...classes.values()].map(ts => ({ ts, task: ts[0], backlog: ts.length })))
       const out: Placement[] = []
       // exploration: an idle worker never measured gets one task first, or
-      // its speed stays unknown and a pessimistic prior keeps it idle forever
+      // its speed stays unknown and a pessimistic prior keeps it idle
+      // forever; the smallest that fits, so that it reports soon (a hidden
+      // straggler shows before it holds a big task)
       const explored = new Set<string>()
       for (const o of offers) {
         if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? 0.2)) continue
         for (const { ts } of order) {
-          const t = ts.find(x => !explored.has(x.id) && satisfies(o.caps, x.requirement))
+          const t = findLast(ts, x => !explored.has(x.id) && satisfies(o.caps, x.requirement))
           if (t == null) continue
           explored.add(t.id)
           placer.assigned(o.workerId, t)
@@ -530,12 +553,18 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
         }
       }
       for (const { ts } of order) {
-        ts.filter(t => !explored.has(t.id)).forEach((t, i, rest) => {
-          const w = placer.place(t, { backlog: rest.length - i })
-          if (w == null) return
+        const rest = ts.filter(t => !explored.has(t.id))
+        let lo = 0
+        let hi = rest.length - 1
+        while (lo <= hi) {
+          const w = placer.place(rest[lo], { backlog: hi - lo + 1 })
+          if (w == null) break
+          // size matching: a slow worker takes the smallest task, leaving
+          // the big ones to faster workers (one class, one requirement)
+          const t = placer.relativeSpeed(w) < SLOW_SHARE ? rest[hi--] : rest[lo++]
           placer.assigned(w, t)
           out.push({ taskId: t.id, workerId: w })
-        })
+        }
       }
       return out
     }

@@ -18,4 +18,10 @@ export interface PendingTaskV2 extends PendingTask {
   inputBytes?: readonly number[]
   /** Size of the function module (plus model, if any) pushed to a cold worker. */
   functionBytes?: number
+  /**
+   * The task's input size, bytes, inline inputs included (default: the sum
+   * of `inputBytes`): its work is taken to grow with it (a tile's pixels, a
+   * chunk's text), relative to its function's other tasks.
+   */
+  sizeBytes?: number
 }

@@ -1,7 +1,7 @@
 import { JobTracker } from '../jobs/tracker.js'
 import { satisfies } from '../requirements/requirement.js'
 import { chooseBackups } from '../scheduler/backups.js'
-import { EctPlacer } from '../scheduler/ect.js'
+import { EctPlacer, SLOW_SHARE, sortBySizeDesc } from '../scheduler/ect.js'
 import { leastLoaded } from '../scheduler/least-loaded.js'
 import { localOnly } from '../scheduler/local-only.js'
 import { QuorumBook } from '../scheduler/quorum.js'
@@ -11,6 +11,7 @@ import { Rng } from './prng.js'
 import { DEFAULT_WORKLOAD, makeJob } from './workload.js'
 import type { ApplicationScheduler } from '../scheduler/types.js'
 import type { EctInit } from '../scheduler/ect.js'
+import type { TaskTimeEstimator } from '../scheduler/estimates.js'
 import type { BackupPlacement, BackupPolicy, RunningTaskInfo } from '../scheduler/backups.js'
 import type { OfferV2 } from '../scheduler/types-v2.js'
 import type { SimPeer } from './peers.js'
@@ -154,7 +155,7 @@ export function simulate (config: SimConfig): SimResult {
   const backupEvery = config.backupEveryMs ?? 500
   const clock = config.clock ?? (() => 0)
   const jitter = config.jitter ?? 0.1
-  const slowShare = config.slowShare ?? 0.8
+  const slowShare = config.slowShare ?? SLOW_SHARE
   const overdueFactor = config.overdueFactor ?? 1.5
   const probeSlots = config.probeSlots ?? 1
   const insureShare = config.insureShare ?? 4
@@ -202,7 +203,9 @@ export function simulate (config: SimConfig): SimResult {
   const choice = config.scheduler ?? 'ect'
   const batch: ApplicationScheduler | undefined = choice === 'ect' ? undefined : choice === 'least-loaded' ? leastLoaded() : choice === 'local-only' ? localOnly() : choice
   // the ECT placer doubles as the estimator and index for every mode (backup estimates)
-  const placer = new EctPlacer(config.ect)
+  // an ECT scheduler in batch mode learns from what the placer observes: one estimator
+  const shared = (batch as { estimator?: TaskTimeEstimator } | undefined)?.estimator
+  const placer = new EctPlacer(shared != null ? { ...config.ect, estimator: shared } : config.ect)
   const tracker = new JobTracker<string>([...job.map, ...job.reduce].map(t => t.id))
   const book = new QuorumBook({ k })
   const queues = new Map<string, TaskQueue>()
@@ -696,8 +699,7 @@ export function simulate (config: SimConfig): SimResult {
 }
 
 function bySizeDesc (tasks: readonly SimTask[]): SimTask[] {
-  const size = (t: SimTask): number => (t.inputBytes ?? []).reduce((a, b) => a + b, 0)
-  return [...tasks].sort((a, b) => size(b) - size(a) || a.n - b.n)
+  return sortBySizeDesc([...tasks], t => (t.inputBytes ?? []).reduce((a, b) => a + b, 0))
 }
 
 /** Wall time of `ms` of compute at the peer's speed started at `start`, with its slow-down (if any) applied from `slowAt`. */
