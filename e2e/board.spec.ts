@@ -40,6 +40,16 @@ test('a board in QEMU computes tiles beside two tabs, and losing it loses nothin
     const state = await owner.evaluate(() => JSON.stringify((window as any).fedra.state))
     expect(shared.owners, `the board computed nothing; job state: ${state}; bridge: ${JSON.stringify(bridge.events)}`).toContain(bridge.id)
 
+    // placement by ECT (the default): the board, now measured, is far slower
+    // than a tab; if it gets no tile the page says why, it does not vanish
+    const fastest = await imageJob(owner, { ...JOB, placement: 'fastest' })
+    expect(fastest.hash).toBe(local.hash)
+    if (!fastest.owners.includes(bridge.id)) {
+      const idle = await owner.evaluate(() => (window as any).fedra.state.idle as Array<{ id: string, reason: string }>)
+      expect(idle.find(i => i.id === bridge.id)?.reason).toMatch(/too slow for this job/)
+      await expect(owner.locator(`tr[data-peer="${bridge.id}"] .idle`)).toContainText('too slow')
+    }
+
     // pull the plug while the board is busy: its tasks go back to the room
     const big = { ...JOB, size: { width: 192, height: 128 } } // 384 tasks
     const bigLocal = (await imageJob(owner, { ...big, local: true })).hash

@@ -176,12 +176,13 @@ export class TaskChannels {
         const ac = new AbortController()
         running.set(msg.id, ac)
         const req = msg
+        const received = performance.now()
         this.init.handler(req, {
           peerId: remote,
           signal: AbortSignal.any([ac.signal, life.signal]),
           onProgress: (done, total) => { void ch.send({ v: 1, t: 'progress', id: req.id, done, total }).catch(() => {}) }
         }).then(
-          async r => { await ch.send({ v: 1, t: 'result', id: req.id, output: r.output, ms: r.ms }) },
+          async r => { await ch.send({ v: 1, t: 'result', id: req.id, output: r.output, ms: r.ms, heldMs: Math.round((performance.now() - received) * 1000) / 1000 }) },
           async (err: unknown) => { await ch.send({ v: 1, t: 'error', id: req.id, code: codeOf(err), message: (err as Error).message ?? String(err) }) }
         ).catch(() => {}).finally(() => running.delete(req.id))
       }

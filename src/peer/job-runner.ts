@@ -13,7 +13,7 @@ import { QuorumBook } from '../core/scheduler/quorum.js'
 import { sha256Hex } from '../core/digest.js'
 import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
 import type { ApplicationScheduler, Offer } from '../core/scheduler/types.js'
-import type { PendingTaskV2 } from '../core/scheduler/types-v2.js'
+import type { OfferV2, PendingTaskV2 } from '../core/scheduler/types-v2.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
 
@@ -267,12 +267,12 @@ class JobRun {
   }
 
   /** Verified, consenting, trusted workers not benched, this peer included when it volunteers. */
-  private offers (): Offer[] {
+  private offers (): OfferV2[] {
     const { env, tracker } = this
-    const list: Offer[] = []
+    const list: OfferV2[] = []
     this.capsOf.set(env.selfId, env.selfCaps())
     if (env.selfConsent()) {
-      list.push({ workerId: env.selfId, caps: env.selfCaps(), inFlight: tracker.inFlightOn(env.selfId), reportedLoad: 0, cached: new Set(), self: true })
+      list.push({ workerId: env.selfId, caps: env.selfCaps(), inFlight: tracker.inFlightOn(env.selfId), reportedLoad: 0, cached: new Set(), self: true, rttMs: 0 })
     }
     const now = Date.now()
     for (const e of env.registry.list()) {
@@ -281,7 +281,7 @@ class JobRun {
       if ((this.benchedUntil.get(e.id) ?? 0) > now) continue
       const cached = new Set([...e.beat.cache, ...(this.warmOn.get(e.id) ?? [])])
       this.capsOf.set(e.id, e.beat.caps)
-      list.push({ workerId: e.id, caps: e.beat.caps, inFlight: tracker.inFlightOn(e.id), reportedLoad: e.beat.load.queued + e.beat.load.running, cached, self: false })
+      list.push({ workerId: e.id, caps: e.beat.caps, inFlight: tracker.inFlightOn(e.id), reportedLoad: e.beat.load.queued + e.beat.load.running, cached, self: false, rttMs: env.estimator.linkMs(e.id) })
     }
     return list
   }
@@ -306,14 +306,25 @@ class JobRun {
     const key = `${spec.id}@${workerId}`
     this.inflight.set(key, ac)
     const now = Date.now()
-    this.timing.set(key, { dispatchedAt: now, expectedEnd: now + this.expectedMs(spec, workerId) })
+    // expected end: behind what the worker already holds for this job (its
+    // slots share the queue), plus the link; compute alone would make every
+    // queued task look overdue
+    const caps = this.capsOf.get(workerId)
+    const queueFactor = Math.max(1, this.tracker.inFlightOn(workerId) / Math.max(1, caps?.slots ?? 1))
+    const link = workerId === env.selfId ? 0 : env.estimator.linkMs(workerId) ?? 0
+    this.timing.set(key, { dispatchedAt: now, expectedEnd: now + this.expectedMs(spec, workerId) * queueFactor + link })
     const taskSignal = AbortSignal.any([this.signal, ac.signal])
     const req = this.request(spec, workerId)
     const run = workerId === env.selfId
       ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal)
       : env.submitRemote(workerId, req, taskSignal)
     run
-      .then(async r => { await this.onResult(spec, workerId, key, await env.fetchOutput(r.output, taskSignal), r.ms) })
+      .then(async r => {
+        // the link's share of the round trip sets how deep this worker's queue should be
+        const held = (r as Partial<TaskResult>).heldMs
+        if (held != null) env.estimator.observeLink(workerId, Math.max(0, Date.now() - now - held))
+        await this.onResult(spec, workerId, key, await env.fetchOutput(r.output, taskSignal), r.ms)
+      })
       .catch((err: unknown) => { this.onError(spec, workerId, key, err) })
       .finally(() => {
         this.inflight.delete(key)

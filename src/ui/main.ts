@@ -21,6 +21,8 @@ import type { ImageJobResult } from '../peer/image-job.js'
 import type { JobProgress } from '../peer/job-runner.js'
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
+/** Peer id → why it took no task in the last job (shown in the peers table). */
+const idleNotes = new Map<string, string>()
 
 function roomFromLocation (): RoomSecret {
   if (location.hash.startsWith('#/r/')) return parseRoomLink(location.hash)
@@ -103,7 +105,7 @@ async function main (): Promise<void> {
     drawRgba($('original'), current.rgba, current.width, current.height)
   })
 
-  const state = { progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }> }
+  const state = { idle: [] as Array<{ id: string, reason: string }>, progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }> }
   const progress = (e: JobProgress): void => {
     if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
     if (e.type === 'requeued') {
@@ -168,6 +170,7 @@ async function main (): Promise<void> {
       onProgress: progress
     })
     drawRgba($('result'), result.rgba, image.width, image.height, result)
+    if (chosenPlacement(opts) !== 'local') noteIdle(result.owners)
     const hash = await sha256Hex(result.rgba)
     const used = new Set(result.owners).size
     $('job-status').textContent = `Done in ${result.ms.toFixed(0)} ms: ${result.tiles.length} tiles on ${used} peer${used === 1 ? '' : 's'}`
@@ -194,6 +197,27 @@ async function main (): Promise<void> {
     $('wordcount-output').textContent = top.map(c => `${c.count.toString().padStart(6)}  ${c.word}`).join('\n')
     $('job-status').textContent = `Word count done in ${r.ms.toFixed(0)} ms: ${r.counts.length} distinct words`
     return { ...r, hash: await sha256Hex(new TextEncoder().encode(JSON.stringify(r.counts))) }
+  }
+
+  /**
+   * Volunteers that took no task in the last job, and why: under placement
+   * by ECT a device much slower than the rest gets nothing in a short job
+   * (it would finish last); the peers table says so instead of letting it
+   * vanish from use silently.
+   */
+  function noteIdle (owners: readonly string[]): void {
+    const used = new Set(owners)
+    const speeds = peer.registry.list().map(e => peer.estimator.speedOf(e.id, e.beat.caps) ?? 0)
+    const fastest = Math.max(peer.estimator.speedOf(peer.id, peer.capabilities) ?? 0, ...speeds)
+    state.idle = peer.registry.list().filter(e => e.verified && e.beat.consent && !used.has(e.id)).map(e => {
+      const s = peer.estimator.speedOf(e.id, e.beat.caps)
+      const reason = s == null
+        ? 'not measured yet: got no task'
+        : `too slow for this job: a task takes it ${Math.max(1, fastest / s).toFixed(fastest / s < 10 ? 1 : 0)}× the fastest peer's time`
+      return { id: e.id, reason }
+    })
+    idleNotes.clear()
+    for (const i of state.idle) idleNotes.set(i.id, i.reason)
   }
 
   const guard = (fn: () => Promise<unknown>) => () => {
@@ -230,10 +254,14 @@ function renderPeers (peer: FedraPeer): void {
   rows.replaceChildren(...entries.map(e => {
     const tr = document.createElement('tr')
     const link = e.self ? 'this tab' : e.direct ? (e.verified ? 'direct (WebRTC), verified' : 'direct, verifying…') : 'via relay only'
+    const speed = peer.estimator.speedOf(e.id, e.caps)
+    const idle = idleNotes.get(e.id)
     const cells = [
       `<span class="swatch" style="background:${colourOf(e.id)}"></span>${shortId(e.id)}`,
       e.caps.kind, String(e.caps.cores), `${e.caps.memoryMB} MB`, e.caps.wasmSimd ? 'yes' : 'no',
-      e.caps.runtimes.join(', '), `${e.load.running} running, ${e.load.queued} queued`, link
+      e.caps.runtimes.join(', '), `${e.load.running} running, ${e.load.queued} queued`,
+      (speed == null ? 'not measured' : `${speed.toFixed(speed < 0.1 ? 3 : 2)} core`) + (idle == null ? '' : ` <span class="idle">idle in the last job: ${idle}</span>`),
+      link
     ]
     tr.innerHTML = cells.map(c => `<td>${c}</td>`).join('')
     tr.dataset.peer = e.id

@@ -57,6 +57,7 @@ describe('task protocol round trips', () => {
     { v: 1, t: 'progress', id: 't-1', done: 0, total: 0 },
     { v: 1, t: 'result', id: 't-1', output: { bytes: bytes(10) }, ms: 12.5 },
     { v: 1, t: 'result', id: 't-1', output: { cid: 'bafkreiout' }, ms: 0 },
+    { v: 1, t: 'result', id: 't-1', output: { cid: 'bafkreiout' }, ms: 3.25, heldMs: 7.5 },
     { v: 1, t: 'error', id: 't-1', code: 'ERR_FUNCTION_TRAP', message: 'unreachable' },
     { v: 1, t: 'error', id: '', code: 'ERR_NOT_ROOM_MEMBER', message: '' },
     { v: 1, t: 'hello', nonce: bytes(64), proof: bytes(32) },
@@ -69,6 +70,12 @@ describe('task protocol round trips', () => {
       expect(encodeTaskMessage(decoded)).toEqual(encodeTaskMessage(msg))
     })
   }
+
+  it('refuses a held time out of range', () => {
+    for (const heldMs of [-1, 'soon', Number.MAX_SAFE_INTEGER * 2]) {
+      expect(thrown(() => fromWorker({ v: 1, t: 'result', id: 'a', output: { cid: 'c' }, ms: 1, heldMs }))).toMatchObject(invalid)
+    }
+  })
 
   it('an error without a message decodes with an empty message', () => {
     expect(fromWorker({ v: 1, t: 'error', id: 'x', code: 'ERR_X' })).toEqual({ v: 1, t: 'error', id: 'x', code: 'ERR_X', message: '' })

@@ -48,7 +48,20 @@ export interface TaskRequest {
 export interface TaskCancel { v: 1, t: 'cancel', id: string }
 
 export interface TaskProgress { v: 1, t: 'progress', id: string, done: number, total: number }
-export interface TaskResult { v: 1, t: 'result', id: string, output: DataRef, ms: number }
+export interface TaskResult {
+  v: 1
+  t: 'result'
+  id: string
+  output: DataRef
+  /** Compute time, ms. */
+  ms: number
+  /**
+   * Time the worker held the task, ms: from receipt to the result leaving
+   * (fetching inputs, waiting for a slot, compute). The submitter's round
+   * trip minus this is the link's cost, which sets how deep to queue.
+   */
+  heldMs?: number
+}
 export interface TaskFailure { v: 1, t: 'error', id: string, code: string, message: string }
 
 /** Handshake messages at the start of the stream. */
@@ -132,12 +145,16 @@ export function readFromWorker (value: unknown): FromWorker {
       done: readInt(o, 'done', 'progress', 0, Number.MAX_SAFE_INTEGER),
       total: readInt(o, 'total', 'progress', 0, Number.MAX_SAFE_INTEGER)
     }
-    case 'result': return {
-      v: 1,
-      t,
-      id: readId(o, 'result'),
-      output: readDataRef(o.output, 'result.output'),
-      ms: readNumber(o, 'ms', 'result', 0, Number.MAX_SAFE_INTEGER)
+    case 'result': {
+      const r: TaskResult = {
+        v: 1,
+        t,
+        id: readId(o, 'result'),
+        output: readDataRef(o.output, 'result.output'),
+        ms: readNumber(o, 'ms', 'result', 0, Number.MAX_SAFE_INTEGER)
+      }
+      if (o.heldMs != null) r.heldMs = readNumber(o, 'heldMs', 'result', 0, Number.MAX_SAFE_INTEGER)
+      return r
     }
     case 'error': return {
       v: 1,

@@ -76,6 +76,17 @@ describe('TaskTimeEstimator: sizes and priors', () => {
     expect(e.taskMs('a', c, 'fn', 3)).toBeCloseTo(3000)
   })
 
+  it('learns the link\'s cost and a worker\'s typical task', () => {
+    const e = new TaskTimeEstimator()
+    expect(e.linkMs('w')).toBeUndefined()
+    e.observeLink('w', 10)
+    e.observeLink('w', 20)
+    e.observeLink('w', -1) // ignored
+    expect(e.linkMs('w')).toBeCloseTo(13)
+    e.observe('w', caps(), 'fn', 4, 2)
+    expect(e.typicalMs('w')).toBe(4) // raw, whatever the size
+  })
+
   it('guesses a phone slower than a laptop until it has measured either', () => {
     const e = new TaskTimeEstimator()
     e.observe('ref', caps(), 'fn', 1000)
@@ -104,6 +115,22 @@ describe('EctPlacer', () => {
     q.addWorker({ id: 'a', caps: caps() })
     q.addWorker({ id: 'b', caps: caps(), cached: ['fn'] })
     expect(q.place(task('t', { functionBytes: 5_000_000 }))).toBe('b')
+  })
+
+  it('queues deeper on a worker whose link costs more than its tasks', () => {
+    const inFlight = (rttMs?: number): number => {
+      const e = new TaskTimeEstimator()
+      e.observe('w', caps(), 'fn', 1) // 1 ms tasks
+      const p = new EctPlacer({ estimator: e })
+      p.addWorker({ id: 'w', caps: caps(), rttMs })
+      let n = 0
+      while (n < 20 && p.place(task('t'), { backlog: 1000 }) === 'w') { p.assigned('w', task('t')); n++ }
+      return n
+    }
+    expect(inFlight(undefined)).toBe(2) // link not measured: the default depth
+    expect(inFlight(0.5)).toBe(2) // a link cheaper than a task
+    expect(inFlight(5)).toBe(6) // 1 + ⌈5 / 1⌉
+    expect(inFlight(500)).toBe(8) // capped
   })
 
   it('never places on a worker that fails the requirement', () => {

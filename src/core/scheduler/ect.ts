@@ -24,8 +24,13 @@ import type { OfferV2, PendingTaskV2 } from './types-v2.js'
 export interface EctInit {
   /** Shared so the runner (or simulator) can feed it observed durations. */
   estimator?: TaskTimeEstimator
-  /** Tasks kept in flight per slot; above 1 hides the round trip. */
+  /**
+   * Tasks kept in flight per slot; above 1 hides the round trip. A worker
+   * whose measured link cost (`rttMs`) exceeds its typical task gets more:
+   * 1 + ⌈link ÷ task⌉, up to `maxDepthPerSlot`.
+   */
   depthPerSlot?: number
+  maxDepthPerSlot?: number
   /**
    * Tasks per slot for a worker that has not yet returned a result: its
    * speed is only guessed, so it is not trusted with a deep queue (slow start).
@@ -81,6 +86,8 @@ interface Wk {
   id: string
   caps: Capabilities
   rtt: number
+  /** The RTT was measured (given), not the default. */
+  rttKnown: boolean
   bw: number
   load: number
   cap: number
@@ -122,6 +129,7 @@ const SWEEP = 48
 export class EctPlacer {
   readonly estimator: TaskTimeEstimator
   private readonly depth: number
+  private readonly maxDepth: number
   private readonly probation: number
   private readonly drainFactor: number
   private readonly batteryThreshold: number
@@ -145,6 +153,7 @@ export class EctPlacer {
   constructor (init: EctInit = {}) {
     this.estimator = init.estimator ?? new TaskTimeEstimator()
     this.depth = init.depthPerSlot ?? 2
+    this.maxDepth = Math.max(this.depth, init.maxDepthPerSlot ?? 8)
     this.drainFactor = init.drainFactor ?? 0.5
     this.probation = Math.min(init.probationDepth ?? 1, this.depth)
     this.batteryThreshold = init.batteryThreshold ?? 0.2
@@ -170,6 +179,7 @@ export class EctPlacer {
       id: w.id,
       caps: w.caps,
       rtt: w.rttMs ?? this.defaultRtt,
+      rttKnown: w.rttMs != null,
       bw: Math.max(1, w.bandwidthBps ?? this.defaultBw),
       load: w.load ?? prev?.load ?? 0,
       cap: 1,
@@ -398,7 +408,11 @@ export class EctPlacer {
   }
 
   private recap (k: Wk): void {
-    const depth = this.estimator.measured(k.id) ? this.depth : this.probation
+    let depth = this.estimator.measured(k.id) ? this.depth : this.probation
+    // tasks shorter than the link: keep enough in flight that a slot never
+    // waits for the next one to arrive
+    const per = this.estimator.typicalMs(k.id)
+    if (k.rttKnown && per != null && per > 0 && k.rtt > per) depth = Math.min(this.maxDepth, Math.max(depth, 1 + Math.ceil(k.rtt / per)))
     k.cap = Math.max(1, Math.round(k.caps.slots * depth))
   }
 
@@ -521,7 +535,9 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       for (const o of offers as readonly OfferV2[]) {
         placer.addWorker({
           id: o.workerId, caps: o.caps, rttMs: o.rttMs, bandwidthBps: o.bandwidthBps,
-          cached: o.cached, load: Math.max(o.inFlight, o.reportedLoad)
+          // this job's tasks in flight there; the load a worker reports on its
+          // beat lags by up to a beat and made free workers look full
+          cached: o.cached, load: o.inFlight
         })
       }
       // by class, the most constrained class first

@@ -43,6 +43,9 @@ export class TaskTimeEstimator {
   /** Sample counts, by worker id and by function cid (distinct key spaces in practice). */
   private readonly samples = new Map<string, number>()
   private readonly fnSamples = new Map<string, number>()
+  /** Per worker: moving means of the link's cost per task and of a task's compute, ms. */
+  private readonly link = new Map<string, number>()
+  private readonly typical = new Map<string, number>()
   /** Input bytes of the first sized task seen per function: the size `work` is quoted for. */
   private readonly refBytes = new Map<string, number>()
 
@@ -79,6 +82,34 @@ export class TaskTimeEstimator {
   /** Measured slowness of a worker relative to its prior (1 = as guessed). */
   ratioOf (workerId: string): number {
     return this.ratio.get(workerId) ?? 1
+  }
+
+  /**
+   * Measured speed of one of the worker's slots in reference cores (prior ÷
+   * measured slowness), or undefined before its first result.
+   */
+  speedOf (workerId: string, caps: Capabilities): number | undefined {
+    return this.measured(workerId) ? this.prior(caps) / this.ratioOf(workerId) : undefined
+  }
+
+  /**
+   * Records a task's cost on the link to the worker: the submitter's round
+   * trip minus the time the worker held the task (protocol `heldMs`).
+   */
+  observeLink (workerId: string, ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) return
+    const m = this.link.get(workerId)
+    this.link.set(workerId, m == null ? ms : m * (1 - this.alpha) + ms * this.alpha)
+  }
+
+  /** Measured cost of the link per task, ms (undefined until a remote result came back). */
+  linkMs (workerId: string): number | undefined {
+    return this.link.get(workerId)
+  }
+
+  /** A typical task's compute on the worker, ms, whatever the function (undefined before its first result). */
+  typicalMs (workerId: string): number | undefined {
+    return this.typical.get(workerId)
   }
 
   /** Whether a duration of this function has been seen. */
@@ -123,6 +154,8 @@ export class TaskTimeEstimator {
    */
   observe (workerId: string, caps: Capabilities, fnCid: string, ms: number, scale = 1): void {
     if (!(ms > 0) || !Number.isFinite(ms)) return
+    const tm = this.typical.get(workerId)
+    this.typical.set(workerId, tm == null ? ms : tm * (1 - this.alpha) + ms * this.alpha)
     if (scale > 0 && Number.isFinite(scale)) ms /= scale
     const a = this.alpha
     const prior = this.prior(caps)
