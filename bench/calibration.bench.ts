@@ -192,7 +192,16 @@ async function main (): Promise<void> {
         const f = (window as W).fedra
         return { caps: f.peer.capabilities as unknown, pool: (f.pool?.stats?.()?.size ?? null) as number | null, hc: navigator.hardwareConcurrency }
       })
-      const l = await link(r.submitter, w)
+      // the room may still reach this worker through the relay only (a
+      // limited link carries no task streams): wait for the direct one
+      await r.submitter.page.waitForFunction((id) => (window as W).fedra.peer.isDirect(id) === true, w.id, { polling: 100, timeout: 60_000 })
+      let l: { rttMs: number, bandwidthBps: number } | undefined
+      for (let attempt = 1; l == null; attempt++) {
+        try { l = await link(r.submitter, w) } catch (err) {
+          if (attempt >= 5) throw err
+          await new Promise(resolve => setTimeout(resolve, 1000))
+        }
+      }
       figs.push({ d: w, caps: info.caps as Capabilities, poolSize: info.pool ?? (info.caps as Capabilities).slots, perTaskMs: alone[i].perTaskMs, aloneTaskMs: alone[i].taskMs, ...l })
     }
     // the straggler at its cut quota, alone

@@ -238,7 +238,9 @@ export function simulate (config: SimConfig): SimResult {
     if (k > 1) enqueueReplicas(task, false)
     else enqueue(task, false)
   }
-  const cap = (p: SimPeer): number => p.caps.slots * 2
+  // batch mode offers a worker until it holds this many: the scheduler sets its own depth
+  // (least-loaded 2 per slot, ECT 1 to 8 by the link), as in the runner, which has no cap
+  const cap = (p: SimPeer): number => p.caps.slots * 8
   const refreshOpen = (p: SimPeer): void => {
     if (batch == null) return
     const r = runs[p.idx]
