@@ -68,11 +68,20 @@ test.describe('a room of four tabs', () => {
     // spread over every device, backups off: a copy can win a slow tab's
     // only task, and this test is about every tab taking part (the blur run
     // below keeps the defaults: placement by ECT, backups on)
-    const shared = await imageJob(first, { filter: 'grayscale', tileSize: 64, backups: false, placement: 'everyone' })
-    expect(shared.hash).toBe(local.hash)
-    expect(shared.owners.filter(o => o != null)).toHaveLength(shared.tiles)
-    const state = await first.evaluate(() => JSON.stringify((window as any).fedra.state))
-    for (const id of ids) expect(shared.owners, `a tab computed nothing; job state: ${state}`).toContain(id)
+    // A WebRTC stream open can stall on a loaded machine: that tab's tasks
+    // are re-queued (nothing lost) and this short job ends without it, so
+    // the job runs up to three times; each run must be identical, and every
+    // tab must have computed in one of them
+    const owners = new Set<string>()
+    let state = ''
+    for (let run = 0; run < 3 && !ids.every(id => owners.has(id)); run++) {
+      const shared = await imageJob(first, { filter: 'grayscale', tileSize: 64, backups: false, placement: 'everyone' })
+      expect(shared.hash).toBe(local.hash)
+      expect(shared.owners.filter(o => o != null)).toHaveLength(shared.tiles)
+      for (const o of shared.owners) owners.add(o)
+      state += await first.evaluate(() => JSON.stringify((window as any).fedra.state))
+    }
+    for (const id of ids) expect([...owners], `a tab computed nothing; job state: ${state}`).toContain(id)
 
     // a second filter, submitted from another tab
     const blurLocal = await imageJob(swarm.pages[2], { filter: 'blur', tileSize: 64, local: true })

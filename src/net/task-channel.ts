@@ -216,7 +216,13 @@ export class TaskChannels {
       stream = await conn.newStream(TASK_PROTOCOL, { signal: hs, runOnLimitedConnection: false })
     } catch (err) {
       // a stream open can stall on a half-open WebRTC connection: the worker
-      // is unreachable for now, which is not the task's fault
+      // is unreachable for now, which is not the task's fault. A stalled
+      // connection stays stalled, so drop it: the room dials a fresh one on
+      // the next beat instead of every later task stalling the same way
+      if (signal?.aborted !== true && conn.limits == null) {
+        log('task stream open to %s stalled: closing that connection', remote)
+        conn.abort(new Error('task stream open stalled'))
+      }
       throw new WorkerLostError(`could not open a task stream to ${remote}: ${(err as Error).message}`)
     }
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: MAX_FRAME_BYTES + 64 * 1024 })
