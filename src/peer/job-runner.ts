@@ -14,6 +14,7 @@ import { sha256Hex } from '../core/digest.js'
 import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
 import type { ApplicationScheduler, Offer } from '../core/scheduler/types.js'
 import type { OfferV2, PendingTaskV2 } from '../core/scheduler/types-v2.js'
+import { lateFactor } from '../core/scheduler/estimates.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
 
@@ -92,8 +93,6 @@ function sizeOf (s: TaskSpec): number {
   return 'bytes' in s.input ? s.input.bytes.byteLength : 0
 }
 
-/** A copy running this many times its estimate is overdue: its worker is suspect. */
-const OVERDUE = 1.5
 /** Insurance copies in the tail once idle slots outnumber running tasks this many times. */
 const INSURE_IDLE = 4
 
@@ -218,11 +217,13 @@ class JobRun {
     return caps == null ? Infinity : this.env.estimator.taskMs(workerId, caps, spec.fnCid, this.scale(spec))
   }
 
-  /** Whether this copy has run more than OVERDUE × its estimate (the function measured already). */
+  /** Whether this copy has run past its estimate by more than its worker's late factor (the function measured already). */
   private overdue (spec: TaskSpec, workerId: string, now: number): boolean {
     const t = this.timing.get(`${spec.id}@${workerId}`)
     if (t == null || !this.env.estimator.knows(spec.fnCid)) return false
-    return now - t.dispatchedAt > OVERDUE * (t.expectedEnd - t.dispatchedAt)
+    // late beyond the worker's own usual spread: a throttled or busy device strays a lot
+    const factor = lateFactor(this.env.estimator.spread(workerId))
+    return now - t.dispatchedAt > factor * (t.expectedEnd - t.dispatchedAt)
   }
 
   /**

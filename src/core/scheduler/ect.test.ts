@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { satisfies } from '../requirements/requirement.js'
 import { chooseBackups, remainingMs } from './backups.js'
 import { EctPlacer, ectScheduler } from './ect.js'
-import { TaskTimeEstimator } from './estimates.js'
+import { TaskTimeEstimator, lateFactor } from './estimates.js'
 import { IndexedMinHeap } from './indexed-heap.js'
 import { QuorumBook } from './quorum.js'
 import type { Capabilities } from '../requirements/capabilities.js'
@@ -74,6 +74,16 @@ describe('TaskTimeEstimator: sizes and priors', () => {
     e.observe('a', c, 'fn', 2000, 2) // a task twice the reference took 2 s
     expect(e.taskMs('a', c, 'fn')).toBeCloseTo(1000)
     expect(e.taskMs('a', c, 'fn', 3)).toBeCloseTo(3000)
+  })
+
+  it('learns how far a worker\'s run times stray', () => {
+    const e = new TaskTimeEstimator()
+    expect(lateFactor(e.spread('w'))).toBeCloseTo(1.5)
+    for (let i = 0; i < 40; i++) { e.observe('steady', caps(), 'fn', 100); e.observe('noisy', caps(), 'fn', i % 2 === 0 ? 50 : 200) }
+    expect(e.spread('steady')).toBeLessThan(0.01)
+    expect(e.spread('noisy')).toBeGreaterThan(0.5)
+    expect(lateFactor(e.spread('steady'))).toBe(1.5)
+    expect(lateFactor(e.spread('noisy'))).toBeGreaterThan(2.5)
   })
 
   it('learns the link\'s cost and a worker\'s typical task', () => {

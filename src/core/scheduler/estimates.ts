@@ -27,6 +27,22 @@ export interface EstimatorInit {
   kindSpeed?: Partial<Record<PeerKind, number>>
 }
 
+/** Standard deviations of its own spread a run may stray before it counts as late. */
+export const LATE_SIGMAS = 2
+/** The least a task must overrun its expected end to count as late. */
+export const LATE_FLOOR = 1.5
+/** Spread assumed of a worker not yet seen twice: exactly the floor. */
+export const SPREAD_UNKNOWN = Math.log(LATE_FLOOR) / LATE_SIGMAS
+
+/**
+ * How many times its expected time a task may run on a worker of this
+ * spread before it is overdue (its worker suspect): late beyond the
+ * worker's own usual straying, and never less than `floor`.
+ */
+export function lateFactor (spread: number, floor = LATE_FLOOR): number {
+  return Math.max(floor, Math.exp(LATE_SIGMAS * spread))
+}
+
 /** Prior speed of a phone's core relative to a laptop's, before it is measured. */
 export const MOBILE_SPEED = 0.5
 
@@ -43,6 +59,8 @@ export class TaskTimeEstimator {
   /** Sample counts, by worker id and by function cid (distinct key spaces in practice). */
   private readonly samples = new Map<string, number>()
   private readonly fnSamples = new Map<string, number>()
+  /** Per worker: moving mean of the squared log-deviation of a run from its expectation. */
+  private readonly logVar = new Map<string, number>()
   /** Per worker: moving means of the link's cost per task and of a task's compute, ms. */
   private readonly link = new Map<string, number>()
   private readonly typical = new Map<string, number>()
@@ -112,6 +130,17 @@ export class TaskTimeEstimator {
     return this.typical.get(workerId)
   }
 
+  /**
+   * The spread of the worker's run times around their expectation (σ of
+   * the log ratio; `SPREAD_UNKNOWN` until two runs of one function were seen). A
+   * throttled or busy device strays more: late is only suspicious beyond
+   * its own usual spread.
+   */
+  spread (workerId: string): number {
+    const v = this.logVar.get(workerId)
+    return v == null ? SPREAD_UNKNOWN : Math.sqrt(v)
+  }
+
   /** Whether a duration of this function has been seen. */
   knows (fnCid: string): boolean {
     return this.work.has(fnCid)
@@ -163,6 +192,12 @@ export class TaskTimeEstimator {
     const r = this.ratioOf(workerId)
     const pk = pairKey(workerId, fnCid)
     const pm = this.pairMs.get(pk)
+    // how far this run strayed from what was expected of it, in log terms
+    if (pm != null) {
+      const d = Math.log(ms / pm)
+      const v = this.logVar.get(workerId)
+      this.logVar.set(workerId, v == null ? d * d : v * (1 - a) + d * d * a)
+    }
     this.pairMs.set(pk, pm == null ? ms : pm * (1 - a) + ms * a)
     if (known == null) {
       this.work.set(fnCid, ms * prior / r)

@@ -11,6 +11,7 @@ import { Rng } from './prng.js'
 import { DEFAULT_WORKLOAD, makeJob } from './workload.js'
 import type { ApplicationScheduler } from '../scheduler/types.js'
 import type { EctInit } from '../scheduler/ect.js'
+import { lateFactor } from '../scheduler/estimates.js'
 import type { TaskTimeEstimator } from '../scheduler/estimates.js'
 import type { BackupPlacement, BackupPolicy, RunningTaskInfo } from '../scheduler/backups.js'
 import type { OfferV2 } from '../scheduler/types-v2.js'
@@ -248,6 +249,8 @@ export function simulate (config: SimConfig): SimResult {
     else open.delete(p.idx)
   }
 
+  /** Late beyond the worker's own usual spread (as src/peer/job-runner.ts). */
+  const lateBy = (p: SimPeer): number => lateFactor(placer.estimator.spread(p.id), overdueFactor)
   const taskMsNow = (task: SimTask, p: SimPeer): number => placer.estimator.taskMs(p.id, p.caps, task.functionCid, placer.scaleOf(task))
   /** When the attempt is expected to end by today's estimates (its ECT at dispatch, rescaled). */
   const expectedEndOf = (a: Attempt): number => a.dispatchedAt + (a.expectedEnd - a.dispatchedAt) * taskMsNow(a.task, a.peer) / a.taskMs
@@ -473,7 +476,7 @@ export function simulate (config: SimConfig): SimResult {
     const suspects = new Set<PeerRun>()
     for (const [, set] of live) {
       for (const a of set) {
-        if (placer.estimator.knows(a.task.functionCid) && now - a.dispatchedAt > overdueFactor * (expectedEndOf(a) - a.dispatchedAt)) suspects.add(runs[a.peer.idx])
+        if (placer.estimator.knows(a.task.functionCid) && now - a.dispatchedAt > lateBy(a.peer) * (expectedEndOf(a) - a.dispatchedAt)) suspects.add(runs[a.peer.idx])
       }
     }
     // a task expected to end well after the room has drained everything
@@ -525,7 +528,7 @@ export function simulate (config: SimConfig): SimResult {
         workers.push(a.peer.id)
         const e = expectedEndOf(a)
         end = Math.min(end, e)
-        if (now - a.dispatchedAt <= overdueFactor * (e - a.dispatchedAt)) healthy++
+        if (now - a.dispatchedAt <= lateBy(a.peer) * (e - a.dispatchedAt)) healthy++
         if (first == null || a.dispatchedAt < first.dispatchedAt) first = a
       }
       if (first == null) continue
