@@ -1,6 +1,6 @@
 import { simulate } from '../src/core/sim/simulator.js'
 import { leastLoaded } from '../src/core/scheduler/least-loaded.js'
-import { ectScheduler } from '../src/core/scheduler/ect.js'
+import { ectScheduler } from '../src/core/scheduler/ect-scheduler.js'
 import { TaskTimeEstimator } from '../src/core/scheduler/estimates.js'
 import { fmt, median, quantile, table } from './stats.js'
 import { SPIN_ITERS, SPIN_WASM_BYTES, openRoom, reopenWorker, runJob, settle, warmUp } from './rooms.js'

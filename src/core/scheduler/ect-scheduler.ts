@@ -1,0 +1,89 @@
+import { satisfies } from '../requirements/requirement.js'
+import { EctPlacer, lowBattery } from './ect.js'
+import { TaskTimeEstimator } from './estimates.js'
+import type { EctInit } from './ect.js'
+import type { ApplicationScheduler, Offer, Placement } from './types.js'
+import type { OfferV2, PendingTaskV2 } from './types-v2.js'
+
+/** A worker whose slots run below this share of the room's average takes the smallest task waiting. */
+export const SLOW_SHARE = 0.8
+
+function findLast<T> (xs: readonly T[], ok: (x: T) => boolean): T | undefined {
+  for (let i = xs.length - 1; i >= 0; i--) if (ok(xs[i])) return xs[i]
+  return undefined
+}
+
+/** Sorts in place, largest first, keeping the given order among equals. */
+export function sortBySizeDesc<T> (xs: T[], size: (x: T) => number): T[] {
+  const keyed = xs.map((x, i) => ({ x, i, s: size(x) }))
+  keyed.sort((a, b) => b.s - a.s || a.i - b.i)
+  for (let i = 0; i < xs.length; i++) xs[i] = keyed[i].x
+  return xs
+}
+
+/**
+ * ECT behind the ApplicationScheduler interface. Each call indexes the
+ * offers afresh (O(P log P)); what it learns lives in the shared estimator,
+ * which the runner feeds with `estimator.observe(...)` after each result.
+ */
+export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { readonly estimator: TaskTimeEstimator } {
+  const estimator = init.estimator ?? new TaskTimeEstimator()
+  return {
+    name: 'ect',
+    estimator,
+    place (pending: readonly PendingTaskV2[], offers: readonly Offer[]): Placement[] {
+      const placer = new EctPlacer({ ...init, estimator })
+      for (const o of offers as readonly OfferV2[]) {
+        placer.addWorker({
+          id: o.workerId, caps: o.caps, rttMs: o.rttMs, bandwidthBps: o.bandwidthBps,
+          // this job's tasks in flight there; the load a worker reports on its
+          // beat lags by up to a beat and made free workers look full
+          cached: o.cached, load: o.inFlight
+        })
+      }
+      // by class, the most constrained class first
+      const classes = new Map<string, PendingTaskV2[]>()
+      for (const t of pending) {
+        const key = `${t.functionCid}\u0000${JSON.stringify(t.requirement)}`
+        const list = classes.get(key)
+        if (list == null) classes.set(key, [t])
+        else list.push(t)
+      }
+      // each class largest first (LPT): a big task started last sets the makespan
+      for (const ts of classes.values()) sortBySizeDesc(ts, t => placer.scaleOf(t))
+      const order = placer.classOrder([...classes.values()].map(ts => ({ ts, task: ts[0], backlog: ts.length })))
+      const out: Placement[] = []
+      // exploration: an idle worker never measured gets one task first, or
+      // its speed stays unknown and a pessimistic prior keeps it idle
+      // forever; the smallest that fits, so that it reports soon (a hidden
+      // straggler shows before it holds a big task)
+      const explored = new Set<string>()
+      for (const o of offers) {
+        if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? 0.2)) continue
+        for (const { ts } of order) {
+          const t = findLast(ts, x => !explored.has(x.id) && satisfies(o.caps, x.requirement))
+          if (t == null) continue
+          explored.add(t.id)
+          placer.assigned(o.workerId, t)
+          out.push({ taskId: t.id, workerId: o.workerId })
+          break
+        }
+      }
+      for (const { ts } of order) {
+        const rest = ts.filter(t => !explored.has(t.id))
+        let lo = 0
+        let hi = rest.length - 1
+        while (lo <= hi) {
+          const w = placer.place(rest[lo], { backlog: hi - lo + 1 })
+          if (w == null) break
+          // size matching: a slow worker takes the smallest task, leaving
+          // the big ones to faster workers (one class, one requirement)
+          const t = placer.relativeSpeed(w) < SLOW_SHARE ? rest[hi--] : rest[lo++]
+          placer.assigned(w, t)
+          out.push({ taskId: t.id, workerId: w })
+        }
+      }
+      return out
+    }
+  }
+}
