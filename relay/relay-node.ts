@@ -6,6 +6,7 @@ import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { ROOM_GOSSIP } from '../src/net/gossip.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -46,15 +47,7 @@ export async function createRelayNode (init: RelayInit): Promise<RelayNode> {
           defaultDataLimit: BigInt(1 << 24)
         }
       }),
-      pubsub: gossipsub({
-        allowPublishToZeroTopicPeers: true,
-        globalSignaturePolicy: 'StrictSign',
-        heartbeatInterval: 500,
-        // many browsers share one address (a classroom behind NAT; every
-        // tab in the tests): the default colocation penalty starts at 10
-        // peers per IP and silently stopped passing room heartbeats
-        scoreParams: { IPColocationFactorWeight: 0 }
-      })
+      pubsub: gossipsub(ROOM_GOSSIP)
     }
   })
   const pubsub = node.services.pubsub

@@ -9,6 +9,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { logger } from '@libp2p/logger'
+import { ROOM_GOSSIP } from './gossip.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -66,16 +67,7 @@ export async function createFedraNode (init: FedraNodeInit): Promise<FedraLibp2p
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({
-        allowPublishToZeroTopicPeers: true,
-        emitSelf: false,
-        // Room messages are sealed with the room key; gossipsub's own
-        // signatures still bind each message to its sender's peer id.
-        globalSignaturePolicy: 'StrictSign',
-        heartbeatInterval: 500,
-        // peers share addresses (NAT, loopback): no colocation penalty (relay/relay-node.ts)
-        scoreParams: { IPColocationFactorWeight: 0 }
-      })
+      pubsub: gossipsub({ ...ROOM_GOSSIP, emitSelf: false })
     }
   })
   for (const addr of init.relays) {

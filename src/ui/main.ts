@@ -105,7 +105,11 @@ async function main (): Promise<void> {
     drawRgba($('original'), current.rgba, current.width, current.height)
   })
 
-  const state = { idle: [] as Array<{ id: string, reason: string }>, progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }> }
+  const state = {
+    /** Volunteers that took no task in the last job, and why (the peers table shows the same). */
+    get idle (): Array<{ id: string, reason: string }> { return [...idleNotes].map(([id, reason]) => ({ id, reason })) },
+    progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }>
+  }
   const progress = (e: JobProgress): void => {
     if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
     if (e.type === 'requeued') {
@@ -207,17 +211,15 @@ async function main (): Promise<void> {
    */
   function noteIdle (owners: readonly string[]): void {
     const used = new Set(owners)
-    const speeds = peer.registry.list().map(e => peer.estimator.speedOf(e.id, e.beat.caps) ?? 0)
-    const fastest = Math.max(peer.estimator.speedOf(peer.id, peer.capabilities) ?? 0, ...speeds)
-    state.idle = peer.registry.list().filter(e => e.verified && e.beat.consent && !used.has(e.id)).map(e => {
-      const s = peer.estimator.speedOf(e.id, e.beat.caps)
-      const reason = s == null
-        ? 'not measured yet: got no task'
-        : `too slow for this job: a task takes it ${Math.max(1, fastest / s).toFixed(fastest / s < 10 ? 1 : 0)}× the fastest peer's time`
-      return { id: e.id, reason }
-    })
+    const peers = peer.registry.list().map(e => ({ e, speed: peer.estimator.speedOf(e.id, e.beat.caps) }))
+    const fastest = Math.max(peer.estimator.speedOf(peer.id, peer.capabilities) ?? 0, ...peers.map(p => p.speed ?? 0))
     idleNotes.clear()
-    for (const i of state.idle) idleNotes.set(i.id, i.reason)
+    for (const { e, speed } of peers) {
+      if (!e.verified || !e.beat.consent || used.has(e.id)) continue
+      idleNotes.set(e.id, speed == null
+        ? 'not measured yet: got no task'
+        : `too slow for this job: a task takes it ${Math.max(1, fastest / speed).toFixed(fastest / speed < 10 ? 1 : 0)}× the fastest peer's time`)
+    }
   }
 
   const guard = (fn: () => Promise<unknown>) => () => {

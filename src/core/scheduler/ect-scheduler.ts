@@ -8,11 +8,6 @@ import type { OfferV2, PendingTaskV2 } from './types-v2.js'
 /** A worker whose slots run below this share of the room's average takes the smallest task waiting. */
 export const SLOW_SHARE = 0.8
 
-function findLast<T> (xs: readonly T[], ok: (x: T) => boolean): T | undefined {
-  for (let i = xs.length - 1; i >= 0; i--) if (ok(xs[i])) return xs[i]
-  return undefined
-}
-
 /** Sorts in place, largest first, keeping the given order among equals. */
 export function sortBySizeDesc<T> (xs: T[], size: (x: T) => number): T[] {
   const keyed = xs.map((x, i) => ({ x, i, s: size(x) }))
@@ -61,7 +56,7 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       for (const o of offers) {
         if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? 0.2)) continue
         for (const { ts } of order) {
-          const t = findLast(ts, x => !explored.has(x.id) && satisfies(o.caps, x.requirement))
+          const t = ts.findLast(x => !explored.has(x.id) && satisfies(o.caps, x.requirement))
           if (t == null) continue
           explored.add(t.id)
           placer.assigned(o.workerId, t)

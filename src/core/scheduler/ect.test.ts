@@ -6,14 +6,11 @@ import { ectScheduler } from './ect-scheduler.js'
 import { TaskTimeEstimator, lateFactor } from './estimates.js'
 import { IndexedMinHeap } from './indexed-heap.js'
 import { QuorumBook } from './quorum.js'
-import type { Capabilities } from '../requirements/capabilities.js'
+import { testCaps } from '../test-support.js'
 import type { Requirement } from '../requirements/requirement.js'
 import type { OfferV2, PendingTaskV2 } from './types-v2.js'
 
-const caps = (over: Partial<Capabilities> = {}): Capabilities => ({
-  kind: 'browser', cores: 4, memoryMB: 8192, maxMemoryPages: 16384, slots: 1, wasmSimd: false, wasmThreads: false,
-  webgpu: false, videoDecode: [], videoEncode: [], runtimes: ['wasm'], ...over
-})
+const caps = testCaps
 const WASM: Requirement = { runtime: 'wasm', memoryPages: 16 }
 const task = (id: string, over: Partial<PendingTaskV2> = {}): PendingTaskV2 => ({ id, functionCid: 'fn', requirement: WASM, inputCids: [], ...over })
 

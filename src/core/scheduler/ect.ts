@@ -269,7 +269,7 @@ export class EctPlacer {
   /** Estimated completion time of the task on the worker, ms from now. */
   ect (id: string, task: PendingTaskV2): number {
     const k = this.wk(id)
-    return k == null ? Infinity : this.ectOf(k, task, this.estimator.workMs(task.functionCid))
+    return k == null ? Infinity : this.ectOf(k, task, this.estimator.workMs(task.functionCid) * this.scaleOf(task))
   }
 
   /**
@@ -310,7 +310,9 @@ export class EctPlacer {
     const reserve = c.open.size + c.full.size === 0
     const open = reserve ? c.reserveOpen : c.open
     const full = reserve ? c.reserveFull : c.full
-    const best = this.bestOpen(open, task, work, opts)
+    // this task's own work (its size against the function's reference), once per decision
+    const taskWork = work * this.scaleOf(task)
+    const best = this.bestOpen(open, task, taskWork, opts)
     let cand = best.k
     let e = best.e
     // workers that already hold an input: exact ECT, with the cache bias
@@ -321,7 +323,7 @@ export class EctPlacer {
         const k = this.workers[h] as Wk
         if (!open.has(h) || (opts.exclude?.has(k.id) ?? false)) continue
         if (opts.idleOnly === true && k.load >= k.caps.slots) continue
-        const eh = this.ectOf(k, task, work) * this.cacheBias
+        const eh = this.ectOf(k, task, taskWork) * this.cacheBias
         if (eh < e || (eh === e && cand != null && h < cand.idx)) { cand = k; e = eh }
       }
     }
@@ -330,7 +332,7 @@ export class EctPlacer {
     // delay scheduling: is waiting for the best busy worker worth it?
     // (exact ECTs on both sides: heap keys may lag the work estimate)
     const busy = full.peek()
-    const bestAny = busy < 0 ? e : Math.min(e, this.ectOf(this.workers[busy] as Wk, task, work))
+    const bestAny = busy < 0 ? e : Math.min(e, this.ectOf(this.workers[busy] as Wk, task, taskWork))
     const speed = reserve ? 0 : c.speed
     const queued = speed > 0 ? Math.max((opts.backlog ?? 1) * work / speed, (opts.queuedWorkMs ?? 0) / this.roomSpeed) : Infinity
     return e <= bestAny + this.drainFactor * queued ? cand.id : undefined
@@ -371,8 +373,9 @@ export class EctPlacer {
     return this.estimator.sizeScale(task.functionCid, b)
   }
 
+  /** `work`: this task's work on a reference core (the function's, scaled by the task's size). */
   private ectOf (k: Wk, task: PendingTaskV2, work: number): number {
-    const per = work * this.scaleOf(task) * this.estimator.slowness(k.id, k.caps, task.functionCid)
+    const per = work * this.estimator.slowness(k.id, k.caps, task.functionCid)
     const wait = Math.max(1, (k.load + 1) / k.caps.slots)
     let bytes = k.cached.has(task.functionCid) ? 0 : (task.functionBytes ?? 0)
     const sizes = task.inputBytes

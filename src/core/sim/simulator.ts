@@ -365,18 +365,26 @@ export function simulate (config: SimConfig): SimResult {
     } else if (vote.type === 'ignored' && vote.reason === 'decided') stats.duplicates++
   }
 
-  const pumpEct = (): void => {
-    let order: Array<{ tq: TaskQueue, task: SimTask, backlog: number, work: number }> = []
-    // work waiting in every class: a free worker refused by the delay rule
-    // goes to another class, so a task waits behind all of it
-    let queuedWork = 0
+  /** Classes with tasks waiting: head task, backlog, work per task; and the work waiting in all of them. */
+  const waiting = (): { classes: Array<{ tq: TaskQueue, task: SimTask, backlog: number, work: number }>, workMs: number } => {
+    const classes: Array<{ tq: TaskQueue, task: SimTask, backlog: number, work: number }> = []
+    let workMs = 0
     for (const tq of queues.values()) {
       const head = tq.peek()
       if (head == null) continue
       const work = placer.estimator.workMs(head.task.functionCid)
-      queuedWork += tq.size * work
-      order.push({ tq, task: head.task, backlog: tq.size, work })
+      workMs += tq.size * work
+      classes.push({ tq, task: head.task, backlog: tq.size, work })
     }
+    return { classes, workMs }
+  }
+
+  const pumpEct = (): void => {
+    // work waiting in every class: a free worker refused by the delay rule
+    // goes to another class, so a task waits behind all of it
+    const w0 = waiting()
+    let order = w0.classes
+    let queuedWork = w0.workMs
     if (order.length > 1) order = placer.classOrder(order)
     for (const { tq, work } of order) {
       while (tq.size > 0) {
@@ -483,12 +491,7 @@ export function simulate (config: SimConfig): SimResult {
     // a task expected to end well after the room has drained everything
     // queued is the job's critical path: a copy on an average slot (placed
     // first) would end sooner
-    let queuedWork = 0
-    for (const tq of queues.values()) {
-      const head = tq.peek()
-      if (head != null) queuedWork += tq.size * placer.estimator.workMs(head.task.functionCid)
-    }
-    const drain = placer.roomDrainMs(queuedWork)
+    const drain = placer.roomDrainMs(waiting().workMs)
     const slot = placer.slotSpeed()
     if (criticalCopies && slot > 0) {
       for (const [id, set] of live) {
