@@ -215,6 +215,48 @@ describe('EctPlacer', () => {
     expect(p.place(task('t'), { backlog: 1, queuedWorkMs: 1000 * 3000 })).toBe('slow')
   })
 
+  it('counts a whole task of waiting behind a burst, not a slot\'s share of one', () => {
+    // 8 tasks of 1 s start together on an 8-slot desktop: a ninth waits for
+    // one of them to end (1 s), where the fluid count said 1/8 s
+    let now = 0
+    const e = new TaskTimeEstimator()
+    const p = new EctPlacer({ estimator: e, now: () => now, depthPerSlot: 2 })
+    const c8 = caps({ kind: 'node', cores: 8, slots: 8 })
+    p.addWorker({ id: 'desk', caps: c8, rttMs: 0 })
+    p.addWorker({ id: 'laptop', caps: caps({ slots: 1 }), rttMs: 0 })
+    // measured: the desktop runs a task in 1000 ms, the laptop in 1500 ms
+    p.assigned('desk', task('a')); p.finished('desk', 'fn', 1000, 1, 'a')
+    p.assigned('laptop', task('b')); p.finished('laptop', 'fn', 1500, 1, 'b')
+    const per = p.ect('desk', task('q'))
+    for (let i = 0; i < 8; i++) p.assigned('desk', task(`r${i}`))
+    expect(p.ect('desk', task('q'))).toBeGreaterThan(1.9 * per)
+    // the free laptop (1.5 s) now beats the full desktop (2 s)
+    expect(p.place(task('q'), { backlog: 1 })).toBe('laptop')
+    // 600 ms on, one of them is cancelled: a slot is free at once
+    now = 600
+    p.finished('desk', 'fn', undefined, 1, 'r3')
+    expect(p.ect('desk', task('q'))).toBeCloseTo(per, 0)
+    expect(p.place(task('q'), { backlog: 1 })).toBe('desk')
+  })
+
+  it('does not hold a class back for a busy worker never measured', () => {
+    // a hidden straggler's guessed speed looked best of the busy workers,
+    // and every free worker was refused until its first result
+    // (a desktop's prior is 4 laptops: guessed far faster than it may be)
+    const p = new EctPlacer({ estimator: new TaskTimeEstimator({ kindSpeed: { node: 4 } }), depthPerSlot: 1 })
+    p.addWorker({ id: 'fast', caps: caps({ slots: 1 }) })
+    p.addWorker({ id: 'ok', caps: caps({ slots: 1 }) })
+    p.assigned('fast', task('x')); p.finished('fast', 'fn', 1000)
+    p.assigned('ok', task('y')); p.finished('ok', 'fn', 1900)
+    p.addWorker({ id: 'guess', caps: caps({ slots: 1, kind: 'node' }) })
+    p.assigned('guess', task('g'))
+    p.assigned('fast', task('z'))
+    expect(p.ect('guess', task('t'))).toBeLessThan(1000)
+    // weighed against the measured busy worker (fast: ~2.1 s) 'ok' (~1.9 s)
+    // is near enough; against the guess (< 1 s) it was refused
+    expect(p.place(task('t'), { backlog: 1 })).toBe('ok')
+  })
+
   it('excludes workers and finds an idle one for a backup copy', () => {
     const p = new EctPlacer()
     for (const id of ['a', 'b', 'c']) p.addWorker({ id, caps: caps() })

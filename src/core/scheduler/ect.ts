@@ -8,9 +8,17 @@ import type { PendingTaskV2 } from './types-v2.js'
 /**
  * Estimated-completion-time placement.
  *
- *   ECT(w, t) = perTask(w, f) × max(1, (load(w) + 1) / slots(w))
- *             + bytes of t's function and inputs that w lacks / bandwidth(w)
- *             + RTT(w)
+ *   ECT(w, t) = max(arrival, wait(w)) + perTask(w, f) + RTT(w) / 2
+ *   arrival   = RTT(w) / 2 + bytes of t's function and inputs that w lacks
+ *               / bandwidth(w) + cold start
+ *   wait(w)   = 0 while w holds fewer tasks than slots; else until its
+ *               earliest slot frees, by the expected ends of the tasks this
+ *               placer gave it (a virtual schedule per slot), and never less
+ *               than the fluid (load + 1) / slots − 1 tasks
+ *
+ * The fluid term alone underestimates a burst: eight tasks started together
+ * on eight slots free none of them for a whole task, not an eighth of one,
+ * and a ninth task placed there by the fluid count waited a whole task.
  *
  * Workers are kept, per requirement class (function + requirement), in two
  * indexed heaps keyed by ECT: `open` (room left in their queue) and `full`.
@@ -49,6 +57,12 @@ export interface EctInit {
   coldStartMs?: number
   defaultRttMs?: number
   defaultBandwidthBps?: number
+  /**
+   * Clock of the expected ends (ms): the simulator's time, the runner's
+   * `performance.now`. Default: none (0), enough for one batch of
+   * placements made at once (`ectScheduler`).
+   */
+  now?: () => number
 }
 
 /** What the placer knows of a worker. */
@@ -95,6 +109,10 @@ interface Wk {
   reserve: boolean
   /** Work units per ms this worker adds to a class it belongs to. */
   speed: number
+  /** Expected time each slot frees, by the tasks this placer gave it (absolute, `now` clock). */
+  slotFree: Float64Array
+  /** Task id → the slot it was given and its expected end. */
+  expect: Map<string, { slot: number, end: number }>
 }
 
 interface Cls {
@@ -136,6 +154,7 @@ export class EctPlacer {
   private readonly coldStartMs: number
   private readonly defaultRtt: number
   private readonly defaultBw: number
+  private readonly now: () => number
   private readonly workers: Array<Wk | undefined> = []
   private readonly byId = new Map<string, number>()
   private readonly free: number[] = []
@@ -160,6 +179,7 @@ export class EctPlacer {
     this.coldStartMs = init.coldStartMs ?? 50
     this.defaultRtt = init.defaultRttMs ?? 50
     this.defaultBw = init.defaultBandwidthBps ?? 2_000_000
+    this.now = init.now ?? (() => 0)
   }
 
   get size (): number { return this.byId.size }
@@ -185,7 +205,13 @@ export class EctPlacer {
       cached: new Set(),
       classes: [],
       reserve: lowBattery(w.caps, this.batteryThreshold),
-      speed: 0
+      speed: 0,
+      slotFree: new Float64Array(Math.max(1, w.caps.slots)),
+      expect: new Map()
+    }
+    if (prev != null && prev.slotFree.length === k.slotFree.length) {
+      k.slotFree.set(prev.slotFree)
+      for (const [t, e] of prev.expect) k.expect.set(t, e)
     }
     k.speed = this.speedOf(k)
     if (!k.reserve) { this.roomSpeed += k.speed; this.roomSlots += k.caps.slots }
@@ -226,17 +252,36 @@ export class EctPlacer {
   assigned (id: string, task: PendingTaskV2): void {
     const k = this.wk(id)
     if (k == null) return
+    // its place in the worker's virtual schedule: the slot that frees first
+    const now = this.now()
+    const per = this.estimator.workMs(task.functionCid) * this.scaleOf(task) * this.estimator.slowness(k.id, k.caps, task.functionCid)
+    // with fewer tasks than slots one is free, whatever the schedule says:
+    // tasks end in another order than the schedule's slots had them
+    const slot = earliest(k.slotFree)
+    const end = Math.max(now + this.arrivalOf(k, task), k.load < k.caps.slots ? now : k.slotFree[slot]) + per
+    k.slotFree[slot] = end
+    k.expect.set(task.id, { slot, end })
     k.load++
     this.hold(k, task.functionCid)
     for (const cid of task.inputCids) this.hold(k, cid)
     this.rekey(k)
   }
 
-  /** A task ended on the worker; `computeMs` (when it ran to completion) teaches the estimator. */
-  finished (id: string, fnCid: string, computeMs?: number, scale = 1): void {
+  /**
+   * A task ended on the worker (a result, a cancel); `computeMs` (when it
+   * ran to completion) teaches the estimator; `taskId` frees its slot in
+   * the worker's virtual schedule, shifting what queues behind it there.
+   */
+  finished (id: string, fnCid: string, computeMs?: number, scale = 1, taskId?: string): void {
     const k = this.wk(id)
     if (k == null) return
     k.load = Math.max(0, k.load - 1)
+    const e = taskId == null ? undefined : k.expect.get(taskId)
+    if (e != null) {
+      k.expect.delete(taskId as string)
+      const now = this.now()
+      k.slotFree[e.slot] = Math.max(now, k.slotFree[e.slot] + now - e.end)
+    }
     if (computeMs != null) {
       this.estimator.observe(id, k.caps, fnCid, computeMs, scale)
       this.respeed(k)
@@ -331,8 +376,13 @@ export class EctPlacer {
     if (opts.idleOnly === true) return cand.id
     // delay scheduling: is waiting for the best busy worker worth it?
     // (exact ECTs on both sides: heap keys may lag the work estimate)
-    const busy = full.peek()
-    const bestAny = busy < 0 ? e : Math.min(e, this.ectOf(this.workers[busy] as Wk, task, taskWork))
+    // a worker never measured is no reason to wait: its speed is a guess,
+    // and a hidden straggler would hold the class back for good
+    // a busy worker never measured is no reason to wait while a measured one
+    // is in sight: its speed is a guess, and a hidden straggler's guess
+    // held the class back until its first result
+    const bk = this.bestMeasured(full)
+    const bestAny = bk == null ? e : Math.min(e, this.ectOf(bk, task, taskWork))
     const speed = reserve ? 0 : c.speed
     const queued = speed > 0 ? Math.max((opts.backlog ?? 1) * work / speed, (opts.queuedWorkMs ?? 0) / this.roomSpeed) : Infinity
     return e <= bestAny + this.drainFactor * queued ? cand.id : undefined
@@ -357,6 +407,25 @@ export class EctPlacer {
     return found == null ? { e: Infinity } : { k: found, e: this.ectOf(found, task, work) }
   }
 
+  /** The best worker of a heap that has returned a result, else its top (never-measured tops set aside, then put back). */
+  private bestMeasured (heap: IndexedMinHeap): Wk | undefined {
+    const top = heap.peek()
+    if (top < 0) return undefined
+    const first = this.workers[top] as Wk
+    if (this.estimator.measured(first.id)) return first
+    const aside: Array<[number, number]> = []
+    let found: Wk | undefined
+    while (heap.size > 0 && aside.length < MAX_SKIP) {
+      const i = heap.peek()
+      const k = this.workers[i] as Wk
+      if (this.estimator.measured(k.id)) { found = k; break }
+      aside.push([i, heap.peekKey()])
+      heap.pop()
+    }
+    for (const [i, key] of aside) heap.set(i, key)
+    return found ?? first
+  }
+
   private skip (k: Wk, opts: PlaceOptions): boolean {
     return (opts.exclude?.has(k.id) ?? false) || (opts.idleOnly === true && k.load >= k.caps.slots)
   }
@@ -376,7 +445,11 @@ export class EctPlacer {
   /** `work`: this task's work on a reference core (the function's, scaled by the task's size). */
   private ectOf (k: Wk, task: PendingTaskV2, work: number): number {
     const per = work * this.estimator.slowness(k.id, k.caps, task.functionCid)
-    const wait = Math.max(1, (k.load + 1) / k.caps.slots)
+    return this.arrivalOf(k, task) + this.waitOf(k, per) + per + k.rtt / 2
+  }
+
+  /** From now until the task could start on the worker if a slot were free: half the round trip, the missing bytes, a cold start. */
+  private arrivalOf (k: Wk, task: PendingTaskV2): number {
     let bytes = k.cached.has(task.functionCid) ? 0 : (task.functionBytes ?? 0)
     const sizes = task.inputBytes
     if (sizes != null) {
@@ -385,14 +458,26 @@ export class EctPlacer {
       }
     }
     const cold = k.cached.has(task.functionCid) ? 0 : this.coldStartMs
-    return per * wait + bytes * 1000 / k.bw + cold + k.rtt
+    return k.rtt / 2 + bytes * 1000 / k.bw + cold
+  }
+
+  /**
+   * From now until a slot of the worker frees: its virtual schedule, and at
+   * least the fluid share of its queue (tasks it held before this placer
+   * knew it, or running past their expected end, are not in the schedule).
+   */
+  private waitOf (k: Wk, per: number): number {
+    if (k.load < k.caps.slots) return 0
+    const fluid = per * ((k.load + 1) / k.caps.slots - 1)
+    return Math.max(fluid, k.slotFree[earliest(k.slotFree)] - this.now())
   }
 
   private keyOf (k: Wk, c: Cls): number {
     const per = c.workRef * this.estimator.slowness(k.id, k.caps, c.fnCid)
     const warm = k.cached.has(c.fnCid)
     const bytes = (warm ? 0 : c.fnBytes) + c.inputBytes
-    return per * Math.max(1, (k.load + 1) / k.caps.slots) + bytes * 1000 / k.bw + (warm ? 0 : this.coldStartMs) + k.rtt
+    const arrival = k.rtt / 2 + bytes * 1000 / k.bw + (warm ? 0 : this.coldStartMs)
+    return arrival + this.waitOf(k, per) + per + k.rtt / 2
   }
 
   private place1 (k: Wk, c: Cls): void {
@@ -500,6 +585,13 @@ export class EctPlacer {
     const i = this.byId.get(id)
     return i == null ? undefined : this.workers[i]
   }
+}
+
+/** Index of the smallest entry. */
+function earliest (xs: Float64Array): number {
+  let best = 0
+  for (let i = 1; i < xs.length; i++) if (xs[i] < xs[best]) best = i
+  return best
 }
 
 export function lowBattery (caps: Capabilities, threshold: number): boolean {

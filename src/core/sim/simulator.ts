@@ -69,10 +69,18 @@ export interface SimConfig {
   clock?: () => number
   /** Called on every dispatch (tests check placements). */
   onDispatch?: (task: SimTask, peer: SimPeer, backup: boolean, at: number) => void
+  /** Called when a run of a task on a slot ends, however it ends (diagnostics: where capacity goes). */
+  onRun?: (task: SimTask, peer: SimPeer, startMs: number, endMs: number, outcome: 'finished' | 'cancelled' | 'lost') => void
   /** Peers to use instead of drawing them (tests, calibration against a measured room). */
   peerList?: SimPeer[]
   /** Copy a task expected to end long after the room drains the queue (default true). */
   criticalCopies?: boolean
+  /**
+   * Churn insurance: a running task gets a copy once (leave rate seen ×
+   * its time left × how late its restart would end past the drain) exceeds
+   * this share of the copy's time (default 0.1; 0: off).
+   */
+  riskShare?: number
   /** Insurance copies (BackupPolicy.insure) once idle slots outnumber running tasks this many times (default 4; 0: never). */
   insureShare?: number
   /** Tasks a never-measured worker gets from the small end of the queue (default 1). */
@@ -113,6 +121,8 @@ export interface SimResult {
   peersJoined: number
   peersLeft: number
   results: Map<string, { workerId: string, digest: string, at: number }>
+  /** The room as simulated (joins, leaves, true speeds). */
+  peers: readonly SimPeer[]
 }
 
 interface Attempt {
@@ -125,6 +135,7 @@ interface Attempt {
   taskMs: number
   state: 'sent' | 'queued' | 'running' | 'finished' | 'cancelled' | 'lost'
   computeMs: number
+  startedAt: number
 }
 
 type Ev =
@@ -162,6 +173,7 @@ export function simulate (config: SimConfig): SimResult {
   const probeSlots = config.probeSlots ?? 1
   const insureShare = config.insureShare ?? 4
   const criticalCopies = config.criticalCopies ?? true
+  const riskShare = config.riskShare ?? 0.1
 
   const draw = { stragglers: config.stragglers ?? 0.01, stragglerSlowdown: config.stragglerSlowdown ?? 10, liars: config.liars ?? 0 }
 
@@ -207,7 +219,7 @@ export function simulate (config: SimConfig): SimResult {
   // the ECT placer doubles as the estimator and index for every mode (backup estimates)
   // an ECT scheduler in batch mode learns from what the placer observes: one estimator
   const shared = (batch as { estimator?: TaskTimeEstimator } | undefined)?.estimator
-  const placer = new EctPlacer(shared != null ? { ...config.ect, estimator: shared } : config.ect)
+  const placer = new EctPlacer({ ...config.ect, ...(shared != null ? { estimator: shared } : {}), now: () => now })
   const tracker = new JobTracker<string>([...job.map, ...job.reduce].map(t => t.id))
   const book = new QuorumBook({ k })
   const queues = new Map<string, TaskQueue>()
@@ -220,6 +232,13 @@ export function simulate (config: SimConfig): SimResult {
   let now = 0
   let makespan = 0
   let mapsLeft = job.map.length
+  // leaves noticed per known peer per ms (the churn the room has shown so far)
+  let noticedLeaves = 0
+  let peerMs = 0
+  let known = 0
+  let peerMsAt = 0
+  const countPeers = (d: number): void => { peerMs += known * (now - peerMsAt); peerMsAt = now; known += d }
+  const leaveRate = (): number => { countPeers(0); return peerMs > 0 ? noticedLeaves / peerMs : 0 }
   let pendingTotal = 0
 
   const copyQueued = new Set<string>()
@@ -265,7 +284,7 @@ export function simulate (config: SimConfig): SimResult {
     if (!satisfies(p.caps, task.requirement)) stats.violations++
     const a: Attempt = {
       task, peer: p, backup, dispatchedAt: now, expectedEnd: now + ect,
-      taskMs: taskMsNow(task, p), state: 'sent', computeMs: 0
+      taskMs: taskMsNow(task, p), state: 'sent', computeMs: 0, startedAt: 0
     }
     if (k > 1) {
       book.started(task.id, p.id)
@@ -289,7 +308,7 @@ export function simulate (config: SimConfig): SimResult {
     const s = live.get(a.task.id)
     s?.delete(a)
     if (s != null && s.size === 0) live.delete(a.task.id)
-    placer.finished(a.peer.id, a.task.functionCid, observe ? a.computeMs : undefined, placer.scaleOf(a.task))
+    placer.finished(a.peer.id, a.task.functionCid, observe ? a.computeMs : undefined, placer.scaleOf(a.task), a.task.id)
     refreshOpen(a.peer)
   }
 
@@ -299,6 +318,7 @@ export function simulate (config: SimConfig): SimResult {
       const a = r.queue.shift() as Attempt
       if (a.state !== 'queued') continue
       a.state = 'running'
+      a.startedAt = now
       r.busy++
       a.computeMs = runTime(p, now, a.task.workMs / p.speed * rng.lognormal(1, jitter))
       q.push({ t: now + a.computeMs, type: 'finish', a })
@@ -312,6 +332,7 @@ export function simulate (config: SimConfig): SimResult {
     if (k > 1) book.lost(a.task.id, a.peer.id)
     else tracker.release(a.task.id, a.peer.id)
     if (wasRunning) {
+      config.onRun?.(a.task, a.peer, a.startedAt, now, 'cancelled')
       runs[a.peer.idx].busy--
       tryStart(a.peer)
     }
@@ -490,7 +511,11 @@ export function simulate (config: SimConfig): SimResult {
     }
     // a task expected to end well after the room has drained everything
     // queued is the job's critical path: a copy on an average slot (placed
-    // first) would end sooner
+    // first) would end sooner. And under churn, a task whose restart (its
+    // worker gone: noticed, then run again from scratch) would end after
+    // the room drains is insured once the expected delay (chance its worker
+    // leaves before it ends × that delay) outweighs a share of the copy's
+    // cost: the largest tasks, late in the job
     const drain = placer.roomDrainMs(waiting().workMs)
     const slot = placer.slotSpeed()
     if (criticalCopies && slot > 0) {
@@ -499,7 +524,8 @@ export function simulate (config: SimConfig): SimResult {
         const a = set.values().next().value as Attempt
         if (!placer.estimator.knows(a.task.functionCid)) continue
         const copyMs = placer.estimator.workMs(a.task.functionCid) * placer.scaleOf(a.task) / slot
-        if (expectedEndOf(a) - now > 1.5 * (drain + copyMs)) {
+        const left = expectedEndOf(a) - now
+        if (left > 1.5 * (drain + copyMs) || (riskShare > 0 && leaveRate() * Math.max(0, left) * (detectMs + copyMs - drain) > riskShare * copyMs)) {
           copyQueued.add(id)
           enqueue(a.task, true, true)
         }
@@ -551,6 +577,8 @@ export function simulate (config: SimConfig): SimResult {
     }
     const policy: BackupPolicy = { ...config.backupPolicy }
     if (insureShare > 0 && idleSlots > running.length * insureShare) policy.insure ??= 2
+    // a big room has thousands of tasks in its tail: 64 copies a round took seconds to cover them
+    policy.maxPerRound ??= Math.max(64, Math.ceil(idleSlots / 8))
     const picks: BackupPlacement[] = chooseBackups(running, now, (taskId, exclude) => {
       const task = taskOf.get(taskId) as SimTask
       const ex = exclude
@@ -576,6 +604,7 @@ export function simulate (config: SimConfig): SimResult {
   }
 
   const join = (p: SimPeer): void => {
+    countPeers(1)
     const r = runs[p.idx]
     r.alive = true
     r.known = true
@@ -633,6 +662,7 @@ export function simulate (config: SimConfig): SimResult {
         const r = runs[ev.a.peer.idx]
         if (!r.alive || ev.a.state !== 'running') break
         ev.a.state = 'finished'
+        config.onRun?.(ev.a.task, ev.a.peer, ev.a.startedAt, now, 'finished')
         r.busy--
         tryStart(ev.a.peer)
         q.push({ t: now + ev.a.peer.rttMs / 2, type: 'result', a: ev.a })
@@ -653,11 +683,14 @@ export function simulate (config: SimConfig): SimResult {
         q.push({ t: now + (ev.p.cleanLeave ? ev.p.rttMs : detectMs), type: 'detect', p: ev.p })
         break
       case 'detect': {
+        noticedLeaves++
+        countPeers(-1)
         const r = runs[ev.p.idx]
         r.known = false
         placer.removeWorker(ev.p.id)
         refreshOpen(ev.p)
         for (const a of [...r.inflight]) {
+          if (a.state === 'running') config.onRun?.(a.task, a.peer, a.startedAt, Math.min(now, ev.p.leaveAt), 'lost')
           a.state = 'lost'
           writeOff(a, false)
           if (k > 1) {
@@ -703,7 +736,8 @@ export function simulate (config: SimConfig): SimResult {
     events: stats.events,
     peersJoined: stats.joined,
     peersLeft: stats.left,
-    results
+    results,
+    peers
   }
 }
 
