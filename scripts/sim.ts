@@ -67,6 +67,7 @@ console.table(rows.map(({ r, backups, wallS }) => ({
   done: `${r.completed}/${r.tasks}`,
   're-exec': r.reExecuted,
   'backups (won)': `${r.backupsLaunched} (${r.backupsWon})`,
+  'insured': r.riskCopies,
   dups: r.duplicates,
   'liars caught': `${r.liarsCaught}/${r.liars}`,
   'wrong kept': r.wrongAccepted,

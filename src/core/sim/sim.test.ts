@@ -84,6 +84,16 @@ describe('simulate (small, fixed seed)', () => {
     expect(r.violations).toBe(0)
   })
 
+  it('insures the riskiest running tasks against churn within its budget, and still completes each once', () => {
+    const on = simulate({ ...small, churn: 0.3, backups: true, riskBudget: 0.05 })
+    expect(on.riskCopies).toBeGreaterThan(0)
+    expect(on.completed).toBe(on.tasks)
+    expect(on.results.size).toBe(on.tasks)
+    expect(simulate({ ...small, churn: 0.3, backups: true, riskBudget: 0 }).riskCopies).toBe(0)
+    // no churn seen, no insurance
+    expect(simulate({ ...small, backups: true, riskBudget: 0.05 }).riskCopies).toBe(0)
+  })
+
   it('catches a liar with quorum 2, and keeps no wrong result', () => {
     const r = simulate({ ...small, quorum: 2, liars: 0.1 })
     expect(r.liars).toBeGreaterThan(0)

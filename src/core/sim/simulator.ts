@@ -76,11 +76,12 @@ export interface SimConfig {
   /** Copy a task expected to end long after the room drains the queue (default true). */
   criticalCopies?: boolean
   /**
-   * Churn insurance: a running task gets a copy once (leave rate seen ×
-   * its time left × how late its restart would end past the drain) exceeds
-   * this share of the copy's time (default 0.1; 0: off).
+   * Churn insurance: while work is pending, the running tasks whose loss
+   * would cost most (leave rate seen × time left × how late a restart
+   * would end past the room's drain) get a copy, up to this share of the
+   * room's slots in copies at once (default 0.03; 0: off).
    */
-  riskShare?: number
+  riskBudget?: number
   /** Insurance copies (BackupPolicy.insure) once idle slots outnumber running tasks this many times (default 4; 0: never). */
   insureShare?: number
   /** Tasks a never-measured worker gets from the small end of the queue (default 1). */
@@ -108,6 +109,8 @@ export interface SimResult {
   reExecuted: number
   backupsLaunched: number
   backupsWon: number
+  /** Of the backups, churn-insurance copies queued (`riskBudget`). */
+  riskCopies: number
   liars: number
   liarsCaught: number
   wrongAccepted: number
@@ -173,7 +176,7 @@ export function simulate (config: SimConfig): SimResult {
   const probeSlots = config.probeSlots ?? 1
   const insureShare = config.insureShare ?? 4
   const criticalCopies = config.criticalCopies ?? true
-  const riskShare = config.riskShare ?? 0.1
+  const riskBudget = config.riskBudget ?? 0.03
 
   const draw = { stragglers: config.stragglers ?? 0.01, stragglerSlowdown: config.stragglerSlowdown ?? 10, liars: config.liars ?? 0 }
 
@@ -228,7 +231,7 @@ export function simulate (config: SimConfig): SimResult {
   const open = new Set<number>() // batch mode: known workers with room
   const results = new Map<string, { workerId: string, digest: string, at: number }>()
   const q = new EventQueue<Ev>()
-  const stats = { duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
+  const stats = { riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
   let now = 0
   let makespan = 0
   let mapsLeft = job.map.length
@@ -242,6 +245,8 @@ export function simulate (config: SimConfig): SimResult {
   let pendingTotal = 0
 
   const copyQueued = new Set<string>()
+  /** Tasks with a churn-insurance copy out (counted against `riskBudget`). */
+  const riskCopy = new Set<string>()
   const enqueue = (task: SimTask, front: boolean, backup = false): void => {
     let tq = queues.get(task.functionCid)
     if (tq == null) queues.set(task.functionCid, tq = new TaskQueue())
@@ -513,11 +518,16 @@ export function simulate (config: SimConfig): SimResult {
     // queued is the job's critical path: a copy on an average slot (placed
     // first) would end sooner. And under churn, a task whose restart (its
     // worker gone: noticed, then run again from scratch) would end after
-    // the room drains is insured once the expected delay (chance its worker
-    // leaves before it ends × that delay) outweighs a share of the copy's
-    // cost: the largest tasks, late in the job
+    // the room drains risks the makespan: expected delay = chance its
+    // worker leaves before it ends (leave rate seen × time left) × how late
+    // the restart would end. The riskiest get a copy, within a budget of
+    // the room's slots: the largest tasks, in the second half of the job.
+    // (A threshold per task instead either copied nothing or, late in the
+    // job when every restart ends past the drain, nearly everything.)
     const drain = placer.roomDrainMs(waiting().workMs)
     const slot = placer.slotSpeed()
+    const rate = riskBudget > 0 ? leaveRate() : 0
+    const risky: Array<{ a: Attempt, harm: number }> = []
     if (criticalCopies && slot > 0) {
       for (const [id, set] of live) {
         if (set.size !== 1 || copyQueued.has(id)) continue
@@ -525,10 +535,28 @@ export function simulate (config: SimConfig): SimResult {
         if (!placer.estimator.knows(a.task.functionCid)) continue
         const copyMs = placer.estimator.workMs(a.task.functionCid) * placer.scaleOf(a.task) / slot
         const left = expectedEndOf(a) - now
-        if (left > 1.5 * (drain + copyMs) || (riskShare > 0 && leaveRate() * Math.max(0, left) * (detectMs + copyMs - drain) > riskShare * copyMs)) {
+        if (left > 1.5 * (drain + copyMs)) {
           copyQueued.add(id)
           enqueue(a.task, true, true)
+          continue
         }
+        const harm = rate * Math.max(0, left) * (detectMs + copyMs - drain)
+        if (harm > 0) risky.push({ a, harm })
+      }
+    }
+    // the riskiest first, within a budget of the room's slots
+    for (const id of riskCopy) if (results.has(id) || !live.has(id)) riskCopy.delete(id)
+    if (risky.length > 0) {
+      let slots = 0
+      for (const p of peers) if (runs[p.idx].known) slots += p.caps.slots
+      let room = Math.floor(slots * riskBudget) - riskCopy.size
+      risky.sort((x, y) => y.harm - x.harm)
+      for (const { a } of risky) {
+        if (room-- <= 0) break
+        copyQueued.add(a.task.id)
+        riskCopy.add(a.task.id)
+        stats.riskCopies++
+        enqueue(a.task, true, true)
       }
     }
     for (const r of suspects) {
@@ -725,6 +753,7 @@ export function simulate (config: SimConfig): SimResult {
     reExecuted: stats.reExecuted,
     backupsLaunched: stats.backupsLaunched,
     backupsWon: stats.backupsWon,
+    riskCopies: stats.riskCopies,
     liars: peers.filter(p => p.liar).length,
     liarsCaught: stats.liarsCaught,
     wrongAccepted: stats.wrongAccepted,
