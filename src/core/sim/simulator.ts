@@ -570,11 +570,23 @@ export function simulate (config: SimConfig): SimResult {
     pump()
   }
 
+  /** Free slots of the workers the scheduler knows. */
+  const idleNow = (): number => {
+    let n = 0
+    for (const p of peers) {
+      const r = runs[p.idx]
+      if (r.known && r.alive) n += Math.max(0, p.caps.slots - r.inflight.size)
+    }
+    return n
+  }
+
   const runBackups = (): void => {
     if (!backups || live.size === 0) return
     if (pendingTotal > 0) {
       if (config.overdueBackups !== false) queueOverdue()
-      return
+      // a few re-queued tasks (churn) are no reason to leave the tail's
+      // idle slots unused: once they are placed, copies go out as usual
+      if (pendingTotal * TAIL_IDLE_PER_PENDING >= idleNow()) return
     }
     const running: RunningTaskInfo[] = []
     for (const [, set] of live) {
@@ -769,6 +781,9 @@ export function simulate (config: SimConfig): SimResult {
     peers
   }
 }
+
+/** Idle slots per pending task above which the job is in its tail (tail copies go out though a few re-queued tasks wait). */
+const TAIL_IDLE_PER_PENDING = 8
 
 function bySizeDesc (tasks: readonly SimTask[]): SimTask[] {
   return sortBySizeDesc([...tasks], t => (t.inputBytes ?? []).reduce((a, b) => a + b, 0))
