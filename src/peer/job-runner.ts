@@ -7,7 +7,7 @@ import type { Capabilities } from '../core/requirements/capabilities.js'
 import type { Requirement } from '../core/requirements/requirement.js'
 import type { DataRef, TaskLimits, TaskRequest, TaskResult } from '../core/protocol/task.js'
 import type { Registry } from '../core/registry/registry.js'
-import { chooseBackups } from '../core/scheduler/backups.js'
+import { INSURE_IDLE_SHARE, chooseBackups } from '../core/scheduler/backups.js'
 import { sortBySizeDesc } from '../core/scheduler/ect-scheduler.js'
 import { QuorumBook } from '../core/scheduler/quorum.js'
 import { sha256Hex } from '../core/digest.js'
@@ -92,9 +92,6 @@ function pendingOf (s: TaskSpec): PendingTaskV2 {
 function sizeOf (s: TaskSpec): number {
   return 'bytes' in s.input ? s.input.bytes.byteLength : 0
 }
-
-/** Insurance copies in the tail once idle slots outnumber running tasks this many times. */
-const INSURE_IDLE = 4
 
 /**
  * A worker whose stream just failed sits out a moment, or a dead link would
@@ -451,7 +448,7 @@ class JobRun {
         if (best == null || ectMs < best.ectMs) best = { workerId: o.workerId, ectMs }
       }
       return best
-    }, { minGainMs: 20, insure: idleSlots > INSURE_IDLE * running.length ? 2 : undefined }, b => {
+    }, { minGainMs: 20, insure: idleSlots > INSURE_IDLE_SHARE * running.length ? 2 : undefined }, b => {
       load.set(b.workerId, (load.get(b.workerId) ?? 0) + 1)
       const runningOn = [...this.tracker.get(b.taskId).runningOn]
       this.dispatch(this.spec(b.taskId), b.workerId)

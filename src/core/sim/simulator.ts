@@ -1,6 +1,6 @@
 import { JobTracker } from '../jobs/tracker.js'
 import { satisfies } from '../requirements/requirement.js'
-import { chooseBackups } from '../scheduler/backups.js'
+import { INSURE_IDLE_SHARE, chooseBackups } from '../scheduler/backups.js'
 import { EctPlacer } from '../scheduler/ect.js'
 import { SLOW_SHARE, sortBySizeDesc } from '../scheduler/ect-scheduler.js'
 import { leastLoaded } from '../scheduler/least-loaded.js'
@@ -82,7 +82,7 @@ export interface SimConfig {
    * room's slots in copies at once (default 0.03; 0: off).
    */
   riskBudget?: number
-  /** Insurance copies (BackupPolicy.insure) once idle slots outnumber running tasks this many times (default 4; 0: never). */
+  /** Insurance copies (BackupPolicy.insure) once idle slots outnumber running tasks this many times (default 2; 0: never). */
   insureShare?: number
   /** Tasks a never-measured worker gets from the small end of the queue (default 1). */
   probeSlots?: number
@@ -174,7 +174,7 @@ export function simulate (config: SimConfig): SimResult {
   const slowShare = config.slowShare ?? SLOW_SHARE
   const overdueFactor = config.overdueFactor ?? 1.5
   const probeSlots = config.probeSlots ?? 1
-  const insureShare = config.insureShare ?? 4
+  const insureShare = config.insureShare ?? INSURE_IDLE_SHARE
   const criticalCopies = config.criticalCopies ?? true
   const riskBudget = config.riskBudget ?? 0.03
 
