@@ -230,6 +230,10 @@ describe('EctPlacer', () => {
     const per = p.ect('desk', task('q'))
     for (let i = 0; i < 8; i++) p.assigned('desk', task(`r${i}`))
     expect(p.ect('desk', task('q'))).toBeGreaterThan(1.9 * per)
+    // its terms: the wait is the burst's, the compute is the task's own
+    const parts = p.ectParts('desk', task('q'))
+    expect(parts?.waitMs).toBeGreaterThan(0.9 * per)
+    expect(Math.max(parts!.arrivalMs, parts!.waitMs) + parts!.computeMs + parts!.rttMs / 2).toBeCloseTo(p.ect('desk', task('q')))
     // the free laptop (1.5 s) now beats the full desktop (2 s)
     expect(p.place(task('q'), { backlog: 1 })).toBe('laptop')
     // 600 ms on, one of them is cancelled: a slot is free at once

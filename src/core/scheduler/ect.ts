@@ -318,6 +318,20 @@ export class EctPlacer {
   }
 
   /**
+   * The terms of the task's ECT on the worker, ms: ECT = max(arrival, wait)
+   * + compute + rtt / 2. When the work estimate moves (a function's first
+   * results), a caller rescales the compute-derived terms (wait, compute)
+   * and keeps the link's: rescaling the whole ECT by the work estimate
+   * multiplied a 4 MB model download with it.
+   */
+  ectParts (id: string, task: PendingTaskV2): { arrivalMs: number, waitMs: number, computeMs: number, rttMs: number } | undefined {
+    const k = this.wk(id)
+    if (k == null) return undefined
+    const per = this.estimator.workMs(task.functionCid) * this.scaleOf(task) * this.estimator.slowness(k.id, k.caps, task.functionCid)
+    return { arrivalMs: this.arrivalOf(k, task), waitMs: this.waitOf(k, per), computeMs: per, rttMs: k.rtt }
+  }
+
+  /**
    * Time the fitting workers need to drain `backlog` tasks like this one, ms
    * (Infinity when none fits).
    */
@@ -445,7 +459,7 @@ export class EctPlacer {
   /** `work`: this task's work on a reference core (the function's, scaled by the task's size). */
   private ectOf (k: Wk, task: PendingTaskV2, work: number): number {
     const per = work * this.estimator.slowness(k.id, k.caps, task.functionCid)
-    return this.arrivalOf(k, task) + this.waitOf(k, per) + per + k.rtt / 2
+    return Math.max(this.arrivalOf(k, task), this.waitOf(k, per)) + per + k.rtt / 2
   }
 
   /** From now until the task could start on the worker if a slot were free: half the round trip, the missing bytes, a cold start. */
@@ -477,7 +491,7 @@ export class EctPlacer {
     const warm = k.cached.has(c.fnCid)
     const bytes = (warm ? 0 : c.fnBytes) + c.inputBytes
     const arrival = k.rtt / 2 + bytes * 1000 / k.bw + (warm ? 0 : this.coldStartMs)
-    return arrival + this.waitOf(k, per) + per + k.rtt / 2
+    return Math.max(arrival, this.waitOf(k, per)) + per + k.rtt / 2
   }
 
   private place1 (k: Wk, c: Cls): void {

@@ -136,6 +136,10 @@ interface Attempt {
   expectedEnd: number
   /** The estimated compute time when dispatched: expectations are rescaled as estimates improve. */
   taskMs: number
+  /** The ECT's terms when dispatched (link, queue), ms. */
+  arrivalMs: number
+  waitMs: number
+  rttMs: number
   state: 'sent' | 'queued' | 'running' | 'finished' | 'cancelled' | 'lost'
   computeMs: number
   startedAt: number
@@ -277,19 +281,28 @@ export function simulate (config: SimConfig): SimResult {
   /** Late beyond the worker's own usual spread (as src/peer/job-runner.ts). */
   const lateBy = (p: SimPeer): number => lateFactor(placer.estimator.spread(p.id), overdueFactor)
   const taskMsNow = (task: SimTask, p: SimPeer): number => placer.estimator.taskMs(p.id, p.caps, task.functionCid, placer.scaleOf(task))
-  /** When the attempt is expected to end by today's estimates (its ECT at dispatch, rescaled). */
-  const expectedEndOf = (a: Attempt): number => a.dispatchedAt + (a.expectedEnd - a.dispatchedAt) * taskMsNow(a.task, a.peer) / a.taskMs
+  /**
+   * When the attempt is expected to end by today's estimates: its ECT at
+   * dispatch with the compute-derived terms (its queue, its compute)
+   * rescaled, the link's kept.
+   */
+  const expectedEndOf = (a: Attempt): number => {
+    const r = a.taskMs > 0 ? taskMsNow(a.task, a.peer) / a.taskMs : 1
+    return a.dispatchedAt + Math.max(a.arrivalMs, a.waitMs * r) + a.taskMs * r + a.rttMs / 2
+  }
 
   const dispatch = (task: SimTask, p: SimPeer, backup: boolean): void => {
     const r = runs[p.idx]
     const t0 = clock()
-    const ect = placer.ect(p.id, task)
+    const parts = placer.ectParts(p.id, task)
+    const ect = parts == null ? Infinity : Math.max(parts.arrivalMs, parts.waitMs) + parts.computeMs + parts.rttMs / 2
     placer.assigned(p.id, task)
     stats.decisionMs += clock() - t0
     if (!satisfies(p.caps, task.requirement)) stats.violations++
     const a: Attempt = {
       task, peer: p, backup, dispatchedAt: now, expectedEnd: now + ect,
-      taskMs: taskMsNow(task, p), state: 'sent', computeMs: 0, startedAt: 0
+      taskMs: taskMsNow(task, p), arrivalMs: parts?.arrivalMs ?? 0, waitMs: parts?.waitMs ?? 0, rttMs: parts?.rttMs ?? 0,
+      state: 'sent', computeMs: 0, startedAt: 0
     }
     if (k > 1) {
       book.started(task.id, p.id)
