@@ -117,7 +117,8 @@ class JobRun {
   private readonly byId: Map<string, TaskSpec>
   private readonly tracker: JobTracker<TaskOutcome>
   private readonly inflight = new Map<string, AbortController>() // `${taskId}@${worker}`
-  private readonly timing = new Map<string, { dispatchedAt: number, expectedEnd: number }>() // same keys
+  /** Same keys: when a copy left, how many tasks' worth it queued behind, its link cost. */
+  private readonly timing = new Map<string, { dispatchedAt: number, queueFactor: number, linkMs: number }>()
   private readonly cancelled = new Set<string>() // losing copies we stopped ourselves
   private readonly capsOf = new Map<string, Capabilities>()
   private readonly warmOn = new Map<string, Set<string>>() // worker → function CIDs it ran for us
@@ -214,13 +215,23 @@ class JobRun {
     return caps == null ? Infinity : this.env.estimator.taskMs(workerId, caps, spec.fnCid, this.scale(spec))
   }
 
+  /**
+   * When the copy on this worker is expected to end, by today's estimate
+   * of its compute (a copy sent before its function was measured was
+   * expected on a guess), behind its queue and link as sent.
+   */
+  private expectedEnd (spec: TaskSpec, workerId: string): number {
+    const t = this.timing.get(`${spec.id}@${workerId}`)
+    return t == null ? Infinity : t.dispatchedAt + this.expectedMs(spec, workerId) * t.queueFactor + t.linkMs
+  }
+
   /** Whether this copy has run past its estimate by more than its worker's late factor (the function measured already). */
   private overdue (spec: TaskSpec, workerId: string, now: number): boolean {
     const t = this.timing.get(`${spec.id}@${workerId}`)
     if (t == null || !this.env.estimator.knows(spec.fnCid)) return false
     // late beyond the worker's own usual spread: a throttled or busy device strays a lot
     const factor = lateFactor(this.env.estimator.spread(workerId))
-    return now - t.dispatchedAt > factor * (t.expectedEnd - t.dispatchedAt)
+    return now - t.dispatchedAt > factor * (this.expectedEnd(spec, workerId) - t.dispatchedAt)
   }
 
   /**
@@ -310,7 +321,7 @@ class JobRun {
     const caps = this.capsOf.get(workerId)
     const queueFactor = Math.max(1, this.tracker.inFlightOn(workerId) / Math.max(1, caps?.slots ?? 1))
     const link = workerId === env.selfId ? 0 : env.estimator.linkMs(workerId) ?? 0
-    this.timing.set(key, { dispatchedAt: now, expectedEnd: now + this.expectedMs(spec, workerId) * queueFactor + link })
+    this.timing.set(key, { dispatchedAt: now, queueFactor, linkMs: link })
     const taskSignal = AbortSignal.any([this.signal, ac.signal])
     const req = this.request(spec, workerId)
     const run = workerId === env.selfId
@@ -429,7 +440,7 @@ class JobRun {
         taskId: t.id,
         workers: [...t.runningOn],
         dispatchedAt: Math.min(...keys.map(k => k.dispatchedAt)),
-        expectedEnd: Math.min(...keys.map(k => k.expectedEnd)),
+        expectedEnd: Math.min(...[...t.runningOn].map(w => this.expectedEnd(spec, w))),
         // copies on workers gone slow do not count against the copy limit
         healthy: [...t.runningOn].filter(w => !this.overdue(spec, w, now)).length
       }
