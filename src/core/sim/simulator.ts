@@ -11,122 +11,18 @@ import { PROFILES, drawPeer } from './peers.js'
 import { Rng } from './prng.js'
 import { DEFAULT_WORKLOAD, makeJob } from './workload.js'
 import type { ApplicationScheduler } from '../scheduler/types.js'
-import type { EctInit } from '../scheduler/ect.js'
 import { lateFactor } from '../scheduler/estimates.js'
 import type { TaskTimeEstimator } from '../scheduler/estimates.js'
 import type { BackupPlacement, BackupPolicy, RunningTaskInfo } from '../scheduler/backups.js'
 import type { OfferV2 } from '../scheduler/types-v2.js'
 import type { SimPeer } from './peers.js'
-import type { SimTask, WorkloadInit } from './workload.js'
+import type { SimTask } from './workload.js'
+import type { SimConfig, SimResult } from './config.js'
 import { lowerBound } from './bounds.js'
 import { TaskQueue } from './task-queue.js'
 import type { QueueEntry } from './task-queue.js'
 
-/**
- * A deterministic discrete-event simulation of one MapReduce job on a room of
- * simulated peers, driving the real scheduler code (ECT placer, or any
- * ApplicationScheduler through its batch interface), the real JobTracker,
- * the real backup policy and quorum book. Same config, same result.
- */
-export type SchedulerChoice = 'ect' | 'least-loaded' | 'local-only' | ApplicationScheduler
-
-export interface SimConfig {
-  seed: number
-  peers: number
-  tasks: number
-  /** Share of the peers that leave during the job; as many new ones join. */
-  churn?: number
-  scheduler?: SchedulerChoice
-  backups?: boolean
-  /** Agreeing results per task (1: trust the first). */
-  quorum?: number
-  /** Share of peers that return wrong results. */
-  liars?: number
-  /** Share of peers much slower than their description says. */
-  stragglers?: number
-  stragglerSlowdown?: number
-  /** Reduce tasks (partitions); default tasks / 100; 0: a bag of tasks. */
-  reducers?: number
-  workload?: Partial<Omit<WorkloadInit, 'tasks' | 'reducers'>>
-  /** A peer that vanishes without a bye is noticed after this long, ms. */
-  detectMs?: number
-  /** Offers per round for batch (ApplicationScheduler) mode, as a Mesos offer. */
-  maxOffers?: number
-  /** How often the backup policy looks at the tail, ms of simulated time. */
-  backupEveryMs?: number
-  /**
-   * While tasks are still pending, copy the tasks of suspect workers (one
-   * of their tasks running over `overdueFactor` × its estimate) and tasks
-   * expected to end long after the room drains the queue, at the front of
-   * the queue (default true); the tail (nothing pending) always gets backups.
-   */
-  overdueBackups?: boolean
-  /** Tuning of the ECT placer (depth, drain factor, cache bias, ...). */
-  ect?: EctInit
-  /** Tuning of the backup policy. */
-  backupPolicy?: BackupPolicy
-  /** Clock for decision time (performance.now in the CLI); default: none. */
-  clock?: () => number
-  /** Called on every dispatch (tests check placements). */
-  onDispatch?: (task: SimTask, peer: SimPeer, backup: boolean, at: number) => void
-  /** Called when a run of a task on a slot ends, however it ends (diagnostics: where capacity goes). */
-  onRun?: (task: SimTask, peer: SimPeer, startMs: number, endMs: number, outcome: 'finished' | 'cancelled' | 'lost') => void
-  /** Peers to use instead of drawing them (tests, calibration against a measured room). */
-  peerList?: SimPeer[]
-  /** Copy a task expected to end long after the room drains the queue (default true). */
-  criticalCopies?: boolean
-  /**
-   * Churn insurance: while work is pending, the running tasks whose loss
-   * would cost most (leave rate seen × time left × how late a restart
-   * would end past the room's drain) get a copy, up to this share of the
-   * room's slots in copies at once (default 0.03; 0: off).
-   */
-  riskBudget?: number
-  /** Insurance copies (BackupPolicy.insure) once idle slots outnumber running tasks this many times (default 2; 0: never). */
-  insureShare?: number
-  /** Tasks a never-measured worker gets from the small end of the queue (default 1). */
-  probeSlots?: number
-  /** A task running this many times its estimate is overdue (default 1.5). */
-  overdueFactor?: number
-  /** Workers slower than this share of the room's average slot take the smallest pending task (default 0.6; 0: off). */
-  slowShare?: number
-  /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
-  jitter?: number
-}
-
-export interface SimResult {
-  scheduler: string
-  makespanMs: number
-  lowerBoundMs: number
-  workBoundMs: number
-  criticalPathMs: number
-  ratio: number
-  tasks: number
-  completed: number
-  /** Results the tracker refused as duplicates (a task done twice counts once). */
-  duplicates: number
-  /** Tasks re-queued because their worker left. */
-  reExecuted: number
-  backupsLaunched: number
-  backupsWon: number
-  /** Of the backups, churn-insurance copies queued (`riskBudget`). */
-  riskCopies: number
-  liars: number
-  liarsCaught: number
-  wrongAccepted: number
-  tieBreaks: number
-  /** Dispatches to a peer that fails the task's requirement (must be 0). */
-  violations: number
-  decisions: number
-  decisionMs: number
-  meanDecisionUs: number
-  events: number
-  peersJoined: number
-  peersLeft: number
-  results: Map<string, { workerId: string, digest: string, at: number }>
-  /** The room as simulated (joins, leaves, true speeds). */
-  peers: readonly SimPeer[]
-}
+export type { SchedulerChoice, SimConfig, SimResult } from './config.js'
 
 interface Attempt {
   task: SimTask
@@ -166,6 +62,12 @@ interface PeerRun {
   linkFreeAt: number
 }
 
+/**
+ * A deterministic discrete-event simulation of one MapReduce job on a room of
+ * simulated peers, driving the real scheduler code (ECT placer, or any
+ * ApplicationScheduler through its batch interface), the real JobTracker,
+ * the real backup policy and quorum book. Same config, same result.
+ */
 export function simulate (config: SimConfig): SimResult {
   const rng = new Rng(config.seed)
   const k = Math.max(1, config.quorum ?? 1)
