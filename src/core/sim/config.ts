@@ -67,6 +67,8 @@ export interface SimConfig {
   overdueFactor?: number
   /** Workers slower than this share of the room's average slot take the smallest pending task (default 0.6; 0: off). */
   slowShare?: number
+  /** Also schedule the job clairvoyantly (`oracleMakespan`: true sizes, speeds, joins and leaves) for reference. */
+  oracle?: boolean
   /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
   jitter?: number
 }
@@ -77,6 +79,8 @@ export interface SimResult {
   lowerBoundMs: number
   workBoundMs: number
   criticalPathMs: number
+  /** Makespan of the clairvoyant reference schedule, when `oracle` was asked for. */
+  oracleMs?: number
   ratio: number
   tasks: number
   completed: number

@@ -3,11 +3,13 @@ import { satisfies } from '../requirements/requirement.js'
 import { EventQueue } from './event-queue.js'
 import { PROFILES, drawPeer } from './peers.js'
 import { Rng } from './prng.js'
+import { oracleMakespan } from './oracle.js'
 import { simulate } from './simulator.js'
 import { TaskQueue } from './task-queue.js'
 import { DEFAULT_WORKLOAD, makeJob } from './workload.js'
 import type { SimPeer } from './peers.js'
 import type { SimConfig } from './simulator.js'
+import type { SimTask } from './workload.js'
 
 const small: SimConfig = { seed: 7, peers: 60, tasks: 600, churn: 0, stragglers: 0 }
 
@@ -151,5 +153,41 @@ describe('simulate (small, fixed seed)', () => {
     }
     expect(mcuOn('ect')).toBe(0)
     expect(mcuOn('least-loaded')).toBeGreaterThan(0)
+  })
+})
+
+describe('oracle (clairvoyant reference schedule)', () => {
+  const room = (leaveFast = Infinity): SimPeer[] => {
+    const rng = new Rng(3)
+    const draw = { stragglers: 0, stragglerSlowdown: 1, liars: 0 }
+    const slow = drawPeer(rng, 0, draw, PROFILES[2])
+    const fast = drawPeer(rng, 1, draw, PROFILES[2])
+    slow.caps = { ...slow.caps, slots: 1 }
+    fast.caps = { ...fast.caps, slots: 1 }
+    slow.speed = 1
+    fast.speed = 2
+    fast.leaveAt = leaveFast
+    return [slow, fast]
+  }
+  const job = (): { map: SimTask[], reduce: SimTask[] } => {
+    const { map } = makeJob(new Rng(1), { ...DEFAULT_WORKLOAD, onnxShare: 0, sizeSigma: 0, tasks: 3, reducers: 0 })
+    map.forEach((t, i) => { t.workMs = [4, 2, 2][i] })
+    return { map, reduce: [] }
+  }
+
+  it('places largest first where each task ends soonest', () => {
+    // 4 → fast (ends 2); 2 → slow (2, fast would end 3); 2 → fast (3, slow would end 4)
+    expect(oracleMakespan(room(), job())).toBe(3)
+  })
+
+  it('never runs a task on a peer that leaves before it ends', () => {
+    // fast leaves at 1.5: 4 → slow (4); 2 → fast (1); the last 2 would end at 2 there → slow (6)
+    expect(oracleMakespan(room(1.5), job())).toBe(6)
+  })
+
+  it('is never below the lower bound, under churn too', () => {
+    const r = simulate({ ...small, churn: 0.2, backups: true, oracle: true })
+    expect(r.oracleMs).toBeGreaterThanOrEqual(r.lowerBoundMs)
+    expect(r.oracleMs).toBeLessThan(Infinity)
   })
 })

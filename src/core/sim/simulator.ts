@@ -19,6 +19,7 @@ import type { SimPeer } from './peers.js'
 import type { SimTask } from './workload.js'
 import type { SimConfig, SimResult } from './config.js'
 import { lowerBound } from './bounds.js'
+import { oracleMakespan } from './oracle.js'
 import { TaskQueue } from './task-queue.js'
 import type { QueueEntry } from './task-queue.js'
 
@@ -109,6 +110,7 @@ export function simulate (config: SimConfig): SimResult {
     }
   }
   const bound = lowerBound(peers, job)
+  const oracleMs = config.oracle === true ? oracleMakespan(peers, job) : undefined
   const byId = new Map(peers.map(p => [p.id, p]))
   const taskById = new Map([...job.map, ...job.reduce].map(t => [t.id, t]))
 
@@ -673,6 +675,7 @@ export function simulate (config: SimConfig): SimResult {
     lowerBoundMs: bound.lowerBoundMs,
     workBoundMs: bound.workBoundMs,
     criticalPathMs: bound.criticalPathMs,
+    oracleMs,
     ratio: makespan / bound.lowerBoundMs,
     tasks: tracker.total,
     completed: tracker.done,
