@@ -15,50 +15,54 @@ import type { SimTask } from './workload.js'
  * scheduler under test.
  */
 export function oracleMakespan (peers: readonly SimPeer[], job: { map: readonly SimTask[], reduce: readonly SimTask[] }): number {
-  interface Slot { speed: number, freeAt: number, leaveAt: number, peer: SimPeer }
+  interface Slot { peer: SimPeer, freeAt: number }
   const slots: Slot[] = []
   for (const p of peers) {
-    for (let i = 0; i < p.caps.slots; i++) slots.push({ speed: p.speed, freeAt: p.joinAt, leaveAt: p.leaveAt, peer: p })
+    for (let i = 0; i < p.caps.slots; i++) slots.push({ peer: p, freeAt: p.joinAt })
   }
-  // slots in bins of like speed and capabilities, a heap by free time each:
-  // the soonest end is the best of the bins' heads (within a bin, speeds
-  // differ by under 5 %)
+  // slots in bins of like speed and the same capabilities (all but the
+  // battery, which no requirement reads), a heap by free time each: the
+  // soonest end is the best of the bins' heads (within a bin, speeds differ
+  // by under 5 %), and one peer of a bin answers for all whether it fits
   interface Bin { heap: IndexedMinHeap, sample: SimPeer }
   const bins = new Map<string, Bin>()
   const binOf: Bin[] = []
   slots.forEach((s, i) => {
-    const key = `${Math.round(Math.log(s.speed) / Math.log(1.05))}:${s.peer.caps.runtimes.join(',')}:${s.peer.caps.maxMemoryPages}`
+    const key = `${Math.round(Math.log(s.peer.speed) / Math.log(1.05))}:${JSON.stringify({ ...s.peer.caps, battery: undefined })}`
     let b = bins.get(key)
     if (b == null) bins.set(key, b = { heap: new IndexedMinHeap(), sample: s.peer })
     b.heap.set(i, s.freeAt)
     binOf[i] = b
   })
+  // the workload shares one requirement object per function
+  const fitting = new Map<SimTask['requirement'], Bin[]>()
+  const binsFor = (t: SimTask): Bin[] => {
+    let fit = fitting.get(t.requirement)
+    if (fit == null) fitting.set(t.requirement, fit = [...bins.values()].filter(b => satisfies(b.sample.caps, t.requirement)))
+    return fit
+  }
   const place = (tasks: readonly SimTask[], notBefore: number): number => {
     let end = notBefore
-    const byReq = new Map<string, Bin[]>()
     const smallest = tasks.reduce((m, t) => Math.min(m, t.workMs), Infinity)
     for (const t of [...tasks].sort((a, b) => b.workMs - a.workMs)) {
-      const rk = JSON.stringify(t.requirement)
-      let fit = byReq.get(rk)
-      if (fit == null) byReq.set(rk, fit = [...bins.values()].filter(b => satisfies(b.sample.caps, t.requirement)))
       let best = -1
       let bestEnd = Infinity
-      for (const b of fit) {
+      for (const b of binsFor(t)) {
         // a head that would leave before this task ends is set aside for
         // the smaller tasks after it, or dropped when even the smallest
         // would not fit before it leaves
         const aside: number[] = []
         while (b.heap.size > 0 && aside.length < 64) {
           const i = b.heap.peek()
-          const s = slots[i]
-          const from = Math.max(s.freeAt, notBefore)
-          const e = from + t.workMs / s.speed
-          if (e <= s.leaveAt) {
+          const { peer, freeAt } = slots[i]
+          const from = Math.max(freeAt, notBefore)
+          const e = from + t.workMs / peer.speed
+          if (e <= peer.leaveAt) {
             if (e < bestEnd) { bestEnd = e; best = i }
             break
           }
           b.heap.delete(i)
-          if (from + smallest / s.speed <= s.leaveAt) aside.push(i)
+          if (from + smallest / peer.speed <= peer.leaveAt) aside.push(i)
         }
         for (const i of aside) b.heap.set(i, slots[i].freeAt)
       }
