@@ -6,6 +6,7 @@ import { ectScheduler } from './ect-scheduler.js'
 import { TaskTimeEstimator, lateFactor } from './estimates.js'
 import { IndexedMinHeap } from './indexed-heap.js'
 import { QuorumBook } from './quorum.js'
+import { StealIndex } from './steal.js'
 import { testCaps } from '../test-support.js'
 import type { Requirement } from '../requirements/requirement.js'
 import type { OfferV2, PendingTaskV2 } from './types-v2.js'
@@ -349,5 +350,87 @@ describe('QuorumBook', () => {
     one.started('t', 'a')
     expect(one.record('t', 'a', 'd')).toMatchObject({ type: 'agreed', digest: 'd' })
     expect(one.record('t', 'b', 'e')).toEqual({ type: 'ignored', reason: 'decided' })
+  })
+})
+
+describe('EctPlacer queue model (first in, first out on the worker\'s slots)', () => {
+  const measured = (now: { t: number }): EctPlacer => {
+    const p = new EctPlacer({ now: () => now.t, depthPerSlot: 4 })
+    p.addWorker({ id: 'w', caps: caps({ slots: 1 }), rttMs: 0 })
+    // the worker runs a task of fn in 1000 ms
+    p.assigned('w', task('m')); p.finished('w', 'fn', 1000, 1, 'm')
+    return p
+  }
+
+  it('expects queued tasks to end one after another, and moves them up as results come', () => {
+    const now = { t: 0 }
+    const p = measured(now)
+    for (const id of ['a', 'b', 'c']) p.assigned('w', task(id))
+    expect(p.expectedEnd('w', 'a')).toBeCloseTo(1000, -1)
+    expect(p.expectedEnd('w', 'b')).toBeCloseTo(2000, -1)
+    expect(p.expectedEnd('w', 'c')).toBeCloseTo(3000, -1)
+    // a is cancelled early: b starts now, c behind it
+    now.t = 500
+    p.finished('w', 'fn', undefined, 1, 'a')
+    expect(p.expectedEnd('w', 'b')).toBeCloseTo(1500, -1)
+    expect(p.expectedEnd('w', 'c')).toBeCloseTo(2500, -1)
+    expect(p.expectedEnd('w', 'nope')).toBeUndefined()
+  })
+
+  it('counts lateness from when a task started, not from when it was queued', () => {
+    const now = { t: 0 }
+    const p = measured(now)
+    p.assigned('w', task('a')); p.assigned('w', task('b'))
+    now.t = 1900
+    // b has waited 1.9 s behind a: waiting is not lateness
+    expect(p.lateness('w', 'b')).toBe(0)
+    expect(p.lateness('w', 'a')).toBeGreaterThan(1.8)
+    p.finished('w', 'fn', undefined, 1, 'a')
+    now.t = 2400
+    expect(p.lateness('w', 'b')).toBeCloseTo(0.5, 1)
+  })
+
+  it('frees the oldest started task of the function when told no task id', () => {
+    const now = { t: 0 }
+    const p = measured(now)
+    p.assigned('w', task('a')); p.assigned('w', task('b'))
+    now.t = 1000
+    p.finished('w', 'fn', 1000)
+    expect(p.expectedEnd('w', 'a')).toBeUndefined()
+    expect(p.expectedEnd('w', 'b')).toBeCloseTo(2000, -1)
+  })
+})
+
+describe('StealIndex (late binding)', () => {
+  const ONNX: Requirement = { runtime: 'onnx', memoryPages: 16 }
+  interface C { id: string, on: string, end: number, waiting: boolean }
+  const copies: C[] = [
+    { id: 'early', on: 'a', end: 1500, waiting: true },
+    { id: 'late', on: 'b', end: 4000, waiting: true },
+    { id: 'started', on: 'b', end: 9000, waiting: false },
+    { id: 'onnx', on: 'c', end: 8000, waiting: true }
+  ]
+  const index = (): StealIndex<C> => {
+    const s = new StealIndex<C>()
+    for (const c of copies) s.add(c.id === 'onnx' ? 'fn-onnx' : 'fn', c.id === 'onnx' ? ONNX : WASM, c, c.end)
+    return s
+  }
+  const endOn = (thief: string) => (c: C): number | undefined => c.on === thief ? undefined : 1000 + 1000
+
+  it('takes the waiting copy it would finish soonest against where it waits, in classes it can run', () => {
+    const s = index()
+    // a started copy is never moved (it is dropped), nor onnx work by a wasm-only thief
+    const pick = s.choose(caps(), 1000, c => c.waiting, endOn('x'), c => c.end)
+    expect(pick).toEqual({ item: copies[1], gainMs: 2000 })
+    expect(s.size).toBe(3)
+    // an onnx-capable thief gains most on the onnx copy
+    expect(s.choose(caps({ runtimes: ['wasm', 'onnx'] }), 1000, c => c.waiting, endOn('x'), c => c.end)?.item.id).toBe('onnx')
+  })
+
+  it('moves nothing that would not end sooner by a margin, nor a copy onto its own worker', () => {
+    const s = index()
+    expect(s.choose(caps(), 1000, c => c.waiting, endOn('b'), c => c.end)).toBeUndefined() // only 'early' (no gain) is not b's own
+    expect(s.choose(caps(), 1000, c => c.waiting, () => 3900, c => c.end, { minGainShare: 0.1 })).toBeUndefined() // 100 ms on a 2.9 s run
+    expect(s.choose(caps(), 1000, c => c.waiting, () => 3900, c => c.end, { minGainShare: 0 })?.item.id).toBe('late')
   })
 })

@@ -12,9 +12,10 @@ import type { PendingTaskV2 } from './types-v2.js'
  *   arrival   = RTT(w) / 2 + bytes of t's function and inputs that w lacks
  *               / bandwidth(w) + cold start
  *   wait(w)   = 0 while w holds fewer tasks than slots; else until its
- *               earliest slot frees, by the expected ends of the tasks this
- *               placer gave it (a virtual schedule per slot), and never less
- *               than the fluid (load + 1) / slots − 1 tasks
+ *               earliest slot frees, by a model of the worker's queue (the
+ *               tasks this placer gave it, run first in, first out on its
+ *               slots), and never less than the fluid (load + 1) / slots − 1
+ *               tasks
  *
  * The fluid term alone underestimates a burst: eight tasks started together
  * on eight slots free none of them for a whole task, not an eighth of one,
@@ -109,10 +110,25 @@ interface Wk {
   reserve: boolean
   /** Work units per ms this worker adds to a class it belongs to. */
   speed: number
-  /** Expected time each slot frees, by the tasks this placer gave it (absolute, `now` clock). */
+  /** Expected time each slot frees once every task this placer gave it has run (absolute, `now` clock). */
   slotFree: Float64Array
-  /** Task id → the slot it was given and its expected end. */
-  expect: Map<string, { slot: number, end: number }>
+  /** The tasks this placer gave it, in dispatch order: the worker runs them first in, first out. */
+  expect: Map<string, Expected>
+  /** Of `expect`, how many the model has started. */
+  started: number
+}
+
+/** A task in a worker's modelled queue. */
+interface Expected {
+  fnCid: string
+  /** Its size against its function's reference task (its work is today's estimate of the function's × this). */
+  scale: number
+  /** When it can start: dispatched + arrival (round trip, fetch), absolute. */
+  ready: number
+  /** When the model started it on a slot (a slot freed, or it arrived to a free one). */
+  start?: number
+  /** When it is expected to end, by today's estimates. */
+  end: number
 }
 
 interface Cls {
@@ -207,11 +223,12 @@ export class EctPlacer {
       reserve: lowBattery(w.caps, this.batteryThreshold),
       speed: 0,
       slotFree: new Float64Array(Math.max(1, w.caps.slots)),
-      expect: new Map()
+      expect: new Map(),
+      started: 0
     }
-    if (prev != null && prev.slotFree.length === k.slotFree.length) {
-      k.slotFree.set(prev.slotFree)
+    if (prev != null) {
       for (const [t, e] of prev.expect) k.expect.set(t, e)
+      k.started = prev.started
     }
     k.speed = this.speedOf(k)
     if (!k.reserve) { this.roomSpeed += k.speed; this.roomSlots += k.caps.slots }
@@ -252,42 +269,112 @@ export class EctPlacer {
   assigned (id: string, task: PendingTaskV2): void {
     const k = this.wk(id)
     if (k == null) return
-    // its place in the worker's virtual schedule: the slot that frees first
+    // its place at the end of the worker's modelled queue
     const now = this.now()
-    const per = this.estimator.workMs(task.functionCid) * this.scaleOf(task) * this.estimator.slowness(k.id, k.caps, task.functionCid)
-    // with fewer tasks than slots one is free, whatever the schedule says:
-    // tasks end in another order than the schedule's slots had them
-    const slot = earliest(k.slotFree)
-    const end = Math.max(now + this.arrivalOf(k, task), k.load < k.caps.slots ? now : k.slotFree[slot]) + per
-    k.slotFree[slot] = end
-    k.expect.set(task.id, { slot, end })
+    k.expect.set(task.id, { fnCid: task.functionCid, scale: this.scaleOf(task), ready: now + this.arrivalOf(k, task), end: now })
     k.load++
     this.hold(k, task.functionCid)
     for (const cid of task.inputCids) this.hold(k, cid)
+    this.advance(k, now)
+    this.project(k)
     this.rekey(k)
   }
 
   /**
    * A task ended on the worker (a result, a cancel); `computeMs` (when it
    * ran to completion) teaches the estimator; `taskId` frees its slot in
-   * the worker's virtual schedule, shifting what queues behind it there.
+   * the worker's modelled queue, and the next task waiting there starts.
    */
   finished (id: string, fnCid: string, computeMs?: number, scale = 1, taskId?: string): void {
     const k = this.wk(id)
     if (k == null) return
     k.load = Math.max(0, k.load - 1)
-    const e = taskId == null ? undefined : k.expect.get(taskId)
+    // without its id, the oldest started task of the function ended (first in, first out)
+    const ended = taskId ?? oldestStarted(k.expect, fnCid)
+    const e = ended == null ? undefined : k.expect.get(ended)
     if (e != null) {
-      k.expect.delete(taskId as string)
-      const now = this.now()
-      k.slotFree[e.slot] = Math.max(now, k.slotFree[e.slot] + now - e.end)
+      k.expect.delete(ended as string)
+      if (e.start != null) k.started--
+      // its slot freed: the next task waiting in the model starts now
+      this.advance(k, this.now())
     }
     if (computeMs != null) {
       this.estimator.observe(id, k.caps, fnCid, computeMs, scale)
       this.respeed(k)
       this.recap(k)
     }
+    this.project(k)
     this.rekey(k)
+  }
+
+  /**
+   * When the task is expected to end on the worker, by the model of its
+   * queue and today's estimates (absolute, `now` clock); undefined when this
+   * placer did not give it the task.
+   */
+  expectedEnd (id: string, taskId: string): number | undefined {
+    const k = this.wk(id)
+    if (k == null) return undefined
+    const e = k.expect.get(taskId)
+    if (e == null) return undefined
+    // the model may have aged since the last event on the worker
+    return Math.max(e.end, this.now())
+  }
+
+  /**
+   * How long the task has run on the worker against its expected run time
+   * (1: due now), counted from when the model started it (a slot freed for
+   * it); 0 while it waits in the model's queue; undefined when this placer
+   * did not give it the task. Judging from dispatch instead called a task
+   * late for time spent queued behind others.
+   */
+  lateness (id: string, taskId: string): number | undefined {
+    const k = this.wk(id)
+    const e = k?.expect.get(taskId)
+    if (k == null || e == null) return undefined
+    if (e.start == null) return 0
+    const per = this.runMs(k, e)
+    return per > 0 ? Math.max(0, this.now() - e.start) / per : 0
+  }
+
+  /** The model's worker started the first tasks waiting while it has a free slot. */
+  private advance (k: Wk, at: number): void {
+    if (k.started >= k.caps.slots) return
+    for (const e of k.expect.values()) {
+      if (k.started >= k.caps.slots) break
+      if (e.start != null) continue
+      e.start = Math.max(at, e.ready)
+      k.started++
+    }
+  }
+
+  /**
+   * Expected ends of the worker's tasks and of its slots, by today's
+   * estimates: started tasks end at start + time (not before now: an
+   * overdue one is still running), the waiting ones take the slot that
+   * frees first, in dispatch order.
+   */
+  private project (k: Wk): void {
+    const now = this.now()
+    const free = k.slotFree
+    free.fill(now)
+    let n = 0
+    for (const e of k.expect.values()) {
+      if (e.start == null) continue
+      e.end = Math.max(now, e.start + this.runMs(k, e))
+      if (n < free.length) free[n++] = e.end
+    }
+    for (const e of k.expect.values()) {
+      if (e.start != null) continue
+      const s = earliest(free)
+      e.end = Math.max(free[s], e.ready) + this.runMs(k, e)
+      free[s] = e.end
+    }
+  }
+
+  /** A modelled task's run time on its worker by today's estimates, ms. */
+  private runMs (k: Wk, e: Expected): number {
+    return this.estimator.workMs(e.fnCid) * e.scale * this.estimator.slowness(k.id, k.caps, e.fnCid)
   }
 
   /** Time the whole room needs to drain `workMs` of reference work, ms. */
@@ -599,6 +686,11 @@ export class EctPlacer {
     const i = this.byId.get(id)
     return i == null ? undefined : this.workers[i]
   }
+}
+
+function oldestStarted (expect: Map<string, Expected>, fnCid: string): string | undefined {
+  for (const [id, e] of expect) if (e.start != null && e.fnCid === fnCid) return id
+  return undefined
 }
 
 /** Index of the smallest entry. */

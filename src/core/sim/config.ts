@@ -69,6 +69,12 @@ export interface SimConfig {
   slowShare?: number
   /** Also schedule the job clairvoyantly (`oracleMakespan`: true sizes, speeds, joins and leaves) for reference. */
   oracle?: boolean
+  /**
+   * Late binding: a worker with a free slot takes over a copy still waiting
+   * (not started) on another worker when it would finish it sooner
+   * (src/core/scheduler/steal.ts; default true).
+   */
+  steal?: boolean
   /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
   jitter?: number
 }
@@ -92,6 +98,8 @@ export interface SimResult {
   backupsWon: number
   /** Of the backups, churn-insurance copies queued (`riskBudget`). */
   riskCopies: number
+  /** Waiting copies taken over by idle workers (`steal`). */
+  steals: number
   liars: number
   liarsCaught: number
   wrongAccepted: number

@@ -96,6 +96,15 @@ describe('simulate (small, fixed seed)', () => {
     expect(simulate({ ...small, backups: true, riskBudget: 0.05 }).riskCopies).toBe(0)
   })
 
+  it('moves waiting tasks to workers that free up (late binding), and still completes each once', () => {
+    const on = simulate({ ...small, churn: 0.2, backups: true, steal: true })
+    expect(on.steals).toBeGreaterThan(0)
+    expect(on.completed).toBe(on.tasks)
+    expect(on.results.size).toBe(on.tasks)
+    expect(on.violations).toBe(0)
+    expect(simulate({ ...small, churn: 0.2, backups: true, steal: false }).steals).toBe(0)
+  })
+
   it('catches a liar with quorum 2, and keeps no wrong result', () => {
     const r = simulate({ ...small, quorum: 2, liars: 0.1 })
     expect(r.liars).toBeGreaterThan(0)

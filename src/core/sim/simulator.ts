@@ -21,6 +21,7 @@ import type { SimConfig, SimResult } from './config.js'
 import { lowerBound } from './bounds.js'
 import { oracleMakespan } from './oracle.js'
 import { TaskQueue } from './task-queue.js'
+import { StealIndex } from '../scheduler/steal.js'
 import type { QueueEntry } from './task-queue.js'
 
 export type { SchedulerChoice, SimConfig, SimResult } from './config.js'
@@ -84,6 +85,7 @@ export function simulate (config: SimConfig): SimResult {
   const insureShare = config.insureShare ?? INSURE_IDLE_SHARE
   const criticalCopies = config.criticalCopies ?? true
   const riskBudget = config.riskBudget ?? 0.03
+  const stealOn = (config.steal ?? true) && k === 1
 
   const draw = { stragglers: config.stragglers ?? 0.01, stragglerSlowdown: config.stragglerSlowdown ?? 10, liars: config.liars ?? 0 }
 
@@ -139,7 +141,7 @@ export function simulate (config: SimConfig): SimResult {
   const open = new Set<number>() // batch mode: known workers with room
   const results = new Map<string, { workerId: string, digest: string, at: number }>()
   const q = new EventQueue<Ev>()
-  const stats = { riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
+  const stats = { steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
   let now = 0
   let makespan = 0
   let mapsLeft = job.map.length
@@ -195,6 +197,14 @@ export function simulate (config: SimConfig): SimResult {
     return a.dispatchedAt + Math.max(a.arrivalMs, a.waitMs * r) + a.taskMs * r + a.rttMs / 2
   }
 
+  /** When the attempt is expected to end: by the placer's model of its worker's queue, else by its ECT at dispatch. */
+  const endOf = (a: Attempt): number => placer.expectedEnd(a.peer.id, a.task.id) ?? expectedEndOf(a)
+  /** Running late beyond its worker's usual spread, counted from when it started (not from dispatch: queueing is not lateness). */
+  const overdue = (a: Attempt): boolean => {
+    const late = placer.lateness(a.peer.id, a.task.id)
+    return late == null ? now - a.dispatchedAt > lateBy(a.peer) * (expectedEndOf(a) - a.dispatchedAt) : late > lateBy(a.peer)
+  }
+
   const dispatch = (task: SimTask, p: SimPeer, backup: boolean): void => {
     const r = runs[p.idx]
     const t0 = clock()
@@ -221,6 +231,26 @@ export function simulate (config: SimConfig): SimResult {
     refreshOpen(p)
     config.onDispatch?.(task, p, backup, now)
     q.push({ t: now + p.rttMs / 2, type: 'arrive', a })
+    if (stealOn && !backup) steals.add(task.functionCid, task.requirement, a, a.expectedEnd)
+  }
+
+  /** Copies waiting (not started) on other workers that an idle worker may take over. */
+  const steals = new StealIndex<Attempt>()
+  const waitingCopy = (a: Attempt): boolean => a.state === 'sent' || a.state === 'queued'
+  /** A worker with a free slot takes over waiting copies it would finish sooner (late binding). */
+  const stealFor = (p: SimPeer): void => {
+    if (!stealOn) return
+    const r = runs[p.idx]
+    while (r.known && r.alive && placer.loadOf(p.id) < p.caps.slots) {
+      const t0 = clock()
+      const pick = steals.choose(p.caps, now, waitingCopy, a => a.peer === p || live.get(a.task.id)?.size !== 1 ? undefined : now + placer.ect(p.id, a.task), endOf)
+      stats.decisionMs += clock() - t0
+      if (pick == null) break
+      const a = pick.item
+      stats.steals++
+      cancel(a)
+      dispatch(a.task, p, false)
+    }
   }
 
   /** The scheduler stops counting an attempt (result in, cancelled, or its worker gone). */
@@ -428,7 +458,7 @@ export function simulate (config: SimConfig): SimResult {
     const suspects = new Set<PeerRun>()
     for (const [, set] of live) {
       for (const a of set) {
-        if (placer.estimator.knows(a.task.functionCid) && now - a.dispatchedAt > lateBy(a.peer) * (expectedEndOf(a) - a.dispatchedAt)) suspects.add(runs[a.peer.idx])
+        if (placer.estimator.knows(a.task.functionCid) && overdue(a)) suspects.add(runs[a.peer.idx])
       }
     }
     // a task expected to end well after the room has drained everything
@@ -451,7 +481,7 @@ export function simulate (config: SimConfig): SimResult {
         const a = set.values().next().value as Attempt
         if (!placer.estimator.knows(a.task.functionCid)) continue
         const copyMs = placer.estimator.workMs(a.task.functionCid) * placer.scaleOf(a.task) / slot
-        const left = expectedEndOf(a) - now
+        const left = endOf(a) - now
         if (left > 1.5 * (drain + copyMs)) {
           copyQueued.add(id)
           enqueue(a.task, true, true)
@@ -513,9 +543,8 @@ export function simulate (config: SimConfig): SimResult {
       let healthy = 0
       for (const a of set) {
         workers.push(a.peer.id)
-        const e = expectedEndOf(a)
-        end = Math.min(end, e)
-        if (now - a.dispatchedAt <= lateBy(a.peer) * (e - a.dispatchedAt)) healthy++
+        end = Math.min(end, endOf(a))
+        if (!overdue(a)) healthy++
         if (first == null || a.dispatchedAt < first.dispatchedAt) first = a
       }
       if (first == null) continue
@@ -628,11 +657,13 @@ export function simulate (config: SimConfig): SimResult {
       case 'result':
         onResult(ev.a)
         pump()
+        stealFor(ev.a.peer)
         break
       case 'join':
         stats.joined++
         join(ev.p)
         pump()
+        stealFor(ev.p)
         break
       case 'leave':
         stats.left++
@@ -663,6 +694,7 @@ export function simulate (config: SimConfig): SimResult {
         break
       }
       case 'tick':
+        if (stealOn && pendingTotal === 0) for (const p of peers) if (runs[p.idx].known) stealFor(p)
         runBackups()
         if (q.size > 0) q.push({ t: now + backupEvery, type: 'tick' })
         break
@@ -684,6 +716,7 @@ export function simulate (config: SimConfig): SimResult {
     backupsLaunched: stats.backupsLaunched,
     backupsWon: stats.backupsWon,
     riskCopies: stats.riskCopies,
+    steals: stats.steals,
     liars: peers.filter(p => p.liar).length,
     liarsCaught: stats.liarsCaught,
     wrongAccepted: stats.wrongAccepted,
