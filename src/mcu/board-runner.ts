@@ -49,7 +49,7 @@ export class BoardRunner implements FunctionRunner {
     }
   }
 
-  async run (task: Parameters<FunctionRunner['run']>[0], options: { signal?: AbortSignal } = {}): Promise<{ output: Uint8Array, ms: number }> {
+  async run (task: Parameters<FunctionRunner['run']>[0], options: { signal?: AbortSignal, onStart?: () => void } = {}): Promise<{ output: Uint8Array, ms: number }> {
     const release = await this.slot(options.signal)
     try {
       const board = this.client()
@@ -59,6 +59,7 @@ export class BoardRunner implements FunctionRunner {
       const signal = AbortSignal.any([AbortSignal.timeout(task.limits.timeoutMs), ...(options.signal != null ? [options.signal] : [])])
       const t0 = performance.now()
       this.onStart?.(task.entry)
+      options.onStart?.()
       await board.ensureModule(key, task.module, { signal })
       let r
       try {

@@ -17,6 +17,7 @@ import type { OfferV2, PendingTaskV2 } from '../core/scheduler/types-v2.js'
 import { lateFactor } from '../core/scheduler/estimates.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
+import { StealIndex } from '../core/scheduler/steal.js'
 
 const log = logger('fedra:peer:job')
 
@@ -40,6 +41,8 @@ export type JobProgress =
   | { type: 'task-done', taskId: string, workerId: string, done: number, total: number }
   | { type: 'requeued', taskIds: string[], workerId: string, /** why the worker was given up on */ reason: string }
   | { type: 'backup', taskId: string, workerId: string, /** where the copies already ran */ runningOn: string[] }
+  /** A task still waiting in one worker's queue went to a worker that came free (late binding). */
+  | { type: 'moved', taskId: string, from: string, to: string }
   | { type: 'liar', workerId: string, taskId: string }
   | { type: 'task-failed', taskId: string, workerId: string, code: string, message: string }
   | { type: 'paused', reason: string }
@@ -73,8 +76,9 @@ export interface JobEnv {
   estimator: TaskTimeEstimator
   selfCaps: () => Capabilities
   selfConsent: () => boolean
-  runLocal: (req: TaskRequest, signal: AbortSignal) => Promise<{ output: DataRef, ms: number }>
-  submitRemote: (peerId: string, req: Omit<TaskRequest, 'v' | 't'>, signal: AbortSignal) => Promise<TaskResult>
+  /** `onStarted`: the task left the worker's queue for a slot (the worker's `progress` 0/1). */
+  runLocal: (req: TaskRequest, signal: AbortSignal, onStarted?: () => void) => Promise<{ output: DataRef, ms: number }>
+  submitRemote: (peerId: string, req: Omit<TaskRequest, 'v' | 't'>, signal: AbortSignal, onStarted?: () => void) => Promise<TaskResult>
   fetchOutput: (ref: DataRef, signal: AbortSignal) => Promise<Uint8Array>
   /** Module bytes to push to a worker that may not have them yet. */
   moduleBytes: (cid: string) => Uint8Array | undefined
@@ -120,6 +124,10 @@ class JobRun {
   /** Same keys: when a copy left, how many tasks' worth it queued behind, its link cost. */
   private readonly timing = new Map<string, { dispatchedAt: number, queueFactor: number, linkMs: number }>()
   private readonly cancelled = new Set<string>() // losing copies we stopped ourselves
+  /** Same keys: when the worker said the copy started (left its queue for a slot). */
+  private readonly startedAt = new Map<string, number>()
+  /** Copies sent, latest expected end first: waiting ones may move to a worker that comes free. */
+  private readonly waiting = new StealIndex<string>()
   private readonly capsOf = new Map<string, Capabilities>()
   private readonly warmOn = new Map<string, Set<string>>() // worker → function CIDs it ran for us
   private readonly benchedUntil = new Map<string, number>()
@@ -171,7 +179,11 @@ class JobRun {
   private plan (): void {
     const pendingIds = this.tracker.pending()
     if (pendingIds.length === 0) {
-      if (this.book == null && this.options.backups !== false) this.launchBackups(this.offers())
+      if (this.book == null && this.options.backups !== false) {
+        const current = this.offers()
+        this.moveWaiting(current)
+        this.launchBackups(current)
+      }
       return
     }
     const current = this.offers()
@@ -221,8 +233,13 @@ class JobRun {
    * expected on a guess), behind its queue and link as sent.
    */
   private expectedEnd (spec: TaskSpec, workerId: string): number {
-    const t = this.timing.get(`${spec.id}@${workerId}`)
-    return t == null ? Infinity : t.dispatchedAt + this.expectedMs(spec, workerId) * t.queueFactor + t.linkMs
+    const key = `${spec.id}@${workerId}`
+    const t = this.timing.get(key)
+    if (t == null) return Infinity
+    const started = this.startedAt.get(key)
+    // once it started, its own run counts; before, a whole run is still ahead of it
+    if (started != null) return started + this.expectedMs(spec, workerId) + t.linkMs / 2
+    return Math.max(t.dispatchedAt + this.expectedMs(spec, workerId) * t.queueFactor + t.linkMs, Date.now() + this.expectedMs(spec, workerId))
   }
 
   /** Whether this copy has run past its estimate by more than its worker's late factor (the function measured already). */
@@ -231,7 +248,46 @@ class JobRun {
     if (t == null || !this.env.estimator.knows(spec.fnCid)) return false
     // late beyond the worker's own usual spread: a throttled or busy device strays a lot
     const factor = lateFactor(this.env.estimator.spread(workerId))
-    return now - t.dispatchedAt > factor * (this.expectedEnd(spec, workerId) - t.dispatchedAt)
+    // from its start when the worker said so: time spent waiting behind
+    // other tasks is not lateness (it made queued tasks look overdue)
+    const started = this.startedAt.get(`${spec.id}@${workerId}`)
+    if (started != null) return now - started > factor * this.expectedMs(spec, workerId)
+    return now - t.dispatchedAt > factor * (t.queueFactor * this.expectedMs(spec, workerId) + t.linkMs)
+  }
+
+  /**
+   * Nothing pending, a worker has a free slot: it takes over copies still
+   * waiting in another worker's queue (not started: moving one loses no
+   * work) that it would finish sooner. The waiting copy is cancelled.
+   * Without it the last tasks sat queued behind slow ones while faster
+   * workers idled (late binding, src/core/scheduler/steal.ts).
+   */
+  private moveWaiting (current: Offer[]): void {
+    if (this.waiting.size === 0) return
+    const now = Date.now()
+    const load = new Map(current.map(o => [o.workerId, o.inFlight]))
+    for (const o of current) {
+      while ((load.get(o.workerId) ?? 0) < o.caps.slots) {
+        const pick = this.waiting.choose(o.caps, now,
+          key => this.inflight.has(key) && !this.startedAt.has(key) && !this.cancelled.has(key),
+          key => {
+            const { taskId, workerId } = splitKey(key)
+            if (workerId === o.workerId || this.tracker.get(taskId).runningOn.size !== 1) return undefined
+            const link = o.self ? 0 : this.env.estimator.linkMs(o.workerId) ?? 0
+            return now + this.expectedMs(this.spec(taskId), o.workerId) + link
+          },
+          key => { const { taskId, workerId } = splitKey(key); return this.expectedEnd(this.spec(taskId), workerId) },
+          { minGainMs: 50 })
+        if (pick == null) break
+        const { taskId, workerId: from } = splitKey(pick.item)
+        this.cancelled.add(pick.item)
+        this.inflight.get(pick.item)?.abort(new AbortedError('moved to a worker that came free'))
+        load.set(from, (load.get(from) ?? 1) - 1)
+        load.set(o.workerId, (load.get(o.workerId) ?? 0) + 1)
+        this.dispatch(this.spec(taskId), o.workerId)
+        this.options.onProgress?.({ type: 'moved', taskId, from, to: o.workerId })
+      }
+    }
   }
 
   /**
@@ -324,9 +380,11 @@ class JobRun {
     this.timing.set(key, { dispatchedAt: now, queueFactor, linkMs: link })
     const taskSignal = AbortSignal.any([this.signal, ac.signal])
     const req = this.request(spec, workerId)
+    const onStarted = (): void => { if (!this.startedAt.has(key)) this.startedAt.set(key, Date.now()) }
+    if (this.book == null) this.waiting.add(`${spec.fnCid}\u0000${JSON.stringify(spec.requirement)}`, spec.requirement, key, this.expectedEnd(spec, workerId))
     const run = workerId === env.selfId
-      ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal)
-      : env.submitRemote(workerId, req, taskSignal)
+      ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal, onStarted)
+      : env.submitRemote(workerId, req, taskSignal, onStarted)
     run
       .then(async r => {
         // the link's share of the round trip sets how deep this worker's queue should be
@@ -338,6 +396,7 @@ class JobRun {
       .finally(() => {
         this.inflight.delete(key)
         this.timing.delete(key)
+        this.startedAt.delete(key)
         this.wake()
       })
   }
@@ -466,4 +525,10 @@ class JobRun {
       this.options.onProgress?.({ type: 'backup', taskId: b.taskId, workerId: b.workerId, runningOn })
     })
   }
+}
+
+/** `${taskId}@${workerId}`: peer ids hold no '@'. */
+function splitKey (key: string): { taskId: string, workerId: string } {
+  const at = key.lastIndexOf('@')
+  return { taskId: key.slice(0, at), workerId: key.slice(at + 1) }
 }

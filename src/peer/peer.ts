@@ -90,7 +90,7 @@ export class FedraPeer {
       handler: async (req, ctx) => {
         // not the task's fault: the submitter re-queues it elsewhere
         if (!this.consent) throw new WorkerLostError('this peer stopped volunteering')
-        return this.worker.handle(req, ctx.signal)
+        return this.worker.handle(req, ctx.signal, () => { ctx.onProgress(0, 1) })
       },
       onVerified: id => { this.registry.markVerified(id) }
     })
@@ -180,8 +180,8 @@ export class FedraPeer {
       estimator: this.estimator,
       selfCaps: () => this.init.capabilities,
       selfConsent: () => this.consent,
-      runLocal: async (req, signal) => this.worker.handle(req, signal),
-      submitRemote: async (peerId, req, signal) => this.channels.submit(peerIdFromString(peerId), req, { signal }),
+      runLocal: async (req, signal, onStarted) => this.worker.handle(req, signal, onStarted),
+      submitRemote: async (peerId, req, signal, onStarted) => this.channels.submit(peerIdFromString(peerId), req, { signal, onProgress: onStarted == null ? undefined : () => { onStarted() } }),
       fetchOutput: async (ref, signal) => 'bytes' in ref ? ref.bytes : this.blocks.get(ref.cid, { signal }),
       moduleBytes: cid => this.worker.functions.get(cid),
       onPeerLost: fn => {

@@ -9,7 +9,15 @@ export interface FunctionRunner {
     input: Uint8Array
     params: Uint8Array
     limits: TaskLimits
-  }, options?: { signal?: AbortSignal }) => Promise<{ output: Uint8Array, ms: number }>
+  }, options?: {
+    signal?: AbortSignal
+    /**
+     * Called when the task leaves the runner's queue and starts running. A
+     * submitter moves tasks that have not started to workers that come free
+     * (and judges lateness from the start), so call it when a slot is taken.
+     */
+    onStart?: () => void
+  }) => Promise<{ output: Uint8Array, ms: number }>
   start?: () => void | Promise<void>
   stop?: () => void | Promise<void>
 }

@@ -54,7 +54,8 @@ export class WorkerService {
     return 'bytes' in input ? input.bytes : await this.init.blocks.get(input.cid, { signal })
   }
 
-  async handle (req: TaskRequest, signal: AbortSignal): Promise<{ output: DataRef, ms: number }> {
+  /** `onStarted` is called when the task leaves the queue for a slot of the runner: the submitter tells waiting from running by it. */
+  async handle (req: TaskRequest, signal: AbortSignal, onStarted?: () => void): Promise<{ output: DataRef, ms: number }> {
     this.queued++
     let started = false
     try {
@@ -67,7 +68,7 @@ export class WorkerService {
       started = true
       const { output, ms } = await this.init.runner.run({
         key: req.fn.cid, module, entry: req.entry, input, params: req.params, limits: req.limits
-      }, { signal })
+      }, { signal, onStart: onStarted })
       this.completed++
       if (this.faults.corruptOutputs && output.byteLength > 0) output[0] ^= 0x01
       // too big to ride back inline: store it, the submitter fetches it by CID

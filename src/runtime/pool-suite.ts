@@ -172,6 +172,26 @@ export function poolSuite (fx: PoolSuiteFixtures): PoolSuite {
       }
     },
     {
+      name: 'says when a queued task starts: only once a worker is free for it',
+      async run () {
+        await idle()
+        const loop = await fx.hostile('loop')
+        const spin = { key: 'loop', module: loop, entry: 'spin', input: none, limits: { memoryPages: 1, timeoutMs: 30_000 } }
+        const acs = [new AbortController(), new AbortController()]
+        const busy = acs.map(async ac => await p().run(spin, { signal: ac.signal }).catch(() => undefined))
+        const started: string[] = []
+        const queued = p().run({ key: 'echo', module: await fx.filter('echo'), entry: 'echo', input: new Uint8Array([9]), limits }, { onStart: () => { started.push('echo') } })
+        await new Promise(resolve => setTimeout(resolve, 100))
+        const starts = (): number => started.length
+        assert(starts() === 0, 'not started while both workers spin')
+        acs[0].abort()
+        const r = await queued
+        assert(starts() === 1 && r.output[0] === 9, 'started once, when a worker freed, and ran')
+        acs[1].abort()
+        await Promise.all(busy)
+      }
+    },
+    {
       name: 'stop() rejects pending tasks; run() needs start()',
       async run () {
         const other = fx.createWorkerPool({ size: 1 })

@@ -28,6 +28,11 @@ export interface AbortOptions {
   signal?: AbortSignal
 }
 
+export interface RunOptions extends AbortOptions {
+  /** Called when the task leaves the pool's queue for a worker (a slot was free). */
+  onStart?: () => void
+}
+
 export interface TaskLimits {
   /** Memory cap in 64 KiB pages. */
   memoryPages: number
@@ -85,7 +90,7 @@ export interface WorkerPoolInit {
 export interface WorkerPool {
   start(): void
   stop(): void
-  run(task: PoolTask, options?: AbortOptions): Promise<TaskResult>
+  run(task: PoolTask, options?: RunOptions): Promise<TaskResult>
   stats(): PoolStats
   /** Keys of the modules the pool holds, most recently used last (for the registry's cache summary). */
   cachedKeys(): string[]
@@ -100,6 +105,7 @@ interface Job {
   limits: TaskLimits
   resolve: (r: TaskResult) => void
   reject: (e: Error) => void
+  onStart?: () => void
   signal?: AbortSignal
   onAbort?: () => void
   resent: boolean
@@ -236,6 +242,10 @@ export function createWorkerPool (init: WorkerPoolInit): WorkerPool {
     const params = new Uint8Array(task.params ?? new Uint8Array(0))
     const msg: ToWorker = { type: 'run', id: slot.runId, key: task.key, entry: task.entry, input, params, memoryPages: limits.memoryPages }
     if (bytes != null) msg.module = bytes
+    // once only: a job resent after its module was evicted started already
+    const onStart = job.onStart
+    job.onStart = undefined
+    onStart?.()
     slot.timer = setTimeout(() => {
       replace(slot, new DeadlineExceededError(`"${task.entry}" of module ${task.key} ran past its ${limits.timeoutMs} ms deadline; its worker was terminated`))
     }, limits.timeoutMs)
@@ -269,14 +279,14 @@ export function createWorkerPool (init: WorkerPoolInit): WorkerPool {
     return limits
   }
 
-  async function run (task: PoolTask, options: AbortOptions = {}): Promise<TaskResult> {
+  async function run (task: PoolTask, options: RunOptions = {}): Promise<TaskResult> {
     const { signal } = options
     if (signal?.aborted === true) throw new AbortedError('task aborted before it started')
     if (!running) throw new PoolNotRunningError('worker pool is not running; call start() first')
     if (startError != null) throw startError
     const limits = validate(task)
     return await new Promise<TaskResult>((resolve, reject) => {
-      const job: Job = { task, limits, resolve, reject, resent: false }
+      const job: Job = { task, limits, resolve, reject, resent: false, onStart: options.onStart }
       if (signal != null) {
         job.signal = signal
         job.onAbort = () => {
