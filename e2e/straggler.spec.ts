@@ -32,12 +32,16 @@ test('backup copies of a straggler\'s tasks finish the job without it', async ()
       return { hash: r.hash as string, owners: r.owners as string[] }
     }, job)
     expect(shared.hash).toBe(local)
-    const state = await owner.evaluate(() => (window as any).fedra.state as { backups: number, backupTasks: Array<{ taskId: string, runningOn: string[] }> })
+    const state = await owner.evaluate(() => (window as any).fedra.state as { backups: number, backupTasks: Array<{ taskId: string, runningOn: string[] }>, movedTasks: Array<{ taskId: string, from: string, to: string }> })
     expect(state.backups).toBeGreaterThan(0)
-    // a task the straggler held was copied, and the copy finished it
-    const rescued = state.backupTasks.filter(b => b.runningOn.includes(stragglerId) &&
-      shared.owners[Number(b.taskId.replace('tile-', ''))] !== stragglerId)
-    expect(rescued.length, `backups: ${JSON.stringify(state.backupTasks)}; straggler ${stragglerId}`).toBeGreaterThan(0)
+    // a task the straggler held was copied (or, still waiting in its queue,
+    // moved to a peer that came free), and another peer finished it
+    const elsewhere = (taskId: string): boolean => shared.owners[Number(taskId.replace('tile-', ''))] !== stragglerId
+    const rescued = [
+      ...state.backupTasks.filter(b => b.runningOn.includes(stragglerId) && elsewhere(b.taskId)),
+      ...state.movedTasks.filter(m => m.from === stragglerId && elsewhere(m.taskId))
+    ]
+    expect(rescued.length, `backups: ${JSON.stringify(state.backupTasks)}; moves: ${JSON.stringify(state.movedTasks)}; straggler ${stragglerId}`).toBeGreaterThan(0)
   } finally {
     await slow?.close()
     await swarm.close()

@@ -3,8 +3,13 @@
  *
  *   npm run sim -- --peers 10000 --tasks 100000 --churn 0.2 --seed 1 \
  *     [--scheduler ect|least-loaded|local-only|all] [--backups on|off|both] \
- *     [--quorum 2 --liars 0.01] [--stragglers 0.01] [--oracle]
+ *     [--quorum 2 --liars 0.01] [--stragglers 0.01] [--oracle] \
+ *     [--progress 500] [--resumable]
  *
+ * --progress: workers report progress on running tasks this often (ms; 0:
+ * never), so a silent leaver holding tasks is noticed after three missed
+ * reports; --resumable: a lost run keeps the work up to its last report
+ * (what checkpointed tasks would give; the runtime does not do it yet).
  * --oracle also schedules each job clairvoyantly (src/core/sim/oracle.ts)
  * and prints makespan / that schedule's (about 30 s more at 10k peers).
  */
@@ -26,12 +31,14 @@ const { values } = parseArgs({
     stragglers: { type: 'string', default: '0.01' },
     reducers: { type: 'string' },
     oracle: { type: 'boolean', default: false },
+    progress: { type: 'string', default: '500' },
+    resumable: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (values.help) {
-  console.log('usage: npm run sim -- --peers N --tasks N --churn F --seed N [--scheduler ect|least-loaded|local-only|all] [--backups on|off|both] [--quorum K --liars F] [--stragglers F] [--reducers N] [--oracle]')
+  console.log('usage: npm run sim -- --peers N --tasks N --churn F --seed N [--scheduler ect|least-loaded|local-only|all] [--backups on|off|both] [--quorum K --liars F] [--stragglers F] [--reducers N] [--oracle] [--progress MS] [--resumable]')
   process.exit(0)
 }
 
@@ -54,6 +61,8 @@ for (const scheduler of schedulers) {
       stragglers: Number(values.stragglers),
       reducers: values.reducers != null ? Number(values.reducers) : undefined,
       oracle: values.oracle,
+      progressMs: Number(values.progress),
+      resumable: values.resumable,
       clock: () => performance.now()
     })
     rows.push({ r, backups, wallS: (performance.now() - t0) / 1000 })
@@ -76,6 +85,7 @@ console.table(rows.map(({ r, backups, wallS }) => ({
   're-exec': r.reExecuted,
   'backups (won)': `${r.backupsLaunched} (${r.backupsWon})`,
   'insured': r.riskCopies,
+  moved: r.steals,
   dups: r.duplicates,
   'liars caught': `${r.liarsCaught}/${r.liars}`,
   'wrong kept': r.wrongAccepted,

@@ -108,7 +108,7 @@ async function main (): Promise<void> {
   const state = {
     /** Volunteers that took no task in the last job, and why (the peers table shows the same). */
     get idle (): Array<{ id: string, reason: string }> { return [...idleNotes].map(([id, reason]) => ({ id, reason })) },
-    progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], moved: 0, backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }>
+    progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], moved: 0, movedTasks: [] as Array<{ taskId: string, from: string, to: string }>, backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }>
   }
   const progress = (e: JobProgress): void => {
     if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
@@ -116,7 +116,10 @@ async function main (): Promise<void> {
       state.requeued += e.taskIds.length
       if (state.requeueReasons.length < 16) state.requeueReasons.push(`${shortId(e.workerId)}: ${e.reason}`)
     }
-    if (e.type === 'moved') state.moved++
+    if (e.type === 'moved') {
+      state.moved++
+      if (state.movedTasks.length < 256) state.movedTasks.push({ taskId: e.taskId, from: e.from, to: e.to })
+    }
     if (e.type === 'backup') {
       state.backups++
       state.backupTasks.push({ taskId: e.taskId, runningOn: e.runningOn })

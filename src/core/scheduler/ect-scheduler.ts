@@ -66,14 +66,18 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       }
       for (const { ts } of order) {
         const rest = ts.filter(t => !explored.has(t.id))
+        // the backlog in reference tasks: each task priced by its size
+        let backlog = 0
+        for (const t of rest) backlog += placer.scaleOf(t)
         let lo = 0
         let hi = rest.length - 1
         while (lo <= hi) {
-          const w = placer.place(rest[lo], { backlog: hi - lo + 1 })
+          const w = placer.place(rest[lo], { backlog })
           if (w == null) break
           // size matching: a slow worker takes the smallest task, leaving
           // the big ones to faster workers (one class, one requirement)
           const t = placer.relativeSpeed(w) < SLOW_SHARE ? rest[hi--] : rest[lo++]
+          backlog -= placer.scaleOf(t)
           placer.assigned(w, t)
           out.push({ taskId: t.id, workerId: w })
         }

@@ -204,7 +204,7 @@ describe('EctPlacer', () => {
   })
 
   it('lets a slower free worker take a task when other classes keep the room busy', () => {
-    const p = new EctPlacer()
+    const p = new EctPlacer({ drainFactor: 0.5 })
     p.addWorker({ id: 'fast', caps: caps({ slots: 1 }) })
     p.addWorker({ id: 'slow', caps: caps({ slots: 1 }) })
     p.assigned('fast', task('x')); p.finished('fast', 'fn', 1000)

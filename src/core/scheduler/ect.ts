@@ -79,7 +79,11 @@ export interface EctWorker {
 }
 
 export interface PlaceOptions {
-  /** Tasks of this class still waiting, this one included (default 1: the tail). */
+  /**
+   * Tasks of this class still waiting, this one included, in reference
+   * tasks (Σ of their sizes against the function's reference size; the
+   * count when tasks are unsized). Default 1: the tail.
+   */
   backlog?: number
   /**
    * Work still waiting in every class, this task's included, as
@@ -188,7 +192,9 @@ export class EctPlacer {
     this.estimator = init.estimator ?? new TaskTimeEstimator()
     this.depth = init.depthPerSlot ?? 2
     this.maxDepth = Math.max(this.depth, init.maxDepthPerSlot ?? 8)
-    this.drainFactor = init.drainFactor ?? 0.5
+    // 1 since backlogs are priced by their tasks' sizes (0.5 was tuned on a
+    // count × the reference task's work, which overstated them by half)
+    this.drainFactor = init.drainFactor ?? 1
     this.probation = Math.min(init.probationDepth ?? 1, this.depth)
     this.batteryThreshold = init.batteryThreshold ?? 0.2
     this.cacheBias = init.cacheBias ?? 0.85

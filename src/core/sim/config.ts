@@ -75,6 +75,14 @@ export interface SimConfig {
    * (src/core/scheduler/steal.ts; default true).
    */
   steal?: boolean
+  /**
+   * Workers report progress on a running task this often, ms (0: never). A
+   * silent leaver holding running tasks is then noticed after three missed
+   * reports instead of `detectMs`.
+   */
+  progressMs?: number
+  /** A lost run keeps the work done up to its last progress report (partial outputs): only the rest runs again. */
+  resumable?: boolean
   /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
   jitter?: number
 }
@@ -100,6 +108,8 @@ export interface SimResult {
   riskCopies: number
   /** Waiting copies taken over by idle workers (`steal`). */
   steals: number
+  /** Reference work of lost runs kept by their progress reports (`resumable`), ms. */
+  keptWorkMs: number
   liars: number
   liarsCaught: number
   wrongAccepted: number

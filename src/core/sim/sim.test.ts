@@ -105,6 +105,14 @@ describe('simulate (small, fixed seed)', () => {
     expect(simulate({ ...small, churn: 0.2, backups: true, steal: false }).steals).toBe(0)
   })
 
+  it('resumes a lost task from its last progress report when tasks are resumable, and still completes each once', () => {
+    const on = simulate({ ...small, churn: 0.3, backups: true, progressMs: 500, resumable: true })
+    expect(on.keptWorkMs).toBeGreaterThan(0)
+    expect(on.completed).toBe(on.tasks)
+    expect(on.results.size).toBe(on.tasks)
+    expect(simulate({ ...small, churn: 0.3, backups: true, progressMs: 500 }).keptWorkMs).toBe(0)
+  })
+
   it('catches a liar with quorum 2, and keeps no wrong result', () => {
     const r = simulate({ ...small, quorum: 2, liars: 0.1 })
     expect(r.liars).toBeGreaterThan(0)

@@ -86,6 +86,10 @@ export function simulate (config: SimConfig): SimResult {
   const criticalCopies = config.criticalCopies ?? true
   const riskBudget = config.riskBudget ?? 0.03
   const stealOn = (config.steal ?? true) && k === 1
+  const progressMs = config.progressMs ?? 500
+  const resumable = (config.resumable ?? false) && progressMs > 0 && k === 1
+  /** Share of a task's work already done and kept (checkpoints of lost runs), by task id. */
+  const doneShare = new Map<string, number>()
 
   const draw = { stragglers: config.stragglers ?? 0.01, stragglerSlowdown: config.stragglerSlowdown ?? 10, liars: config.liars ?? 0 }
 
@@ -141,7 +145,7 @@ export function simulate (config: SimConfig): SimResult {
   const open = new Set<number>() // batch mode: known workers with room
   const results = new Map<string, { workerId: string, digest: string, at: number }>()
   const q = new EventQueue<Ev>()
-  const stats = { steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
+  const stats = { keptWorkMs: 0, steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
   let now = 0
   let makespan = 0
   let mapsLeft = job.map.length
@@ -160,7 +164,7 @@ export function simulate (config: SimConfig): SimResult {
   const enqueue = (task: SimTask, front: boolean, backup = false): void => {
     let tq = queues.get(task.functionCid)
     if (tq == null) queues.set(task.functionCid, tq = new TaskQueue())
-    const e: QueueEntry = { task, live: true, backup }
+    const e: QueueEntry = { task, live: true, backup, scale: placer.scaleOf(task) }
     if (front) tq.unshift(e)
     else tq.push(e)
     pendingTotal++
@@ -234,6 +238,24 @@ export function simulate (config: SimConfig): SimResult {
     if (stealOn && !backup) steals.add(task.functionCid, task.requirement, a, a.expectedEnd)
   }
 
+  /**
+   * A lost run's work up to its last progress report is kept (its partial
+   * output reached the submitter): the task goes back with only the rest to
+   * do, and looks that much smaller to the scheduler.
+   */
+  const keepProgress = (a: Attempt, endedAt: number): void => {
+    if (a.computeMs <= 0) return
+    const reported = Math.floor(Math.max(0, endedAt - a.startedAt) / progressMs) * progressMs
+    const f = Math.min(0.95, reported / a.computeMs)
+    if (f <= 0) return
+    const before = doneShare.get(a.task.id) ?? 0
+    const done = before + (1 - before) * f
+    stats.keptWorkMs += a.task.workMs * (done - before)
+    doneShare.set(a.task.id, done)
+    const bytes = (a.task.inputBytes ?? []).reduce((x, y) => x + y, 0)
+    if (bytes > 0) a.task.sizeBytes = Math.max(1, Math.round(bytes * (1 - done)))
+  }
+
   /** Copies waiting (not started) on other workers that an idle worker may take over. */
   const steals = new StealIndex<Attempt>()
   const waitingCopy = (a: Attempt): boolean => a.state === 'sent' || a.state === 'queued'
@@ -272,7 +294,7 @@ export function simulate (config: SimConfig): SimResult {
       a.state = 'running'
       a.startedAt = now
       r.busy++
-      a.computeMs = runTime(p, now, a.task.workMs / p.speed * rng.lognormal(1, jitter))
+      a.computeMs = runTime(p, now, a.task.workMs * (1 - (doneShare.get(a.task.id) ?? 0)) / p.speed * rng.lognormal(1, jitter))
       q.push({ t: now + a.computeMs, type: 'finish', a })
     }
   }
@@ -346,8 +368,8 @@ export function simulate (config: SimConfig): SimResult {
       const head = tq.peek()
       if (head == null) continue
       const work = placer.estimator.workMs(head.task.functionCid)
-      workMs += tq.size * work
-      classes.push({ tq, task: head.task, backlog: tq.size, work })
+      workMs += tq.sizeSum * work
+      classes.push({ tq, task: head.task, backlog: tq.sizeSum, work })
     }
     return { classes, workMs }
   }
@@ -366,13 +388,13 @@ export function simulate (config: SimConfig): SimResult {
           // its original finished (or was lost and re-queued) before the copy left
           tq.shift()
           pendingTotal--
-          queuedWork -= work
+          queuedWork -= work * (e.scale ?? 1)
           copyQueued.delete(e.task.id)
           continue
         }
         const t0 = clock()
         const exclude = k > 1 ? book.ranOn(e.task.id) : e.backup === true ? runningOn(e.task.id) : undefined
-        const w = placer.place(e.task, { backlog: tq.size, queuedWorkMs: queuedWork, exclude })
+        const w = placer.place(e.task, { backlog: tq.sizeSum, queuedWorkMs: queuedWork, exclude })
         stats.decisionMs += clock() - t0
         stats.decisions++
         if (w == null) break
@@ -384,7 +406,7 @@ export function simulate (config: SimConfig): SimResult {
         const small = e.backup !== true && (probe || placer.relativeSpeed(w) < slowShare) ? tq.peekBack() : undefined
         const take = small != null && small !== e && satisfies(byId.get(w)!.caps, small.task.requirement) && !(k > 1 && book.ranOn(small.task.id).has(w)) ? tq.pop() as QueueEntry : tq.shift() as QueueEntry
         pendingTotal--
-        queuedWork -= work
+        queuedWork -= work * (take.scale ?? 1)
         if (take.backup === true) {
           copyQueued.delete(take.task.id)
           stats.backupsLaunched++
@@ -427,8 +449,7 @@ export function simulate (config: SimConfig): SimResult {
       const e = byTask.get(pl.taskId)?.find(x => x.live)
       if (e == null) continue
       if (k > 1 && book.ranOn(pl.taskId).has(pl.workerId)) continue
-      e.live = false
-      queues.get(e.task.functionCid)?.dead()
+      queues.get(e.task.functionCid)?.take(e)
       pendingTotal--
       dispatch(e.task, byId.get(pl.workerId) as SimPeer, false)
     }
@@ -668,7 +689,9 @@ export function simulate (config: SimConfig): SimResult {
       case 'leave':
         stats.left++
         runs[ev.p.idx].alive = false
-        q.push({ t: now + (ev.p.cleanLeave ? ev.p.rttMs : detectMs), type: 'detect', p: ev.p })
+        // a silent leaver holding running tasks goes quiet on their streams
+        // too: progress stops, noticed after three missed reports
+        q.push({ t: now + (ev.p.cleanLeave ? ev.p.rttMs : progressMs > 0 && runs[ev.p.idx].busy > 0 ? Math.min(detectMs, 3 * progressMs) : detectMs), type: 'detect', p: ev.p })
         break
       case 'detect': {
         noticedLeaves++
@@ -678,7 +701,8 @@ export function simulate (config: SimConfig): SimResult {
         placer.removeWorker(ev.p.id)
         refreshOpen(ev.p)
         for (const a of [...r.inflight]) {
-          if (a.state === 'running') config.onRun?.(a.task, a.peer, a.startedAt, Math.min(now, ev.p.leaveAt), 'lost')
+          const wasRunning = a.state === 'running'
+          if (wasRunning) config.onRun?.(a.task, a.peer, a.startedAt, Math.min(now, ev.p.leaveAt), 'lost')
           a.state = 'lost'
           writeOff(a, false)
           if (k > 1) {
@@ -687,6 +711,7 @@ export function simulate (config: SimConfig): SimResult {
             enqueueReplicas(a.task, true)
           } else if (tracker.release(a.task.id, ev.p.id)) {
             stats.reExecuted++
+            if (resumable && wasRunning) keepProgress(a, Math.min(now, ev.p.leaveAt))
             enqueue(a.task, true)
           }
         }
@@ -717,6 +742,7 @@ export function simulate (config: SimConfig): SimResult {
     backupsWon: stats.backupsWon,
     riskCopies: stats.riskCopies,
     steals: stats.steals,
+    keptWorkMs: stats.keptWorkMs,
     liars: peers.filter(p => p.liar).length,
     liarsCaught: stats.liarsCaught,
     wrongAccepted: stats.wrongAccepted,

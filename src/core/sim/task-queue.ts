@@ -6,6 +6,8 @@ export interface QueueEntry {
   live: boolean
   /** A copy of a task still running elsewhere (an overdue one): its first result wins. */
   backup?: boolean
+  /** Its size in reference tasks of its function (default 1): what it adds to the work waiting. */
+  scale?: number
 }
 
 /** Pending tasks of one class: FIFO, with re-queued tasks served first. */
@@ -14,12 +16,25 @@ export class TaskQueue {
   private head = 0
   private readonly front: QueueEntry[] = []
   private live = 0
+  private sizes = 0
 
   get size (): number { return this.live }
 
-  push (e: QueueEntry): void { this.items.push(e); this.live++ }
+  /**
+   * Live entries' sizes summed, in reference tasks: the work waiting is
+   * this × the function's work. The count alone priced every task at the
+   * reference task's work, and with the largest task as the reference (the
+   * first one sized) it overstated the backlog by half.
+   */
+  get sizeSum (): number { return this.live > 0 ? this.sizes : 0 }
 
-  unshift (e: QueueEntry): void { this.front.push(e); this.live++ }
+  push (e: QueueEntry): void { this.items.push(e); this.gain(e) }
+
+  unshift (e: QueueEntry): void { this.front.push(e); this.gain(e) }
+
+  private gain (e: QueueEntry): void { this.live++; this.sizes += e.scale ?? 1 }
+
+  private lose (e: QueueEntry): void { e.live = false; this.live--; this.sizes -= e.scale ?? 1 }
 
   peek (): QueueEntry | undefined {
     while (this.front.length > 0 && !this.front[this.front.length - 1].live) this.front.pop()
@@ -35,8 +50,7 @@ export class TaskQueue {
   shift (): QueueEntry | undefined {
     const e = this.peek()
     if (e == null) return undefined
-    e.live = false
-    this.live--
+    this.lose(e)
     return e
   }
 
@@ -51,13 +65,12 @@ export class TaskQueue {
   pop (): QueueEntry | undefined {
     const e = this.peekBack()
     if (e == null) return undefined
-    e.live = false
-    this.live--
+    this.lose(e)
     return e
   }
 
-  /** An entry was marked not live from outside (placed from the middle). */
-  dead (): void { this.live-- }
+  /** Takes an entry out from the middle (batch mode places any of them). */
+  take (e: QueueEntry): void { if (e.live) this.lose(e) }
 
   /** Appends up to `max` live entries (re-queued first) to `out`, without removing them. */
   collect (out: QueueEntry[], max: number): void {
