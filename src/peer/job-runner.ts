@@ -11,7 +11,7 @@ import { INSURE_IDLE_SHARE, chooseBackups } from '../core/scheduler/backups.js'
 import { sortBySizeDesc } from '../core/scheduler/ect-scheduler.js'
 import { QuorumBook } from '../core/scheduler/quorum.js'
 import { sha256Hex } from '../core/digest.js'
-import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
+import { MAX_INLINE_BYTES, QUIET_AFTER_MS } from '../core/protocol/task.js'
 import type { ApplicationScheduler, Offer } from '../core/scheduler/types.js'
 import type { OfferV2, PendingTaskV2 } from '../core/scheduler/types-v2.js'
 import { lateFactor } from '../core/scheduler/estimates.js'
@@ -76,9 +76,9 @@ export interface JobEnv {
   estimator: TaskTimeEstimator
   selfCaps: () => Capabilities
   selfConsent: () => boolean
-  /** `onStarted`: the task left the worker's queue for a slot (the worker's `progress` 0/1). */
-  runLocal: (req: TaskRequest, signal: AbortSignal, onStarted?: () => void) => Promise<{ output: DataRef, ms: number }>
-  submitRemote: (peerId: string, req: Omit<TaskRequest, 'v' | 't'>, signal: AbortSignal, onStarted?: () => void) => Promise<TaskResult>
+  /** `onProgress`: the worker's `progress` reports, the first when the task left its queue for a slot, then every `PROGRESS_EVERY_MS` while it runs. */
+  runLocal: (req: TaskRequest, signal: AbortSignal, onProgress?: () => void) => Promise<{ output: DataRef, ms: number }>
+  submitRemote: (peerId: string, req: Omit<TaskRequest, 'v' | 't'>, signal: AbortSignal, onProgress?: () => void) => Promise<TaskResult>
   fetchOutput: (ref: DataRef, signal: AbortSignal) => Promise<Uint8Array>
   /** Module bytes to push to a worker that may not have them yet. */
   moduleBytes: (cid: string) => Uint8Array | undefined
@@ -124,8 +124,9 @@ class JobRun {
   /** Same keys: when a copy left, how many tasks' worth it queued behind, its link cost. */
   private readonly timing = new Map<string, { dispatchedAt: number, queueFactor: number, linkMs: number }>()
   private readonly cancelled = new Set<string>() // losing copies we stopped ourselves
-  /** Same keys: when the worker said the copy started (left its queue for a slot). */
+  /** Same keys: when the worker said the copy started (left its queue for a slot), and when it last reported. */
   private readonly startedAt = new Map<string, number>()
+  private readonly heardAt = new Map<string, number>()
   /** Copies sent, latest expected end first: waiting ones may move to a worker that comes free. */
   private readonly waiting = new StealIndex<string>()
   private readonly capsOf = new Map<string, Capabilities>()
@@ -242,15 +243,22 @@ class JobRun {
     return Math.max(t.dispatchedAt + this.expectedMs(spec, workerId) * t.queueFactor + t.linkMs, Date.now() + this.expectedMs(spec, workerId))
   }
 
-  /** Whether this copy has run past its estimate by more than its worker's late factor (the function measured already). */
+  /**
+   * Whether this copy is overdue: it has run past its estimate by more than
+   * its worker's late factor (the function measured already), or its worker
+   * stopped reporting progress on it (gone silently, or stalled).
+   */
   private overdue (spec: TaskSpec, workerId: string, now: number): boolean {
-    const t = this.timing.get(`${spec.id}@${workerId}`)
-    if (t == null || !this.env.estimator.knows(spec.fnCid)) return false
+    const key = `${spec.id}@${workerId}`
+    const t = this.timing.get(key)
+    if (t == null) return false
+    const started = this.startedAt.get(key)
+    if (started != null && workerId !== this.env.selfId && now - (this.heardAt.get(key) ?? started) > QUIET_AFTER_MS) return true
+    if (!this.env.estimator.knows(spec.fnCid)) return false
     // late beyond the worker's own usual spread: a throttled or busy device strays a lot
     const factor = lateFactor(this.env.estimator.spread(workerId))
     // from its start when the worker said so: time spent waiting behind
     // other tasks is not lateness (it made queued tasks look overdue)
-    const started = this.startedAt.get(`${spec.id}@${workerId}`)
     if (started != null) return now - started > factor * this.expectedMs(spec, workerId)
     return now - t.dispatchedAt > factor * (t.queueFactor * this.expectedMs(spec, workerId) + t.linkMs)
   }
@@ -380,11 +388,15 @@ class JobRun {
     this.timing.set(key, { dispatchedAt: now, queueFactor, linkMs: link })
     const taskSignal = AbortSignal.any([this.signal, ac.signal])
     const req = this.request(spec, workerId)
-    const onStarted = (): void => { if (!this.startedAt.has(key)) this.startedAt.set(key, Date.now()) }
+    const onProgress = (): void => {
+      const t = Date.now()
+      if (!this.startedAt.has(key)) this.startedAt.set(key, t)
+      this.heardAt.set(key, t)
+    }
     if (this.book == null) this.waiting.add(`${spec.fnCid}\u0000${JSON.stringify(spec.requirement)}`, spec.requirement, key, this.expectedEnd(spec, workerId))
     const run = workerId === env.selfId
-      ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal, onStarted)
-      : env.submitRemote(workerId, req, taskSignal, onStarted)
+      ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal, onProgress)
+      : env.submitRemote(workerId, req, taskSignal, onProgress)
     run
       .then(async r => {
         // the link's share of the round trip sets how deep this worker's queue should be
@@ -397,6 +409,7 @@ class JobRun {
         this.inflight.delete(key)
         this.timing.delete(key)
         this.startedAt.delete(key)
+        this.heardAt.delete(key)
         this.wake()
       })
   }

@@ -180,8 +180,8 @@ export class FedraPeer {
       estimator: this.estimator,
       selfCaps: () => this.init.capabilities,
       selfConsent: () => this.consent,
-      runLocal: async (req, signal, onStarted) => this.worker.handle(req, signal, onStarted),
-      submitRemote: async (peerId, req, signal, onStarted) => this.channels.submit(peerIdFromString(peerId), req, { signal, onProgress: onStarted == null ? undefined : () => { onStarted() } }),
+      runLocal: async (req, signal, onProgress) => this.worker.handle(req, signal, onProgress),
+      submitRemote: async (peerId, req, signal, onProgress) => this.channels.submit(peerIdFromString(peerId), req, { signal, onProgress: onProgress == null ? undefined : () => { onProgress() } }),
       fetchOutput: async (ref, signal) => 'bytes' in ref ? ref.bytes : this.blocks.get(ref.cid, { signal }),
       moduleBytes: cid => this.worker.functions.get(cid),
       onPeerLost: fn => {

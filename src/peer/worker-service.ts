@@ -1,6 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { InvalidModuleError } from '../core/errors.js'
-import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
+import { MAX_INLINE_BYTES, PROGRESS_EVERY_MS } from '../core/protocol/task.js'
 import { rawCid } from '../storage/blocks.js'
 import { FunctionCache } from './function-cache.js'
 import type { DataRef, TaskRequest } from '../core/protocol/task.js'
@@ -54,10 +54,22 @@ export class WorkerService {
     return 'bytes' in input ? input.bytes : await this.init.blocks.get(input.cid, { signal })
   }
 
-  /** `onStarted` is called when the task leaves the queue for a slot of the runner: the submitter tells waiting from running by it. */
-  async handle (req: TaskRequest, signal: AbortSignal, onStarted?: () => void): Promise<{ output: DataRef, ms: number }> {
+  /**
+   * `onProgress` is called when the task leaves the queue for a slot of the
+   * runner (the submitter tells waiting from running by it), then every
+   * `PROGRESS_EVERY_MS` while it runs (the submitter notices a silent
+   * worker by their absence).
+   */
+  async handle (req: TaskRequest, signal: AbortSignal, onProgress?: () => void): Promise<{ output: DataRef, ms: number }> {
     this.queued++
     let started = false
+    let beat: ReturnType<typeof setInterval> | undefined
+    const onStart = onProgress == null
+      ? undefined
+      : () => {
+          onProgress()
+          beat = setInterval(onProgress, PROGRESS_EVERY_MS)
+        }
     try {
       // fetching by CID is bounded by the task's deadline: a CID nobody holds
       // fails the task instead of waiting forever
@@ -68,7 +80,7 @@ export class WorkerService {
       started = true
       const { output, ms } = await this.init.runner.run({
         key: req.fn.cid, module, entry: req.entry, input, params: req.params, limits: req.limits
-      }, { signal, onStart: onStarted })
+      }, { signal, onStart })
       this.completed++
       if (this.faults.corruptOutputs && output.byteLength > 0) output[0] ^= 0x01
       // too big to ride back inline: store it, the submitter fetches it by CID
@@ -78,6 +90,7 @@ export class WorkerService {
       log('task %s failed: %s', req.id, (err as Error).message)
       throw err
     } finally {
+      if (beat != null) clearInterval(beat)
       if (started) this.running--
       else this.queued--
     }
