@@ -126,7 +126,8 @@ class JobRun {
   private readonly cancelled = new Set<string>() // losing copies we stopped ourselves
   /** Same keys: when the worker said the copy started (left its queue for a slot), and when it last reported. */
   private readonly startedAt = new Map<string, number>()
-  private readonly heardAt = new Map<string, number>()
+  /** Per worker: when it last reported anything (progress or a result). */
+  private readonly heardFrom = new Map<string, number>()
   /** Copies sent, latest expected end first: waiting ones may move to a worker that comes free. */
   private readonly waiting = new StealIndex<string>()
   private readonly capsOf = new Map<string, Capabilities>()
@@ -253,7 +254,9 @@ class JobRun {
     const t = this.timing.get(key)
     if (t == null) return false
     const started = this.startedAt.get(key)
-    if (started != null && workerId !== this.env.selfId && now - (this.heardAt.get(key) ?? started) > QUIET_AFTER_MS) return true
+    // quiet: nothing at all from the worker for a while, though it runs this
+    // task (one report late is no sign: a throttled tab sends them late)
+    if (started != null && workerId !== this.env.selfId && now - Math.max(started, this.heardFrom.get(workerId) ?? 0) > QUIET_AFTER_MS) return true
     if (!this.env.estimator.knows(spec.fnCid)) return false
     // late beyond the worker's own usual spread: a throttled or busy device strays a lot
     const factor = lateFactor(this.env.estimator.spread(workerId))
@@ -261,6 +264,24 @@ class JobRun {
     // other tasks is not lateness (it made queued tasks look overdue)
     if (started != null) return now - started > factor * this.expectedMs(spec, workerId)
     return now - t.dispatchedAt > factor * (t.queueFactor * this.expectedMs(spec, workerId) + t.linkMs)
+  }
+
+  /**
+   * Whether the copy is queued behind at least a slotful of this job's tasks
+   * sent to its worker before it: the worker runs them first in, first out,
+   * so it cannot have started, whatever its start report (which a starved
+   * tab sends late) says. Moving a copy that had started would throw its
+   * work away.
+   */
+  private queuedBehind (key: string): boolean {
+    const { workerId } = splitKey(key)
+    const slots = this.capsOf.get(workerId)?.slots ?? 1
+    let ahead = 0
+    for (const k of this.inflight.keys()) {
+      if (k === key) return ahead >= slots
+      if (!this.cancelled.has(k) && splitKey(k).workerId === workerId) ahead++
+    }
+    return false
   }
 
   /**
@@ -273,11 +294,11 @@ class JobRun {
   private moveWaiting (current: Offer[]): void {
     if (this.waiting.size === 0) return
     const now = Date.now()
-    const load = new Map(current.map(o => [o.workerId, o.inFlight]))
+    const byWorker = new Map(current.map(o => [o.workerId, o]))
     for (const o of current) {
-      while ((load.get(o.workerId) ?? 0) < o.caps.slots) {
+      while (o.inFlight < o.caps.slots) {
         const pick = this.waiting.choose(o.caps, now,
-          key => this.inflight.has(key) && !this.startedAt.has(key) && !this.cancelled.has(key),
+          key => this.inflight.has(key) && !this.startedAt.has(key) && !this.cancelled.has(key) && this.queuedBehind(key),
           key => {
             const { taskId, workerId } = splitKey(key)
             if (workerId === o.workerId || this.tracker.get(taskId).runningOn.size !== 1) return undefined
@@ -290,8 +311,10 @@ class JobRun {
         const { taskId, workerId: from } = splitKey(pick.item)
         this.cancelled.add(pick.item)
         this.inflight.get(pick.item)?.abort(new AbortedError('moved to a worker that came free'))
-        load.set(from, (load.get(from) ?? 1) - 1)
-        load.set(o.workerId, (load.get(o.workerId) ?? 0) + 1)
+        // the offers stay true for the backups placed after the moves
+        const victim = byWorker.get(from)
+        if (victim != null) victim.inFlight--
+        o.inFlight++
         this.dispatch(this.spec(taskId), o.workerId)
         this.options.onProgress?.({ type: 'moved', taskId, from, to: o.workerId })
       }
@@ -391,7 +414,7 @@ class JobRun {
     const onProgress = (): void => {
       const t = Date.now()
       if (!this.startedAt.has(key)) this.startedAt.set(key, t)
-      this.heardAt.set(key, t)
+      this.heardFrom.set(workerId, t)
     }
     if (this.book == null) this.waiting.add(`${spec.fnCid}\u0000${JSON.stringify(spec.requirement)}`, spec.requirement, key, this.expectedEnd(spec, workerId))
     const run = workerId === env.selfId
@@ -409,13 +432,13 @@ class JobRun {
         this.inflight.delete(key)
         this.timing.delete(key)
         this.startedAt.delete(key)
-        this.heardAt.delete(key)
         this.wake()
       })
   }
 
   private async onResult (spec: TaskSpec, workerId: string, key: string, output: Uint8Array, ms: number): Promise<void> {
     this.failuresInARow.delete(workerId)
+    this.heardFrom.set(workerId, Date.now())
     let warm = this.warmOn.get(workerId)
     if (warm == null) this.warmOn.set(workerId, warm = new Set())
     warm.add(spec.fnCid)
