@@ -65,6 +65,14 @@ export interface RunTasksOptions {
   onProgress?: (event: JobProgress) => void
   /** Keep waiting when no volunteer fits (paused) instead of refusing at once. */
   waitForWorkers?: boolean
+  /**
+   * Late binding: with nothing pending, a worker with a free slot takes over
+   * tasks still waiting in another worker's queue (the waiting copy is
+   * cancelled). Off by default: in the 6-browser cgroup bench it cost
+   * efficiency (0.73–0.83 with it, 1.05 without; docs/decisions.md), though
+   * the simulator gains from it at 10,000 peers.
+   */
+  lateBinding?: boolean
 }
 
 /** What the runner needs from the peer around it. */
@@ -183,7 +191,7 @@ class JobRun {
     if (pendingIds.length === 0) {
       if (this.book == null && this.options.backups !== false) {
         const current = this.offers()
-        this.moveWaiting(current)
+        if (this.options.lateBinding === true) this.moveWaiting(current)
         this.launchBackups(current)
       }
       return
@@ -416,7 +424,7 @@ class JobRun {
       if (!this.startedAt.has(key)) this.startedAt.set(key, t)
       this.heardFrom.set(workerId, t)
     }
-    if (this.book == null) this.waiting.add(`${spec.fnCid}\u0000${JSON.stringify(spec.requirement)}`, spec.requirement, key, this.expectedEnd(spec, workerId))
+    if (this.book == null && this.options.lateBinding === true) this.waiting.add(`${spec.fnCid}\u0000${JSON.stringify(spec.requirement)}`, spec.requirement, key, this.expectedEnd(spec, workerId))
     const run = workerId === env.selfId
       ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal, onProgress)
       : env.submitRemote(workerId, req, taskSignal, onProgress)
