@@ -569,9 +569,9 @@ export class EctPlacer {
   }
 
   /**
-   * From now until a slot of the worker frees: its virtual schedule, and at
-   * least the fluid share of its queue (tasks it held before this placer
-   * knew it, or running past their expected end, are not in the schedule).
+   * From now until a slot of the worker frees once its queue has run (the
+   * model of its queue), and at least the fluid share of its queue (tasks it
+   * held before this placer knew it are not in the model).
    */
   private waitOf (k: Wk, per: number): number {
     if (k.load < k.caps.slots) return 0
