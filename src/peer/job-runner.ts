@@ -243,7 +243,7 @@ class JobRun {
    * expected on a guess), behind its queue and link as sent.
    */
   private expectedEnd (spec: TaskSpec, workerId: string): number {
-    const key = `${spec.id}@${workerId}`
+    const key = copyKey(spec.id, workerId)
     const t = this.timing.get(key)
     if (t == null) return Infinity
     const started = this.startedAt.get(key)
@@ -258,7 +258,7 @@ class JobRun {
    * stopped reporting progress on it (gone silently, or stalled).
    */
   private overdue (spec: TaskSpec, workerId: string, now: number): boolean {
-    const key = `${spec.id}@${workerId}`
+    const key = copyKey(spec.id, workerId)
     const t = this.timing.get(key)
     if (t == null) return false
     const started = this.startedAt.get(key)
@@ -407,7 +407,7 @@ class JobRun {
     const { env } = this
     this.tracker.assign(spec.id, workerId)
     const ac = new AbortController()
-    const key = `${spec.id}@${workerId}`
+    const key = copyKey(spec.id, workerId)
     this.inflight.set(key, ac)
     const now = Date.now()
     // expected end: behind what the worker already holds for this job (its
@@ -537,7 +537,7 @@ class JobRun {
     if (idle.length === 0) return
     const now = Date.now()
     const running: RunningTaskInfo[] = this.tracker.running().map(t => {
-      const keys = [...t.runningOn].map(w => this.timing.get(`${t.id}@${w}`)).filter(x => x != null)
+      const keys = [...t.runningOn].map(w => this.timing.get(copyKey(t.id, w))).filter(x => x != null)
       const spec = this.spec(t.id)
       return {
         taskId: t.id,
@@ -571,7 +571,12 @@ class JobRun {
   }
 }
 
-/** `${taskId}@${workerId}`: peer ids hold no '@'. */
+/** The key of a task's copy on a worker, `${taskId}@${workerId}` (peer ids hold no '@'). */
+function copyKey (taskId: string, workerId: string): string {
+  return `${taskId}@${workerId}`
+}
+
+/** The inverse of `copyKey`. */
 function splitKey (key: string): { taskId: string, workerId: string } {
   const at = key.lastIndexOf('@')
   return { taskId: key.slice(0, at), workerId: key.slice(at + 1) }

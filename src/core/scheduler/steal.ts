@@ -93,8 +93,6 @@ export class StealIndex<T> {
     }
     return best
   }
-
-  clear (): void { this.classes.clear() }
 }
 
 function push<T> (h: Array<Entry<T>>, e: Entry<T>): void {
