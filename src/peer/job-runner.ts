@@ -270,8 +270,18 @@ class JobRun {
     const factor = lateFactor(this.env.estimator.spread(workerId))
     // from its start when the worker said so: time spent waiting behind
     // other tasks is not lateness (it made queued tasks look overdue)
-    if (started != null) return now - started > factor * this.expectedMs(spec, workerId)
-    return now - t.dispatchedAt > factor * (t.queueFactor * this.expectedMs(spec, workerId) + t.linkMs)
+    // against the estimate before any overrun floor (below): the floor
+    // comes from this very lateness, and must not explain it away
+    const expected = this.expectedMs(spec, workerId) / this.env.estimator.overrunOf(workerId)
+    if (started != null) {
+      const ran = (now - started) / expected
+      if (ran <= factor) return false
+      // a censored sample: the worker is at least this much slower than
+      // estimated, so placement stops treating a hidden straggler as fast
+      this.env.estimator.observeOverrun(workerId, ran)
+      return true
+    }
+    return now - t.dispatchedAt > factor * (t.queueFactor * expected + t.linkMs)
   }
 
   /**

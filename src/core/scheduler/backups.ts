@@ -53,6 +53,9 @@ export interface BackupPlacement {
   gainMs: number
 }
 
+/** Tasks per call that find no idle worker, or none that gains, before the call gives up (bounds its cost). */
+const MAX_MISSES = 64
+
 /** Where a fresh copy would run and when it would finish, ms from now; undefined when no idle worker fits. */
 export type PlaceCopy = (taskId: string, exclude: ReadonlySet<string>) => { workerId: string, ectMs: number } | undefined
 
@@ -81,12 +84,14 @@ export function chooseBackups (running: readonly RunningTaskInfo[], now: number,
   const out: BackupPlacement[] = []
   let misses = 0
   for (const { t, rem } of slow) {
-    if (out.length >= maxPerRound || misses >= 8) break
+    if (out.length >= maxPerRound || misses >= MAX_MISSES) break
     const copy = place(t.taskId, new Set(t.workers))
     if (copy == null) { misses++; continue }
     const gain = rem - copy.ectMs
-    // sorted by remaining time: once a copy gains nothing, later ones gain less
-    if (gain <= minGain && !(policy.insure != null && copy.ectMs < policy.insure * rem)) break
+    // no gain here is no proof of none further down: the idle workers that
+    // fit differ by function (the only idle ones fitting an onnx task may
+    // be phones, while fast ones idle for the filters)
+    if (gain <= minGain && !(policy.insure != null && copy.ectMs < policy.insure * rem)) { misses++; continue }
     const b = { taskId: t.taskId, workerId: copy.workerId, gainMs: gain }
     out.push(b)
     // launched at once, so the next `place` sees this worker's new load

@@ -303,6 +303,17 @@ describe('chooseBackups', () => {
 })
 
 describe('chooseBackups: stragglers and insurance', () => {
+  it('goes on past a task no idle worker would finish sooner', () => {
+    // the slowest task (an onnx one) only fits a phone that would not gain;
+    // the next (a filter) has a fast idle worker
+    const running = [
+      { taskId: 'onnx', workers: ['a'], dispatchedAt: 0, expectedEnd: 9000 },
+      { taskId: 'filter', workers: ['b'], dispatchedAt: 0, expectedEnd: 5000 }
+    ]
+    const place = (id: string): { workerId: string, ectMs: number } => id === 'onnx' ? { workerId: 'phone', ectMs: 20_000 } : { workerId: 'desk', ectMs: 1000 }
+    expect(chooseBackups(running, 1000, place)).toEqual([{ taskId: 'filter', workerId: 'desk', gainMs: 3000 }])
+  })
+
   const place = (_id: string, exclude: ReadonlySet<string>): { workerId: string, ectMs: number } | undefined => exclude.has('e') ? undefined : { workerId: 'e', ectMs: 800 }
 
   it('gives a third copy to a task whose two copies are both overdue', () => {
@@ -398,6 +409,58 @@ describe('EctPlacer queue model (first in, first out on the worker\'s slots)', (
     p.finished('w', 'fn', 1000)
     expect(p.expectedEnd('w', 'a')).toBeUndefined()
     expect(p.expectedEnd('w', 'b')).toBeCloseTo(2000, -1)
+  })
+})
+
+describe('EctPlacer: the link, overruns and idle workers', () => {
+  it('queues downloads on a worker\'s link: a second big input arrives after the first', () => {
+    const p = new EctPlacer()
+    // two equal workers, 1 MB/s links, eight slots each
+    for (const id of ['a', 'b']) p.addWorker({ id, caps: caps({ slots: 8 }), rttMs: 0, bandwidthBps: 1_000_000 })
+    const big = (id: string): PendingTaskV2 => task(id, { inputCids: [`in:${id}`], inputBytes: [2_000_000] })
+    const before = p.ect('a', big('t2'))
+    p.assigned('a', big('t1'))
+    // the link of a is busy for 2 s: t2 there starts 2 s later (less the
+    // cold start it no longer pays), on b at once
+    const later = p.ect('a', big('t2')) - before
+    expect(later).toBeGreaterThan(1900)
+    expect(later).toBeLessThan(2000)
+    expect(p.place(big('t2'))).toBe('b')
+  })
+
+  it('learns from a task running far past its estimate that its worker is slower than guessed', () => {
+    const now = { t: 0 }
+    const p = new EctPlacer({ now: () => now.t })
+    p.addWorker({ id: 'known', caps: caps({ slots: 1 }), rttMs: 0 })
+    p.addWorker({ id: 'new', caps: caps({ slots: 1 }), rttMs: 0 })
+    p.assigned('known', task('k')); p.finished('known', 'fn', 1000, 1, 'k')
+    // a hidden straggler: its first task has run 5 s where 1 s was expected
+    p.assigned('new', task('a'))
+    const guess = p.ect('new', task('x'))
+    now.t = 5000
+    p.noteRunning('new')
+    expect(p.ect('new', task('x'))).toBeGreaterThan(4 * guess)
+    // its lateness is still judged against the estimate (copies of its tasks are due)
+    expect(p.lateness('new', 'a')).toBeCloseTo(5, 0)
+    // a run within its spread teaches nothing
+    p.assigned('known', task('k2'))
+    now.t = 6200
+    p.noteRunning('known')
+    expect(p.estimator.overrunOf('known')).toBe(1)
+    // its first result replaces the floor
+    p.finished('new', 'fn', 5500, 1, 'a')
+    expect(p.estimator.overrunOf('new')).toBe(1)
+  })
+
+  it('finds an idle worker for a copy behind many busy faster ones', () => {
+    const p = new EctPlacer()
+    // 64 desktops busy (room left in their queues), one idle phone
+    for (let i = 0; i < 64; i++) {
+      p.addWorker({ id: `d${i}`, caps: caps({ slots: 2, cores: 16 }), rttMs: 0 })
+      p.assigned(`d${i}`, task(`x${i}a`)); p.assigned(`d${i}`, task(`x${i}b`))
+    }
+    p.addWorker({ id: 'phone', caps: caps({ slots: 1, mobile: true }), rttMs: 0 })
+    expect(p.place(task('t'), { idleOnly: true })).toBe('phone')
   })
 })
 

@@ -1,6 +1,6 @@
 import { satisfies } from '../requirements/requirement.js'
 import { IndexedMinHeap } from './indexed-heap.js'
-import { TaskTimeEstimator } from './estimates.js'
+import { TaskTimeEstimator, lateFactor } from './estimates.js'
 import type { Capabilities } from '../requirements/capabilities.js'
 import type { Requirement } from '../requirements/requirement.js'
 import type { PendingTaskV2 } from './types-v2.js'
@@ -120,6 +120,13 @@ interface Wk {
   expect: Map<string, Expected>
   /** Of `expect`, how many the model has started. */
   started: number
+  /**
+   * When the worker's link is expected to be free of the downloads of the
+   * tasks given to it (absolute): a worker fetches what it lacks one task
+   * after another on one link, so eight big inputs sent to one desktop
+   * arrive one after another, not together.
+   */
+  linkFree: number
 }
 
 /** A task in a worker's modelled queue. */
@@ -144,6 +151,13 @@ interface Cls {
   inputBytes: number
   open: IndexedMinHeap
   full: IndexedMinHeap
+  /**
+   * Of `open`, the workers with a free slot now (backup copies go only
+   * there). In the tail the best open workers are busy fast ones with room
+   * in their queues; skipping a few dozen of them to reach an idle one
+   * failed, and copies were never placed while thousands of slots idled.
+   */
+  idle: IndexedMinHeap
   reserveOpen: IndexedMinHeap
   reserveFull: IndexedMinHeap
   speed: number
@@ -230,7 +244,8 @@ export class EctPlacer {
       speed: 0,
       slotFree: new Float64Array(Math.max(1, w.caps.slots)),
       expect: new Map(),
-      started: 0
+      started: 0,
+      linkFree: prev?.linkFree ?? 0
     }
     if (prev != null) {
       for (const [t, e] of prev.expect) k.expect.set(t, e)
@@ -252,7 +267,7 @@ export class EctPlacer {
     if (k == null) return false
     for (const ci of k.classes) {
       const c = this.classes[ci]
-      c.open.delete(k.idx); c.full.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
+      c.open.delete(k.idx); c.full.delete(k.idx); c.idle.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
       if (!k.reserve) c.speed -= k.speed
     }
     if (!k.reserve) { this.roomSpeed -= k.speed; this.roomSlots -= k.caps.slots }
@@ -277,7 +292,10 @@ export class EctPlacer {
     if (k == null) return
     // its place at the end of the worker's modelled queue
     const now = this.now()
-    k.expect.set(task.id, { fnCid: task.functionCid, scale: this.scaleOf(task), ready: now + this.arrivalOf(k, task), end: now })
+    const bytes = this.missingBytes(k, task)
+    const ready = now + this.arrivalOf(k, task)
+    if (bytes > 0) k.linkFree = Math.max(now + k.rtt / 2, k.linkFree) + bytes * 1000 / k.bw
+    k.expect.set(task.id, { fnCid: task.functionCid, scale: this.scaleOf(task), ready, end: now })
     k.load++
     this.hold(k, task.functionCid)
     for (const cid of task.inputCids) this.hold(k, cid)
@@ -339,8 +357,35 @@ export class EctPlacer {
     const e = k?.expect.get(taskId)
     if (k == null || e == null) return undefined
     if (e.start == null) return 0
-    const per = this.runMs(k, e)
+    // against the estimate before any overrun floor: the floor comes from
+    // this very lateness, and must not explain it away
+    const per = this.runMs(k, e) / this.estimator.overrunOf(k.id)
     return per > 0 ? Math.max(0, this.now() - e.start) / per : 0
+  }
+
+  /**
+   * Tasks running on the worker past their expected time teach the
+   * estimator a floor under its slowness (`observeAtLeast`): a worker that
+   * never returns a result is not taken at its description's word for
+   * ever. Call it now and then (the simulator's and the runner's ticks) for
+   * workers holding tasks; cheap, O(tasks it holds).
+   */
+  noteRunning (id: string): void {
+    const k = this.wk(id)
+    if (k == null || k.started === 0) return
+    const now = this.now()
+    // judged against the estimate without the floor already set
+    const floor = this.estimator.overrunOf(k.id)
+    let worst = 1
+    for (const e of k.expect.values()) {
+      if (e.start == null) continue
+      worst = Math.max(worst, (now - e.start) * floor / this.runMs(k, e))
+    }
+    // within the run-to-run spread is no news
+    if (worst < lateFactor(this.estimator.spread(k.id)) || !this.estimator.observeOverrun(k.id, worst)) return
+    this.respeed(k)
+    this.project(k)
+    this.rekey(k)
   }
 
   /** The model's worker started the first tasks waiting while it has a free slot. */
@@ -367,7 +412,10 @@ export class EctPlacer {
     let n = 0
     for (const e of k.expect.values()) {
       if (e.start == null) continue
-      e.end = Math.max(now, e.start + this.runMs(k, e))
+      // a running task keeps its own estimate: an overrun floor (which its
+      // lateness set) would push its end to about now at every look, and an
+      // overdue task would seem nearly done instead of late (no copy)
+      e.end = Math.max(now, e.start + this.runMs(k, e) / this.estimator.overrunOf(k.id))
       if (n < free.length) free[n++] = e.end
     }
     for (const e of k.expect.values()) {
@@ -464,7 +512,7 @@ export class EctPlacer {
     const full = reserve ? c.reserveFull : c.full
     // this task's own work (its size against the function's reference), once per decision
     const taskWork = work * this.scaleOf(task)
-    const best = this.bestOpen(open, task, taskWork, opts)
+    const best = this.bestOpen(opts.idleOnly === true && !reserve ? c.idle : open, task, taskWork, opts)
     let cand = best.k
     let e = best.e
     // workers that already hold an input: exact ECT, with the cache bias
@@ -555,8 +603,24 @@ export class EctPlacer {
     return Math.max(this.arrivalOf(k, task), this.waitOf(k, per)) + per + k.rtt / 2
   }
 
-  /** From now until the task could start on the worker if a slot were free: half the round trip, the missing bytes, a cold start. */
+  /**
+   * From now until the task could start on the worker if a slot were free:
+   * half the round trip, then the missing bytes once the downloads already
+   * queued on its link are done, then a cold start.
+   */
   private arrivalOf (k: Wk, task: PendingTaskV2): number {
+    const bytes = this.missingBytes(k, task)
+    const cold = k.cached.has(task.functionCid) ? 0 : this.coldStartMs
+    return this.linkWait(k) + bytes * 1000 / k.bw + cold
+  }
+
+  /** From now until the worker's link could start a new download: half the round trip, or the queued downloads. */
+  private linkWait (k: Wk): number {
+    return Math.max(k.rtt / 2, k.linkFree - this.now())
+  }
+
+  /** Bytes of the task's function and inputs the worker lacks. */
+  private missingBytes (k: Wk, task: PendingTaskV2): number {
     let bytes = k.cached.has(task.functionCid) ? 0 : (task.functionBytes ?? 0)
     const sizes = task.inputBytes
     if (sizes != null) {
@@ -564,8 +628,7 @@ export class EctPlacer {
         if (!k.cached.has(task.inputCids[i])) bytes += sizes[i] ?? 0
       }
     }
-    const cold = k.cached.has(task.functionCid) ? 0 : this.coldStartMs
-    return k.rtt / 2 + bytes * 1000 / k.bw + cold
+    return bytes
   }
 
   /**
@@ -583,7 +646,7 @@ export class EctPlacer {
     const per = c.workRef * this.estimator.slowness(k.id, k.caps, c.fnCid)
     const warm = k.cached.has(c.fnCid)
     const bytes = (warm ? 0 : c.fnBytes) + c.inputBytes
-    const arrival = k.rtt / 2 + bytes * 1000 / k.bw + (warm ? 0 : this.coldStartMs)
+    const arrival = this.linkWait(k) + bytes * 1000 / k.bw + (warm ? 0 : this.coldStartMs)
     return Math.max(arrival, this.waitOf(k, per)) + per + k.rtt / 2
   }
 
@@ -595,6 +658,8 @@ export class EctPlacer {
       : (open ? [c.open, c.full] : [c.full, c.open])
     from.delete(k.idx)
     to.set(k.idx, key)
+    if (!k.reserve && k.load < k.caps.slots) c.idle.set(k.idx, key)
+    else c.idle.delete(k.idx)
   }
 
   private rekey (k: Wk): void {
@@ -665,6 +730,7 @@ export class EctPlacer {
       inputBytes: (task.inputBytes ?? []).reduce((a, b) => a + b, 0),
       open: new IndexedMinHeap(),
       full: new IndexedMinHeap(),
+      idle: new IndexedMinHeap(),
       reserveOpen: new IndexedMinHeap(),
       reserveFull: new IndexedMinHeap(),
       speed: 0,

@@ -64,6 +64,8 @@ export class TaskTimeEstimator {
   /** Per worker: moving means of the link's cost per task and of a task's compute, ms. */
   private readonly link = new Map<string, number>()
   private readonly typical = new Map<string, number>()
+  /** Per worker: how many times its estimate a task has run there without a result (`observeOverrun`). */
+  private readonly overrun = new Map<string, number>()
   /** Input bytes of the first sized task seen per function: the size `work` is quoted for. */
   private readonly refBytes = new Map<string, number>()
 
@@ -99,7 +101,12 @@ export class TaskTimeEstimator {
 
   /** Measured slowness of a worker relative to its prior (1 = as guessed). */
   ratioOf (workerId: string): number {
-    return this.ratio.get(workerId) ?? 1
+    return (this.ratio.get(workerId) ?? 1) * (this.overrun.get(workerId) ?? 1)
+  }
+
+  /** The floor `observeOverrun` set under the worker's slowness (1: none). */
+  overrunOf (workerId: string): number {
+    return this.overrun.get(workerId) ?? 1
   }
 
   /**
@@ -151,7 +158,7 @@ export class TaskTimeEstimator {
     // measured on this function: its own moving mean, whatever the function's
     // average does; otherwise the worker's general slowness
     const ms = this.pairMs.get(pairKey(workerId, fnCid))
-    if (ms != null) return ms / this.workMs(fnCid)
+    if (ms != null) return ms * (this.overrun.get(workerId) ?? 1) / this.workMs(fnCid)
     return this.ratioOf(workerId) / this.prior(caps)
   }
 
@@ -183,13 +190,15 @@ export class TaskTimeEstimator {
    */
   observe (workerId: string, caps: Capabilities, fnCid: string, ms: number, scale = 1): void {
     if (!(ms > 0) || !Number.isFinite(ms)) return
+    // a result: the worker's real speed is known again
+    this.overrun.delete(workerId)
     const tm = this.typical.get(workerId)
     this.typical.set(workerId, tm == null ? ms : tm * (1 - this.alpha) + ms * this.alpha)
     if (scale > 0 && Number.isFinite(scale)) ms /= scale
     const a = this.alpha
     const prior = this.prior(caps)
     const known = this.work.get(fnCid)
-    const r = this.ratioOf(workerId)
+    const r = this.ratio.get(workerId) ?? 1
     const pk = pairKey(workerId, fnCid)
     const pm = this.pairMs.get(pk)
     // how far this run strayed from what was expected of it, in log terms
@@ -220,9 +229,27 @@ export class TaskTimeEstimator {
     this.work.set(fnCid, known * (1 - w) + ms * prior * w)
   }
 
+  /**
+   * Records that a task has run `factor` times its expected time on the
+   * worker and is not done yet: a censored sample, a floor under the
+   * worker's slowness until its next result. A hidden straggler (a desktop
+   * throttled to a tenth) returns no result for a long time; until then the
+   * guess from its description made it look like one of the best workers
+   * of the room, and it kept getting tasks. Kept apart from the moving
+   * means (raising them from every run a little over its estimate biased
+   * every worker slow); `measured` stays as it was.
+   */
+  observeOverrun (workerId: string, factor: number): boolean {
+    if (!(factor > 1) || !Number.isFinite(factor)) return false
+    if (factor <= (this.overrun.get(workerId) ?? 1)) return false
+    this.overrun.set(workerId, factor)
+    return true
+  }
+
   /** Drops what was learned about a worker (it left for good). */
   forget (workerId: string): void {
     this.ratio.delete(workerId)
+    this.overrun.delete(workerId)
     this.samples.delete(workerId)
     // pair entries are few per worker and harmless; they go with the estimator
   }

@@ -394,7 +394,16 @@ export function simulate (config: SimConfig): SimResult {
         }
         const t0 = clock()
         const exclude = k > 1 ? book.ranOn(e.task.id) : e.backup === true ? runningOn(e.task.id) : undefined
-        const w = placer.place(e.task, { backlog: tq.sizeSum, queuedWorkMs: queuedWork, exclude })
+        let w = placer.place(e.task, { backlog: tq.sizeSum, queuedWorkMs: queuedWork, exclude })
+        if (w == null && e.backup !== true && tq.size > 1) {
+          // the head (the largest task) is refused by every free worker:
+          // one may still take the smallest, which it ends in time
+          const small = tq.peekBack() as QueueEntry
+          if (small.backup !== true) {
+            const ws = placer.place(small.task, { backlog: tq.sizeSum, queuedWorkMs: queuedWork, exclude: k > 1 ? book.ranOn(small.task.id) : undefined })
+            if (ws != null && placer.relativeSpeed(ws) < slowShare) w = ws
+          }
+        }
         stats.decisionMs += clock() - t0
         stats.decisions++
         if (w == null) break
@@ -713,12 +722,21 @@ export function simulate (config: SimConfig): SimResult {
             stats.reExecuted++
             if (resumable && wasRunning) keepProgress(a, Math.min(now, ev.p.leaveAt))
             enqueue(a.task, true)
+          } else if (resumable && wasRunning && !copyQueued.has(a.task.id)) {
+            // a copy runs elsewhere, but from the start: the lost run's kept
+            // progress makes a fresh copy of the rest likely to end sooner
+            // (dropped unplaced if the running copy ends first)
+            keepProgress(a, Math.min(now, ev.p.leaveAt))
+            copyQueued.add(a.task.id)
+            enqueue(a.task, true, true)
           }
         }
         pump()
         break
       }
       case 'tick':
+        // tasks running past their estimate put a floor under their workers' slowness
+        for (const p of peers) if (runs[p.idx].alive && runs[p.idx].inflight.size > 0) placer.noteRunning(p.id)
         if (stealOn && pendingTotal === 0) for (const p of peers) if (runs[p.idx].known) stealFor(p)
         runBackups()
         if (q.size > 0) q.push({ t: now + backupEvery, type: 'tick' })
