@@ -1,3 +1,4 @@
+import { satisfies } from '../requirements/requirement.js'
 import type { SimPeer } from './peers.js'
 import type { SimTask } from './workload.js'
 
@@ -14,7 +15,7 @@ export interface Bounds {
  * Lower bounds on the makespan, ignoring transfers and round trips: no
  * schedule can beat them, whatever it knows.
  */
-export function lowerBound (peers: readonly SimPeer[], job: { map: readonly SimTask[], reduce: readonly SimTask[] }): Bounds {
+export function lowerBound (peers: readonly SimPeer[], job: { map: readonly SimTask[], reduce: readonly SimTask[] }, opts: { resumable?: boolean } = {}): Bounds {
   const changes: Array<[number, number]> = []
   let fastest = 0
   for (const p of peers) {
@@ -41,6 +42,22 @@ export function lowerBound (peers: readonly SimPeer[], job: { map: readonly SimT
   const mapWork = sum(job.map)
   const workBoundMs = coverTime(mapWork + sum(job.reduce))
   const criticalPathMs = (longest(job.map) + longest(job.reduce)) / fastest
-  const phased = coverTime(mapWork) + longest(job.reduce) / fastest
+  // the longest reduce starts after the last map, so no sooner than the
+  // map work can be covered (`mapEnd`), on a peer that fits it, is there
+  // then (or joins later) and stays until it ends: a peer gone before the
+  // maps could end cannot run it (the fastest of all peers ever did made
+  // the bound looser than any schedule could reach)
+  const mapEnd = coverTime(mapWork)
+  let phased = mapEnd
+  if (job.reduce.length > 0) {
+    const big = job.reduce.reduce((a, t) => (t.workMs > a.workMs ? t : a))
+    let end = Infinity
+    for (const p of peers) {
+      if (!satisfies(p.caps, big.requirement)) continue
+      const e = Math.max(mapEnd, p.joinAt) + big.workMs / p.speed
+      if ((opts.resumable === true ? mapEnd < p.leaveAt : e <= p.leaveAt) && e < end) end = e
+    }
+    phased = Number.isFinite(end) ? end : mapEnd + big.workMs / fastest
+  }
   return { lowerBoundMs: Math.max(workBoundMs, criticalPathMs, phased), workBoundMs, criticalPathMs }
 }

@@ -3,6 +3,7 @@ import { satisfies } from '../requirements/requirement.js'
 import { EventQueue } from './event-queue.js'
 import { PROFILES, drawPeer } from './peers.js'
 import { Rng } from './prng.js'
+import { lowerBound } from './bounds.js'
 import { oracleMakespan } from './oracle.js'
 import { simulate } from './simulator.js'
 import { TaskQueue } from './task-queue.js'
@@ -200,6 +201,27 @@ describe('oracle (clairvoyant reference schedule)', () => {
   it('never runs a task on a peer that leaves before it ends', () => {
     // fast leaves at 1.5: 4 → slow (4); 2 → fast (1); the last 2 would end at 2 there → slow (6)
     expect(oracleMakespan(room(1.5), job())).toBe(6)
+  })
+
+  it('bounds the reduce by the fastest peer still there after the maps', () => {
+    // maps: 8 units of work on speeds 1 + 2 → covered at 8/3; one reduce of 6
+    const peers = room()
+    const { map, reduce } = makeJob(new Rng(1), { ...DEFAULT_WORKLOAD, onnxShare: 0, sizeSigma: 0, tasks: 4, reducers: 1 })
+    map.forEach((t, i) => { t.workMs = [4, 2, 2][i] })
+    reduce[0].workMs = 6
+    const withFast = lowerBound(peers, { map, reduce })
+    expect(withFast.lowerBoundMs).toBeCloseTo(8 / 3 + 3)
+    // the fast peer leaves at 4, before a reduce started at 8/3 could end there
+    // (8/3 + 3): only the slow one can run it
+    peers[1].leaveAt = 4
+    // capacity: 1 + 2 until 4 covers 8 at 8/3 still
+    expect(lowerBound(peers, { map, reduce }).lowerBoundMs).toBeCloseTo(8 / 3 + 6)
+    // resumable, it may start on the fast peer and end on the slow one: the
+    // reduce term is back to 8/3 + 3, and the work (14 units: 12 by 4, then
+    // speed 1) binds at 6
+    const pieces = lowerBound(peers, { map, reduce }, { resumable: true })
+    expect(pieces.lowerBoundMs).toBeCloseTo(6)
+    expect(pieces.workBoundMs).toBeCloseTo(6)
   })
 
   it('is never below the lower bound, under churn too', () => {

@@ -115,7 +115,7 @@ export function simulate (config: SimConfig): SimResult {
       peers.push(p)
     }
   }
-  const bound = lowerBound(peers, job)
+  const bound = lowerBound(peers, job, { resumable })
   const oracleMs = config.oracle === true ? oracleMakespan(peers, job) : undefined
   const byId = new Map(peers.map(p => [p.id, p]))
   const taskById = new Map([...job.map, ...job.reduce].map(t => [t.id, t]))
