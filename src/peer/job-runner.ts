@@ -11,13 +11,14 @@ import { INSURE_IDLE_SHARE, chooseBackups } from '../core/scheduler/backups.js'
 import { sortBySizeDesc } from '../core/scheduler/ect-scheduler.js'
 import { QuorumBook } from '../core/scheduler/quorum.js'
 import { sha256Hex } from '../core/digest.js'
-import { MAX_INLINE_BYTES, QUIET_AFTER_MS } from '../core/protocol/task.js'
+import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
 import type { ApplicationScheduler, Offer } from '../core/scheduler/types.js'
 import type { OfferV2, PendingTaskV2 } from '../core/scheduler/types-v2.js'
-import { lateFactor } from '../core/scheduler/estimates.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
 import { StealIndex } from '../core/scheduler/steal.js'
+import { CopyClock } from './copy-clock.js'
+import type { TimedTask } from './copy-clock.js'
 
 const log = logger('fedra:peer:job')
 
@@ -129,13 +130,9 @@ class JobRun {
   private readonly byId: Map<string, TaskSpec>
   private readonly tracker: JobTracker<TaskOutcome>
   private readonly inflight = new Map<string, AbortController>() // `${taskId}@${worker}`
-  /** Same keys: when a copy left, how many tasks' worth it queued behind, its link cost. */
-  private readonly timing = new Map<string, { dispatchedAt: number, queueFactor: number, linkMs: number }>()
   private readonly cancelled = new Set<string>() // losing copies we stopped ourselves
-  /** Same keys: when the worker said the copy started (left its queue for a slot), and when it last reported. */
-  private readonly startedAt = new Map<string, number>()
-  /** Per worker: when it last reported anything (progress or a result). */
-  private readonly heardFrom = new Map<string, number>()
+  /** Same keys: when each copy left and started, when each worker was last heard from, and what follows (expected ends, overdue). */
+  private readonly clock: CopyClock
   /** Copies sent, latest expected end first: waiting ones may move to a worker that comes free. */
   private readonly waiting = new StealIndex<string>()
   private readonly capsOf = new Map<string, Capabilities>()
@@ -152,6 +149,7 @@ class JobRun {
 
   constructor (private readonly env: JobEnv, private readonly jobId: string, private readonly specs: readonly TaskSpec[], private readonly options: RunTasksOptions) {
     this.byId = new Map(specs.map(s => [s.id, s]))
+    this.clock = new CopyClock(env.estimator, w => this.capsOf.get(w), env.selfId)
     this.tracker = new JobTracker<TaskOutcome>(specs.map(s => s.id))
     this.quorum = Math.max(1, options.quorum ?? 1)
     if (this.quorum > 1) this.book = new QuorumBook({ k: this.quorum })
@@ -231,57 +229,19 @@ class JobRun {
     return this.env.estimator.sizeScale(spec.fnCid, sizeOf(spec))
   }
 
-  /** Expected compute of the task on the worker, ms (Infinity when its capabilities are unknown). */
-  private expectedMs (spec: TaskSpec, workerId: string): number {
-    const caps = this.capsOf.get(workerId)
-    return caps == null ? Infinity : this.env.estimator.taskMs(workerId, caps, spec.fnCid, this.scale(spec))
+  /** What the copy clock needs of a task. */
+  private timed (spec: TaskSpec): TimedTask {
+    return { fnCid: spec.fnCid, scale: this.scale(spec) }
   }
 
-  /**
-   * When the copy on this worker is expected to end, by today's estimate
-   * of its compute (a copy sent before its function was measured was
-   * expected on a guess), behind its queue and link as sent.
-   */
+  /** When the task's copy on the worker is expected to end (Infinity when not sent there). */
   private expectedEnd (spec: TaskSpec, workerId: string): number {
-    const key = copyKey(spec.id, workerId)
-    const t = this.timing.get(key)
-    if (t == null) return Infinity
-    const started = this.startedAt.get(key)
-    // once it started, its own run counts; before, a whole run is still ahead of it
-    if (started != null) return started + this.expectedMs(spec, workerId) + t.linkMs / 2
-    return Math.max(t.dispatchedAt + this.expectedMs(spec, workerId) * t.queueFactor + t.linkMs, Date.now() + this.expectedMs(spec, workerId))
+    return this.clock.expectedEnd(copyKey(spec.id, workerId), this.timed(spec), workerId, Date.now())
   }
 
-  /**
-   * Whether this copy is overdue: it has run past its estimate by more than
-   * its worker's late factor (the function measured already), or its worker
-   * stopped reporting progress on it (gone silently, or stalled).
-   */
+  /** Whether the task's copy on the worker is overdue (late beyond the worker's spread, or its worker quiet). */
   private overdue (spec: TaskSpec, workerId: string, now: number): boolean {
-    const key = copyKey(spec.id, workerId)
-    const t = this.timing.get(key)
-    if (t == null) return false
-    const started = this.startedAt.get(key)
-    // quiet: nothing at all from the worker for a while, though it runs this
-    // task (one report late is no sign: a throttled tab sends them late)
-    if (started != null && workerId !== this.env.selfId && now - Math.max(started, this.heardFrom.get(workerId) ?? 0) > QUIET_AFTER_MS) return true
-    if (!this.env.estimator.knows(spec.fnCid)) return false
-    // late beyond the worker's own usual spread: a throttled or busy device strays a lot
-    const factor = lateFactor(this.env.estimator.spread(workerId))
-    // from its start when the worker said so: time spent waiting behind
-    // other tasks is not lateness (it made queued tasks look overdue)
-    // against the estimate before any overrun floor (below): the floor
-    // comes from this very lateness, and must not explain it away
-    const expected = this.expectedMs(spec, workerId) / this.env.estimator.overrunOf(workerId)
-    if (started != null) {
-      const ran = (now - started) / expected
-      if (ran <= factor) return false
-      // a censored sample: the worker is at least this much slower than
-      // estimated, so placement stops treating a hidden straggler as fast
-      this.env.estimator.observeOverrun(workerId, ran)
-      return true
-    }
-    return now - t.dispatchedAt > factor * (t.queueFactor * expected + t.linkMs)
+    return this.clock.overdue(copyKey(spec.id, workerId), this.timed(spec), workerId, now)
   }
 
   /**
@@ -316,12 +276,12 @@ class JobRun {
     for (const o of current) {
       while (o.inFlight < o.caps.slots) {
         const pick = this.waiting.choose(o.caps, now,
-          key => this.inflight.has(key) && !this.startedAt.has(key) && !this.cancelled.has(key) && this.queuedBehind(key),
+          key => this.inflight.has(key) && !this.clock.started(key) && !this.cancelled.has(key) && this.queuedBehind(key),
           key => {
             const { taskId, workerId } = splitKey(key)
             if (workerId === o.workerId || this.tracker.get(taskId).runningOn.size !== 1) return undefined
             const link = o.self ? 0 : this.env.estimator.linkMs(o.workerId) ?? 0
-            return now + this.expectedMs(this.spec(taskId), o.workerId) + link
+            return now + this.clock.expectedMs(this.timed(this.spec(taskId)), o.workerId) + link
           },
           key => { const { taskId, workerId } = splitKey(key); return this.expectedEnd(this.spec(taskId), workerId) },
           { minGainMs: 50 })
@@ -426,14 +386,10 @@ class JobRun {
     const caps = this.capsOf.get(workerId)
     const queueFactor = Math.max(1, this.tracker.inFlightOn(workerId) / Math.max(1, caps?.slots ?? 1))
     const link = workerId === env.selfId ? 0 : env.estimator.linkMs(workerId) ?? 0
-    this.timing.set(key, { dispatchedAt: now, queueFactor, linkMs: link })
+    this.clock.dispatched(key, now, queueFactor, link)
     const taskSignal = AbortSignal.any([this.signal, ac.signal])
     const req = this.request(spec, workerId)
-    const onProgress = (): void => {
-      const t = Date.now()
-      if (!this.startedAt.has(key)) this.startedAt.set(key, t)
-      this.heardFrom.set(workerId, t)
-    }
+    const onProgress = (): void => { this.clock.progress(key, workerId, Date.now()) }
     if (this.book == null && this.options.lateBinding === true) this.waiting.add(`${spec.fnCid}\u0000${JSON.stringify(spec.requirement)}`, spec.requirement, key, this.expectedEnd(spec, workerId))
     const run = workerId === env.selfId
       ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal, onProgress)
@@ -448,15 +404,14 @@ class JobRun {
       .catch((err: unknown) => { this.onError(spec, workerId, key, err) })
       .finally(() => {
         this.inflight.delete(key)
-        this.timing.delete(key)
-        this.startedAt.delete(key)
+        this.clock.forget(key)
         this.wake()
       })
   }
 
   private async onResult (spec: TaskSpec, workerId: string, key: string, output: Uint8Array, ms: number): Promise<void> {
     this.failuresInARow.delete(workerId)
-    this.heardFrom.set(workerId, Date.now())
+    this.clock.heardFrom(workerId, Date.now())
     let warm = this.warmOn.get(workerId)
     if (warm == null) this.warmOn.set(workerId, warm = new Set())
     warm.add(spec.fnCid)
@@ -547,12 +502,12 @@ class JobRun {
     if (idle.length === 0) return
     const now = Date.now()
     const running: RunningTaskInfo[] = this.tracker.running().map(t => {
-      const keys = [...t.runningOn].map(w => this.timing.get(copyKey(t.id, w))).filter(x => x != null)
+      const sent = [...t.runningOn].map(w => this.clock.dispatchedAt(copyKey(t.id, w))).filter(x => x != null)
       const spec = this.spec(t.id)
       return {
         taskId: t.id,
         workers: [...t.runningOn],
-        dispatchedAt: Math.min(...keys.map(k => k.dispatchedAt)),
+        dispatchedAt: Math.min(...sent),
         expectedEnd: Math.min(...[...t.runningOn].map(w => this.expectedEnd(spec, w))),
         // copies on workers gone slow do not count against the copy limit
         healthy: [...t.runningOn].filter(w => !this.overdue(spec, w, now)).length

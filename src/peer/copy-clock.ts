@@ -1,0 +1,126 @@
+import { lateFactor } from '../core/scheduler/estimates.js'
+import { QUIET_AFTER_MS } from '../core/protocol/task.js'
+import type { Capabilities } from '../core/requirements/capabilities.js'
+import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
+
+/** What the clock needs of a task: its function and its size against the function's other tasks. */
+export interface TimedTask {
+  fnCid: string
+  /** Size against the function's reference task (`TaskTimeEstimator.sizeScale`). */
+  scale: number
+}
+
+interface Sent {
+  dispatchedAt: number
+  /** How many tasks' worth it queued behind on its worker (≥ 1). */
+  queueFactor: number
+  /** The link's cost of a task to that worker, ms. */
+  linkMs: number
+  /** When the worker said it started (left its queue for a slot). */
+  startedAt?: number
+}
+
+/**
+ * The times of a job's copies on its workers: when each was sent, when its
+ * worker said it started, when each worker was last heard from; and what
+ * follows from them: when a copy is expected to end, whether it is
+ * overdue. Keys are the runner's copy keys (`task@worker`).
+ *
+ * Lateness counts from a copy's start (waiting behind other tasks is not
+ * lateness), against the estimate *without* the overrun floor that this
+ * very lateness sets (`TaskTimeEstimator.observeOverrun`): read through the
+ * floor, an overdue copy would seem about to end and never get its backup.
+ */
+export class CopyClock {
+  private readonly sent = new Map<string, Sent>()
+  /** Per worker: when it last reported anything (progress or a result). */
+  private readonly heard = new Map<string, number>()
+
+  constructor (
+    private readonly estimator: TaskTimeEstimator,
+    private readonly capsOf: (workerId: string) => Capabilities | undefined,
+    /** The submitting device: it runs its own copies and is never quiet. */
+    private readonly selfId: string
+  ) {}
+
+  /** A copy left for its worker. */
+  dispatched (key: string, at: number, queueFactor: number, linkMs: number): void {
+    this.sent.set(key, { dispatchedAt: at, queueFactor, linkMs })
+  }
+
+  /** The worker reported on the copy: its first report says it started. */
+  progress (key: string, workerId: string, at: number): void {
+    const s = this.sent.get(key)
+    if (s != null && s.startedAt == null) s.startedAt = at
+    this.heard.set(workerId, at)
+  }
+
+  /** Something came from the worker (a result). */
+  heardFrom (workerId: string, at: number): void {
+    this.heard.set(workerId, at)
+  }
+
+  /** The copy is over (a result, an error, a cancel). */
+  forget (key: string): void {
+    this.sent.delete(key)
+  }
+
+  dispatchedAt (key: string): number | undefined {
+    return this.sent.get(key)?.dispatchedAt
+  }
+
+  started (key: string): boolean {
+    return this.sent.get(key)?.startedAt != null
+  }
+
+  /** Expected compute of the task on the worker, ms (Infinity when its capabilities are unknown); `floor`: with the worker's overrun floor. */
+  expectedMs (task: TimedTask, workerId: string, floor = true): number {
+    const caps = this.capsOf(workerId)
+    if (caps == null) return Infinity
+    const ms = this.estimator.taskMs(workerId, caps, task.fnCid, task.scale)
+    return floor ? ms : ms / this.estimator.overrunOf(workerId)
+  }
+
+  /**
+   * When the copy is expected to end, by today's estimate of its compute
+   * (a copy sent before its function was measured was expected on a
+   * guess), behind its queue and link as sent; Infinity when unknown.
+   */
+  expectedEnd (key: string, task: TimedTask, workerId: string, now: number): number {
+    const s = this.sent.get(key)
+    if (s == null) return Infinity
+    // once it started, its own run counts; before, a whole run is still ahead of it
+    if (s.startedAt != null) return s.startedAt + this.expectedMs(task, workerId, false) + s.linkMs / 2
+    const ms = this.expectedMs(task, workerId)
+    return Math.max(s.dispatchedAt + ms * s.queueFactor + s.linkMs, now + ms)
+  }
+
+  /**
+   * Whether the copy is overdue: it has run past its estimate by more than
+   * its worker's late factor (the function measured already), or its worker
+   * stopped reporting progress on it (gone silently, or stalled). A copy
+   * running late also floors its worker's slowness (a censored sample), so
+   * that placement stops treating a hidden straggler as fast.
+   */
+  overdue (key: string, task: TimedTask, workerId: string, now: number): boolean {
+    const s = this.sent.get(key)
+    if (s == null) return false
+    const started = s.startedAt
+    // quiet: nothing at all from the worker for a while, though it runs this
+    // task (one report late is no sign: a throttled tab sends them late)
+    if (started != null && workerId !== this.selfId && now - Math.max(started, this.heard.get(workerId) ?? 0) > QUIET_AFTER_MS) return true
+    if (!this.estimator.knows(task.fnCid)) return false
+    // late beyond the worker's own usual spread: a throttled or busy device strays a lot
+    const factor = lateFactor(this.estimator.spread(workerId))
+    const expected = this.expectedMs(task, workerId, false)
+    // from its start when the worker said so: time spent waiting behind
+    // other tasks is not lateness (it made queued tasks look overdue)
+    if (started != null) {
+      const ran = (now - started) / expected
+      if (ran <= factor) return false
+      this.estimator.observeOverrun(workerId, ran)
+      return true
+    }
+    return now - s.dispatchedAt > factor * (s.queueFactor * expected + s.linkMs)
+  }
+}
