@@ -292,8 +292,8 @@ export class EctPlacer {
     if (k == null) return
     // its place at the end of the worker's modelled queue
     const now = this.now()
-    const bytes = this.missingBytes(k, task)
     const ready = now + this.arrivalOf(k, task)
+    const bytes = this.missingBytes(k, task)
     if (bytes > 0) k.linkFree = Math.max(now + k.rtt / 2, k.linkFree) + bytes * 1000 / k.bw
     k.expect.set(task.id, { fnCid: task.functionCid, scale: this.scaleOf(task), ready, end: now })
     k.load++
@@ -357,29 +357,26 @@ export class EctPlacer {
     const e = k?.expect.get(taskId)
     if (k == null || e == null) return undefined
     if (e.start == null) return 0
-    // against the estimate before any overrun floor: the floor comes from
-    // this very lateness, and must not explain it away
-    const per = this.runMs(k, e) / this.estimator.overrunOf(k.id)
+    const per = this.ownRunMs(k, e)
     return per > 0 ? Math.max(0, this.now() - e.start) / per : 0
   }
 
   /**
    * Tasks running on the worker past their expected time teach the
-   * estimator a floor under its slowness (`observeAtLeast`): a worker that
+   * estimator a floor under its slowness (`observeOverrun`): a worker that
    * never returns a result is not taken at its description's word for
-   * ever. Call it now and then (the simulator's and the runner's ticks) for
-   * workers holding tasks; cheap, O(tasks it holds).
+   * ever. Call it now and then (the simulator's tick) for workers holding
+   * tasks; O(tasks it holds). The runner does the same from its own clock
+   * of copies (src/peer/copy-clock.ts).
    */
   noteRunning (id: string): void {
     const k = this.wk(id)
     if (k == null || k.started === 0) return
     const now = this.now()
-    // judged against the estimate without the floor already set
-    const floor = this.estimator.overrunOf(k.id)
     let worst = 1
     for (const e of k.expect.values()) {
       if (e.start == null) continue
-      worst = Math.max(worst, (now - e.start) * floor / this.runMs(k, e))
+      worst = Math.max(worst, (now - e.start) / this.ownRunMs(k, e))
     }
     // within the run-to-run spread is no news
     if (worst < lateFactor(this.estimator.spread(k.id)) || !this.estimator.observeOverrun(k.id, worst)) return
@@ -412,10 +409,7 @@ export class EctPlacer {
     let n = 0
     for (const e of k.expect.values()) {
       if (e.start == null) continue
-      // a running task keeps its own estimate: an overrun floor (which its
-      // lateness set) would push its end to about now at every look, and an
-      // overdue task would seem nearly done instead of late (no copy)
-      e.end = Math.max(now, e.start + this.runMs(k, e) / this.estimator.overrunOf(k.id))
+      e.end = Math.max(now, e.start + this.ownRunMs(k, e))
       if (n < free.length) free[n++] = e.end
     }
     for (const e of k.expect.values()) {
@@ -429,6 +423,16 @@ export class EctPlacer {
   /** A modelled task's run time on its worker by today's estimates, ms. */
   private runMs (k: Wk, e: Expected): number {
     return this.estimator.workMs(e.fnCid) * e.scale * this.estimator.slowness(k.id, k.caps, e.fnCid)
+  }
+
+  /**
+   * A running task's own expected run time: without the worker's overrun
+   * floor, which this task's lateness set. Read through the floor, an
+   * overdue task would seem about to end at every look and never get a
+   * copy, and its lateness would be explained away.
+   */
+  private ownRunMs (k: Wk, e: Expected): number {
+    return this.runMs(k, e) / this.estimator.overrunOf(k.id)
   }
 
   /** Time the whole room needs to drain `workMs` of reference work, ms. */
