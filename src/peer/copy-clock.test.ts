@@ -54,7 +54,10 @@ describe('CopyClock', () => {
     const t = QUIET_AFTER_MS + 100
     expect(clock.overdue('t@w', { fnCid: 'unmeasured', scale: 1 }, 'w', t)).toBe(true)
     expect(clock.overdue('t@self', { fnCid: 'unmeasured', scale: 1 }, 'self', t)).toBe(false)
+    expect(clock.quiet('t@w', 'w', t)).toBe(true)
+    expect(clock.startedAt('t@w')).toBe(0)
     clock.heardFrom('w', t - 50)
+    expect(clock.quiet('t@w', 'w', t)).toBe(false)
     expect(clock.overdue('t@w', { fnCid: 'unmeasured', scale: 1 }, 'w', t)).toBe(false)
     clock.forget('t@w')
     expect(clock.dispatchedAt('t@w')).toBeUndefined()

@@ -73,6 +73,21 @@ export class CopyClock {
     return this.sent.get(key)?.startedAt != null
   }
 
+  /** When the worker said the copy started, if it did. */
+  startedAt (key: string): number | undefined {
+    return this.sent.get(key)?.startedAt
+  }
+
+  /**
+   * Whether the worker running this started copy has sent nothing at all
+   * for a while (gone silently, or stalled); one report late is no sign: a
+   * throttled tab sends them late. Never the submitter itself.
+   */
+  quiet (key: string, workerId: string, now: number): boolean {
+    const started = this.sent.get(key)?.startedAt
+    return started != null && workerId !== this.selfId && now - Math.max(started, this.heard.get(workerId) ?? 0) > QUIET_AFTER_MS
+  }
+
   /** Expected compute of the task on the worker, ms (Infinity when its capabilities are unknown); `floor`: with the worker's overrun floor. */
   expectedMs (task: TimedTask, workerId: string, floor = true): number {
     const caps = this.capsOf(workerId)
@@ -106,9 +121,7 @@ export class CopyClock {
     const s = this.sent.get(key)
     if (s == null) return false
     const started = s.startedAt
-    // quiet: nothing at all from the worker for a while, though it runs this
-    // task (one report late is no sign: a throttled tab sends them late)
-    if (started != null && workerId !== this.selfId && now - Math.max(started, this.heard.get(workerId) ?? 0) > QUIET_AFTER_MS) return true
+    if (this.quiet(key, workerId, now)) return true
     if (!this.estimator.knows(task.fnCid)) return false
     // late beyond the worker's own usual spread: a throttled or busy device strays a lot
     const factor = lateFactor(this.estimator.spread(workerId))

@@ -314,9 +314,18 @@ class JobRun {
     }
     if (suspects.size === 0) return
     const room = current.filter(o => !suspects.has(o.workerId))
+    const drain = this.drainMs(current)
     for (const t of running) {
       if (t.runningOn.size !== 1 || !suspects.has([...t.runningOn][0])) continue
       const spec = this.spec(t.id)
+      // a slow worker still reporting, whose started copy would end before
+      // the room drains what is pending (if it runs as long again as it
+      // has), is capacity, not a stall: a copy would cost a faster worker a
+      // pending task, and cancel the slow one's work (the 0.1-core tab of
+      // the 6-browser bench had all its tasks overtaken this way)
+      const key = copyKey(t.id, [...t.runningOn][0])
+      const started = this.clock.startedAt(key)
+      if (started != null && !this.clock.quiet(key, [...t.runningOn][0], now) && now - started <= drain) continue
       const [p] = this.env.scheduler.place([pendingOf(spec)], room.filter(o => !t.runningOn.has(o.workerId)))
       if (p == null) continue
       const o = room.find(x => x.workerId === p.workerId)
@@ -325,6 +334,29 @@ class JobRun {
       this.dispatch(spec, p.workerId)
       this.options.onProgress?.({ type: 'backup', taskId: t.id, workerId: p.workerId, runningOn })
     }
+  }
+
+  /**
+   * Time the room needs to run the pending tasks, ms: their work over the
+   * offered slots' speed, by today's estimates (0 when nothing is pending).
+   */
+  private drainMs (current: Offer[]): number {
+    const pending = this.tracker.pending()
+    if (pending.length === 0) return 0
+    const est = this.env.estimator
+    let work = 0
+    for (const id of pending) {
+      const spec = this.spec(id)
+      work += est.workMs(spec.fnCid) * this.scale(spec)
+    }
+    // speeds for the first pending task's function: a job's tasks share few functions
+    const fn = this.spec(pending[0]).fnCid
+    let speed = 0
+    for (const o of current) {
+      const ms = est.taskMs(o.workerId, o.caps, fn)
+      if (ms > 0 && Number.isFinite(ms)) speed += o.caps.slots * est.workMs(fn) / ms
+    }
+    return speed > 0 ? work / speed : Infinity
   }
 
   private spec (id: string): TaskSpec {
