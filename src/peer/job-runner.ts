@@ -316,16 +316,17 @@ class JobRun {
     const room = current.filter(o => !suspects.has(o.workerId))
     const drain = this.drainMs(current)
     for (const t of running) {
-      if (t.runningOn.size !== 1 || !suspects.has([...t.runningOn][0])) continue
+      const [worker] = t.runningOn
+      if (t.runningOn.size !== 1 || !suspects.has(worker)) continue
       const spec = this.spec(t.id)
       // a slow worker still reporting, whose started copy would end before
       // the room drains what is pending (if it runs as long again as it
       // has), is capacity, not a stall: a copy would cost a faster worker a
-      // pending task, and cancel the slow one's work (the 0.1-core tab of
+      // pending task, and cancel the slow one's work (the 0.15-core tab of
       // the 6-browser bench had all its tasks overtaken this way)
-      const key = copyKey(t.id, [...t.runningOn][0])
+      const key = copyKey(t.id, worker)
       const started = this.clock.startedAt(key)
-      if (started != null && !this.clock.quiet(key, [...t.runningOn][0], now) && now - started <= drain) continue
+      if (started != null && !this.clock.quiet(key, worker, now) && now - started <= drain) continue
       const [p] = this.env.scheduler.place([pendingOf(spec)], room.filter(o => !t.runningOn.has(o.workerId)))
       if (p == null) continue
       const o = room.find(x => x.workerId === p.workerId)
