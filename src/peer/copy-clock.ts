@@ -70,7 +70,7 @@ export class CopyClock {
   }
 
   started (key: string): boolean {
-    return this.sent.get(key)?.startedAt != null
+    return this.startedAt(key) != null
   }
 
   /** When the worker said the copy started, if it did. */
