@@ -4,12 +4,14 @@
  *   npm run sim -- --peers 10000 --tasks 100000 --churn 0.2 --seed 1 \
  *     [--scheduler ect|least-loaded|local-only|all] [--backups on|off|both] \
  *     [--quorum 2 --liars 0.01] [--stragglers 0.01] [--oracle] \
- *     [--progress 500] [--resumable]
+ *     [--progress 500] [--resumable] [--split]
  *
  * --progress: workers report progress on running tasks this often (ms; 0:
  * never), so a silent leaver holding tasks is noticed after three missed
  * reports; --resumable: a lost run keeps the work up to its last report
- * (what checkpointed tasks would give; the runtime does not do it yet).
+ * (what checkpointed tasks would give; the runtime does not do it yet);
+ * --split: in the tail, running maps are cut at an item boundary and their
+ * last items go to idle workers (src/core/scheduler/split.ts).
  * --oracle also schedules each job clairvoyantly (src/core/sim/oracle.ts)
  * and prints makespan / that schedule's (about 30 s more at 10k peers).
  */
@@ -33,12 +35,13 @@ const { values } = parseArgs({
     oracle: { type: 'boolean', default: false },
     progress: { type: 'string', default: '500' },
     resumable: { type: 'boolean', default: false },
+    split: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (values.help) {
-  console.log('usage: npm run sim -- --peers N --tasks N --churn F --seed N [--scheduler ect|least-loaded|local-only|all] [--backups on|off|both] [--quorum K --liars F] [--stragglers F] [--reducers N] [--oracle] [--progress MS] [--resumable]')
+  console.log('usage: npm run sim -- --peers N --tasks N --churn F --seed N [--scheduler ect|least-loaded|local-only|all] [--backups on|off|both] [--quorum K --liars F] [--stragglers F] [--reducers N] [--oracle] [--progress MS] [--resumable] [--split]')
   process.exit(0)
 }
 
@@ -63,6 +66,7 @@ for (const scheduler of schedulers) {
       oracle: values.oracle,
       progressMs: Number(values.progress),
       resumable: values.resumable,
+      split: values.split,
       clock: () => performance.now()
     })
     rows.push({ r, backups, wallS: (performance.now() - t0) / 1000 })
@@ -86,6 +90,7 @@ console.table(rows.map(({ r, backups, wallS }) => ({
   'backups (won)': `${r.backupsLaunched} (${r.backupsWon})`,
   'insured': r.riskCopies,
   moved: r.steals,
+  splits: r.splits,
   dups: r.duplicates,
   'liars caught': `${r.liarsCaught}/${r.liars}`,
   'wrong kept': r.wrongAccepted,

@@ -21,6 +21,20 @@ describe('JobTracker', () => {
     expect(() => { new JobTracker(['a']).assign('zz', 'w') }).toThrow()
   })
 
+  it('takes a task added while the job runs (a piece split off a running one)', () => {
+    const t = new JobTracker<string>(['a'])
+    t.assign('a', 'w1')
+    t.add('a.1')
+    expect(t.total).toBe(2)
+    expect(t.pending()).toEqual(['a.1'])
+    t.complete('a', 'w1', 'x')
+    expect(t.finished).toBe(false)
+    t.assign('a.1', 'w2')
+    t.complete('a.1', 'w2', 'y')
+    expect(t.finished).toBe(true)
+    expect(() => t.add('a')).toThrow(/duplicate/)
+  })
+
   it('an empty job is finished at once', () => {
     const t = new JobTracker<string>([])
     expect(t.finished).toBe(true)

@@ -37,6 +37,16 @@ export class JobTracker<O> {
     }
   }
 
+  /**
+   * A task joins the job while it runs: a piece split off a running task
+   * (its items after the split point) is a task of its own.
+   */
+  add (id: string): void {
+    if (this.tasks.has(id)) throw new Error(`duplicate task id ${id}`)
+    this.order.push(id)
+    this.tasks.set(id, { id, status: 'pending', attempts: 0, runningOn: new Set() })
+  }
+
   get total (): number { return this.order.length }
   get done (): number { return this.doneCount }
   get finished (): boolean { return this.doneCount === this.order.length }

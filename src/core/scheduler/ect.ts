@@ -332,6 +332,20 @@ export class EctPlacer {
   }
 
   /**
+   * The task on the worker shrank to `scale` (split: the items after a
+   * point went to another worker); its expected end and the worker's
+   * queue behind it move up.
+   */
+  resized (id: string, taskId: string, scale: number): void {
+    const k = this.wk(id)
+    const e = k?.expect.get(taskId)
+    if (k == null || e == null) return
+    e.scale = scale
+    this.project(k)
+    this.rekey(k)
+  }
+
+  /**
    * When the task is expected to end on the worker, by the model of its
    * queue and today's estimates (absolute, `now` clock); undefined when this
    * placer did not give it the task.

@@ -7,7 +7,7 @@ export interface Bounds {
   lowerBoundMs: number
   /** Earliest time the room's integrated speed (joins and leaves included) covers the total work. */
   workBoundMs: number
-  /** The longest map plus the longest reduce, each on the fastest peer. */
+  /** The longest map (its longest item when maps can be split) plus the longest reduce, each on the fastest peer. */
   criticalPathMs: number
 }
 
@@ -15,7 +15,7 @@ export interface Bounds {
  * Lower bounds on the makespan, ignoring transfers and round trips: no
  * schedule can beat them, whatever it knows.
  */
-export function lowerBound (peers: readonly SimPeer[], job: { map: readonly SimTask[], reduce: readonly SimTask[] }, opts: { resumable?: boolean } = {}): Bounds {
+export function lowerBound (peers: readonly SimPeer[], job: { map: readonly SimTask[], reduce: readonly SimTask[] }, opts: { resumable?: boolean, splittable?: boolean } = {}): Bounds {
   const changes: Array<[number, number]> = []
   let fastest = 0
   for (const p of peers) {
@@ -41,7 +41,9 @@ export function lowerBound (peers: readonly SimPeer[], job: { map: readonly SimT
   const longest = (ts: readonly SimTask[]): number => ts.reduce((a, t) => Math.max(a, t.workMs), 0)
   const mapWork = sum(job.map)
   const workBoundMs = coverTime(mapWork + sum(job.reduce))
-  const criticalPathMs = (longest(job.map) + longest(job.reduce)) / fastest
+  // a map split at its items runs no piece shorter than one item
+  const longestMap = opts.splittable === true ? job.map.reduce((a, t) => Math.max(a, t.workMs / Math.max(1, t.items ?? 1)), 0) : longest(job.map)
+  const criticalPathMs = (longestMap + longest(job.reduce)) / fastest
   // the longest reduce starts after the last map, so no sooner than the
   // map work can be covered (`mapEnd`), on a peer that fits it, is there
   // then (or joins later) and stays until it ends: a peer gone before the

@@ -83,6 +83,12 @@ export interface SimConfig {
   progressMs?: number
   /** A lost run keeps the work done up to its last progress report (partial outputs): only the rest runs again. */
   resumable?: boolean
+  /**
+   * In the tail (idle workers, nothing pending), split the running map
+   * tasks expected to end last at an item boundary and send the rest to
+   * idle workers (src/core/scheduler/split.ts; maps over `items`).
+   */
+  split?: boolean
   /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
   jitter?: number
 }
@@ -108,6 +114,8 @@ export interface SimResult {
   riskCopies: number
   /** Waiting copies taken over by idle workers (`steal`). */
   steals: number
+  /** Running tasks split, a piece sent to an idle worker (`split`). */
+  splits: number
   /** Reference work of lost runs kept by their progress reports (`resumable`), ms. */
   keptWorkMs: number
   liars: number

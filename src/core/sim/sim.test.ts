@@ -114,6 +114,30 @@ describe('simulate (small, fixed seed)', () => {
     expect(simulate({ ...small, churn: 0.3, backups: true, progressMs: 500 }).keptWorkMs).toBe(0)
   })
 
+  it('splits the running maps of the tail at item boundaries: every item of every map done once, a shorter tail', () => {
+    const tasks = new Map<string, SimTask>()
+    const cfg: SimConfig = { ...small, churn: 0.2, backups: true, stragglers: 0.05 }
+    const on = simulate({ ...cfg, split: true, onDispatch: t => { tasks.set(t.id, t) } })
+    expect(on.splits).toBeGreaterThan(0)
+    expect(on.completed).toBe(on.tasks)
+    expect(on.results.size).toBe(on.tasks)
+    expect(on.violations).toBe(0)
+    // a piece is a task of its own (`m7.3`, and `m7.3.9` cut from it): the
+    // pieces of a map hold its items between them, once each
+    const items = new Map<string, number>()
+    for (const [id, t] of tasks) {
+      if (t.phase !== 'map') continue
+      expect(on.results.has(id)).toBe(true)
+      const root = id.split('.')[0]
+      items.set(root, (items.get(root) ?? 0) + (t.items ?? 0))
+    }
+    for (const n of items.values()) expect(n).toBe(DEFAULT_WORKLOAD.mapItems)
+    expect(on.tasks).toBe(600 + on.splits)
+    const off = simulate(cfg)
+    expect(off.splits).toBe(0)
+    expect(on.makespanMs).toBeLessThan(off.makespanMs)
+  })
+
   it('catches a liar with quorum 2, and keeps no wrong result', () => {
     const r = simulate({ ...small, quorum: 2, liars: 0.1 })
     expect(r.liars).toBeGreaterThan(0)

@@ -22,6 +22,8 @@ import { lowerBound } from './bounds.js'
 import { oracleMakespan } from './oracle.js'
 import { TaskQueue } from './task-queue.js'
 import { StealIndex } from '../scheduler/steal.js'
+import { chooseSplits } from '../scheduler/split.js'
+import type { SplitCandidate } from '../scheduler/split.js'
 import type { QueueEntry } from './task-queue.js'
 
 export type { SchedulerChoice, SimConfig, SimResult } from './config.js'
@@ -41,6 +43,11 @@ interface Attempt {
   state: 'sent' | 'queued' | 'running' | 'finished' | 'cancelled' | 'lost'
   computeMs: number
   startedAt: number
+  /** Share of its task already done when this run started (kept progress), and when the run ends (a split moves it up). */
+  from: number
+  finishAt: number
+  /** Its size when it started (or was cut): what its compute time teaches the estimator is measured against. */
+  scale: number
 }
 
 type Ev =
@@ -88,6 +95,7 @@ export function simulate (config: SimConfig): SimResult {
   const stealOn = (config.steal ?? true) && k === 1
   const progressMs = config.progressMs ?? 500
   const resumable = (config.resumable ?? false) && progressMs > 0 && k === 1
+  const splitOn = (config.split ?? false) && k === 1 && progressMs > 0
   /** Share of a task's work already done and kept (checkpoints of lost runs), by task id. */
   const doneShare = new Map<string, number>()
 
@@ -115,7 +123,7 @@ export function simulate (config: SimConfig): SimResult {
       peers.push(p)
     }
   }
-  const bound = lowerBound(peers, job, { resumable })
+  const bound = lowerBound(peers, job, { resumable, splittable: splitOn })
   const oracleMs = config.oracle === true ? oracleMakespan(peers, job) : undefined
   const byId = new Map(peers.map(p => [p.id, p]))
   const taskById = new Map([...job.map, ...job.reduce].map(t => [t.id, t]))
@@ -145,7 +153,7 @@ export function simulate (config: SimConfig): SimResult {
   const open = new Set<number>() // batch mode: known workers with room
   const results = new Map<string, { workerId: string, digest: string, at: number }>()
   const q = new EventQueue<Ev>()
-  const stats = { keptWorkMs: 0, steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
+  const stats = { splits: 0, keptWorkMs: 0, steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
   let now = 0
   let makespan = 0
   let mapsLeft = job.map.length
@@ -220,7 +228,7 @@ export function simulate (config: SimConfig): SimResult {
     const a: Attempt = {
       task, peer: p, backup, dispatchedAt: now, expectedEnd: now + ect,
       taskMs: taskMsNow(task, p), arrivalMs: parts?.arrivalMs ?? 0, waitMs: parts?.waitMs ?? 0, rttMs: parts?.rttMs ?? 0,
-      state: 'sent', computeMs: 0, startedAt: 0
+      state: 'sent', computeMs: 0, startedAt: 0, from: 0, finishAt: 0, scale: 1
     }
     if (k > 1) {
       book.started(task.id, p.id)
@@ -282,7 +290,7 @@ export function simulate (config: SimConfig): SimResult {
     const s = live.get(a.task.id)
     s?.delete(a)
     if (s != null && s.size === 0) live.delete(a.task.id)
-    placer.finished(a.peer.id, a.task.functionCid, observe ? a.computeMs : undefined, placer.scaleOf(a.task), a.task.id)
+    placer.finished(a.peer.id, a.task.functionCid, observe ? a.computeMs : undefined, a.scale, a.task.id)
     refreshOpen(a.peer)
   }
 
@@ -294,8 +302,11 @@ export function simulate (config: SimConfig): SimResult {
       a.state = 'running'
       a.startedAt = now
       r.busy++
-      a.computeMs = runTime(p, now, a.task.workMs * (1 - (doneShare.get(a.task.id) ?? 0)) / p.speed * rng.lognormal(1, jitter))
-      q.push({ t: now + a.computeMs, type: 'finish', a })
+      a.from = doneShare.get(a.task.id) ?? 0
+      a.scale = placer.scaleOf(a.task)
+      a.computeMs = runTime(p, now, a.task.workMs * (1 - a.from) / p.speed * rng.lognormal(1, jitter))
+      a.finishAt = now + a.computeMs
+      q.push({ t: a.finishAt, type: 'finish', a })
     }
   }
 
@@ -565,6 +576,7 @@ export function simulate (config: SimConfig): SimResult {
       // idle slots unused: once they are placed, copies go out as usual
       if (pendingTotal * TAIL_IDLE_PER_PENDING >= idleNow()) return
     }
+    if (splitOn) runSplits()
     const running: RunningTaskInfo[] = []
     for (const [, set] of live) {
       let first: Attempt | undefined
@@ -617,6 +629,82 @@ export function simulate (config: SimConfig): SimResult {
     })
     stats.decisionMs += clock() - t0
     stats.decisions += picks.length
+  }
+
+  let pieces = 0
+  /**
+   * The tail: running maps expected to end last are cut at an item
+   * boundary and their last items go to idle workers. The submitter knows
+   * a run's progress from its reports (every `progressMs`), its worker's
+   * rate from the same, and a helper's terms from the placer.
+   */
+  const runSplits = (): void => {
+    const t0 = clock()
+    const cands: SplitCandidate[] = []
+    const runOf = new Map<string, Attempt>()
+    for (const [id, set] of live) {
+      // of a task's copies, the one expected to end first is split (the others are then cancelled)
+      let a: Attempt | undefined
+      for (const x of set) if (x.state === 'running' && (a == null || endOf(x) < endOf(a))) a = x
+      if (a == null) continue
+      const items = a.task.items ?? 1
+      if (items < 2) continue
+      const elapsed = now - a.startedAt
+      const reported = Math.floor(elapsed / progressMs) * progressMs
+      const f = Math.min(1, reported / a.computeMs)
+      const pos = a.from + (1 - a.from) * f
+      const itemsLeft = items - Math.floor(pos * items)
+      const remainingMs = f > 0 ? Math.max(0, reported / f * (1 - f) - (elapsed - reported)) : Math.max(0, endOf(a) - now)
+      cands.push({ taskId: id, itemsLeft, remainingMs })
+      runOf.set(id, a)
+    }
+    const pieceOf = (a: Attempt, items: number): SimTask => {
+      const t = a.task
+      const share = items / (t.items ?? 1)
+      const bytes = (t.inputBytes ?? []).reduce((x, y) => x + y, 0)
+      return { ...t, id: `${t.id}.${pieces + 1}`, inputCids: [`${t.inputCids[0]}.${pieces + 1}`], inputBytes: [Math.max(1, Math.round(bytes * share))], sizeBytes: undefined, workMs: t.workMs * share, items }
+    }
+    chooseSplits(cands, taskId => {
+      const a = runOf.get(taskId) as Attempt
+      const c = cands.find(x => x.taskId === taskId) as SplitCandidate
+      const piece = pieceOf(a, c.itemsLeft)
+      const w = placer.place(piece, { idleOnly: true, exclude: new Set([a.peer.id]) })
+      const parts = w == null ? undefined : placer.ectParts(w, piece)
+      if (w == null || parts == null) return undefined
+      return { workerId: w, startMs: Math.max(parts.arrivalMs, parts.waitMs) + parts.rttMs, allMs: parts.computeMs }
+    }, { minGainMs: progressMs }, plan => {
+      const a = runOf.get(plan.taskId) as Attempt
+      const t = a.task
+      const items = t.items ?? 1
+      const x = 1 - plan.items / items
+      // the stop reaches the worker half a round trip from now: past the cut by then, the split is void
+      const at = Math.min(1, (now + a.peer.rttMs / 2 - a.startedAt) / a.computeMs)
+      if (a.from + (1 - a.from) * at >= x) return
+      const piece = pieceOf(a, plan.items)
+      pieces++
+      for (const other of [...(live.get(t.id) ?? [])]) if (other !== a) cancel(other)
+      stats.splits++
+      const bytes = (t.inputBytes ?? []).reduce((p, b) => p + b, 0)
+      const d = doneShare.get(t.id) ?? 0
+      // the run now covers its task from where it started to the cut: its
+      // size (what its time is measured against) is that share of the bytes
+      t.sizeBytes = Math.max(1, Math.round(bytes * (x - a.from)))
+      a.computeMs *= (x - a.from) / (1 - a.from)
+      a.finishAt = a.startedAt + a.computeMs
+      q.push({ t: a.finishAt, type: 'finish', a })
+      a.from /= x
+      t.workMs *= x
+      t.items = items - plan.items
+      t.inputBytes = [Math.max(1, Math.round(bytes * x))]
+      if (d > 0) doneShare.set(t.id, d / x)
+      a.scale = placer.scaleOf(t)
+      placer.resized(a.peer.id, t.id, a.scale)
+      tracker.add(piece.id)
+      taskById.set(piece.id, piece)
+      if (piece.phase === 'map') mapsLeft++
+      dispatch(piece, byId.get(plan.workerId) as SimPeer, false)
+    })
+    stats.decisionMs += clock() - t0
   }
 
   const join = (p: SimPeer): void => {
@@ -676,7 +764,8 @@ export function simulate (config: SimConfig): SimResult {
       }
       case 'finish': {
         const r = runs[ev.a.peer.idx]
-        if (!r.alive || ev.a.state !== 'running') break
+        // a split moved the run's end up: the first event is stale
+        if (!r.alive || ev.a.state !== 'running' || ev.t !== ev.a.finishAt) break
         ev.a.state = 'finished'
         config.onRun?.(ev.a.task, ev.a.peer, ev.a.startedAt, now, 'finished')
         r.busy--
@@ -760,6 +849,7 @@ export function simulate (config: SimConfig): SimResult {
     backupsWon: stats.backupsWon,
     riskCopies: stats.riskCopies,
     steals: stats.steals,
+    splits: stats.splits,
     keptWorkMs: stats.keptWorkMs,
     liars: peers.filter(p => p.liar).length,
     liarsCaught: stats.liarsCaught,

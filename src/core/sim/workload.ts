@@ -9,6 +9,12 @@ export interface SimTask extends PendingTaskV2 {
   workMs: number
   /** Number in submission order. */
   n: number
+  /**
+   * Items the task runs over (frames of a clip, records of a chunk), all
+   * alike in cost: a running task can be split at an item boundary.
+   * Undefined: the task is one indivisible call.
+   */
+  items?: number
 }
 
 export interface WorkloadInit {
@@ -32,6 +38,8 @@ export interface WorkloadInit {
    * see (0: every input the same size, work sizes hidden).
    */
   sizeInBytes: number
+  /** Items per map task (a map task can be split between them); 0: indivisible. */
+  mapItems: number
 }
 
 export const DEFAULT_WORKLOAD: Omit<WorkloadInit, 'tasks' | 'reducers'> = {
@@ -43,7 +51,8 @@ export const DEFAULT_WORKLOAD: Omit<WorkloadInit, 'tasks' | 'reducers'> = {
   shuffleBytes: 1024 * 1024,
   mapFunctionBytes: 300_000,
   sizeSigma: 0.25,
-  sizeInBytes: 0.85
+  sizeInBytes: 0.85,
+  mapItems: 32
 }
 
 /** Function ids and requirements of the MapReduce job the simulator runs. */
@@ -79,7 +88,8 @@ export function makeJob (rng: Rng, init: WorkloadInit): { map: SimTask[], reduce
       requirement: onnx ? ONNX_REQ : MAP_REQ,
       inputCids: [`chunk:${i}`],
       inputBytes: [z.bytes],
-      workMs: z.workMs
+      workMs: z.workMs,
+      ...(init.mapItems > 1 ? { items: init.mapItems } : {})
     })
   }
   const reduce: SimTask[] = []
