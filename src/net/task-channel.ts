@@ -4,7 +4,8 @@ import { AbortedError, FedraError, InvalidMessageError, MessageTooLargeError, No
 import { decodeMessage } from '../core/protocol/codec.js'
 import { MAX_ID_LENGTH, MAX_INLINE_BYTES, TASK_PROTOCOL, decodeFromWorker, decodeToWorker, encodeTaskMessage } from '../core/protocol/task.js'
 import { newNonce, proveMembership, verifyMembership } from '../core/room/keys.js'
-import type { DataRef, FromWorker, TaskRequest, TaskResult, ToWorker } from '../core/protocol/task.js'
+import type { FromWorker, TaskProgress, TaskRequest, TaskResult, ToWorker } from '../core/protocol/task.js'
+import type { BatchControl, ProgressReport, TaskOutput } from '../peer/worker-service.js'
 import type { RoomKeys } from '../core/room/keys.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -19,15 +20,17 @@ const HANDSHAKE_TIMEOUT_MS = 5000
 export interface TaskContext {
   peerId: string
   signal: AbortSignal
-  onProgress: (done: number, total: number) => void
+  onProgress: (p?: ProgressReport) => void
+  /** A batch task's cut (`cut` messages from the submitter) lands here. */
+  control: BatchControl
 }
 
 /** Runs one task for a remote, proven room member. Throws typed errors. */
-export type TaskHandler = (req: TaskRequest, ctx: TaskContext) => Promise<{ output: DataRef, ms: number }>
+export type TaskHandler = (req: TaskRequest, ctx: TaskContext) => Promise<TaskOutput>
 
 export interface SubmitOptions {
   signal?: AbortSignal
-  onProgress?: (done: number, total: number) => void
+  onProgress?: (p: TaskProgress) => void
 }
 
 export interface TaskChannelInit {
@@ -40,7 +43,7 @@ export interface TaskChannelInit {
 interface Pending {
   resolve: (r: TaskResult) => void
   reject: (e: Error) => void
-  onProgress?: (done: number, total: number) => void
+  onProgress?: (p: TaskProgress) => void
 }
 
 /** One authenticated, long-lived task stream to a worker. */
@@ -131,7 +134,7 @@ export class TaskChannels {
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: MAX_FRAME_BYTES + 64 * 1024 })
     const ch = new Channel(remote, lp, stream)
     const life = new AbortController()
-    const running = new Map<string, AbortController>()
+    const running = new Map<string, { ac: AbortController, control: BatchControl }>()
     try {
       const hs = AbortSignal.any([life.signal, AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS)])
       const hello = decodeToWorker(await readFrame(lp, hs), { maxBytes: 1024 })
@@ -169,20 +172,28 @@ export class TaskChannels {
           throw err
         }
         if (msg.t === 'cancel') {
-          running.get(msg.id)?.abort(new AbortedError('cancelled by the submitter'))
+          running.get(msg.id)?.ac.abort(new AbortedError('cancelled by the submitter'))
+          continue
+        }
+        if (msg.t === 'cut') {
+          // a cut never widens a run: the earliest one holds
+          const r = running.get(msg.id)
+          if (r != null) r.control.cutAt = Math.min(r.control.cutAt ?? msg.at, msg.at)
           continue
         }
         if (msg.t !== 'task') continue
         const ac = new AbortController()
-        running.set(msg.id, ac)
+        const control: BatchControl = {}
+        running.set(msg.id, { ac, control })
         const req = msg
         const received = performance.now()
         this.init.handler(req, {
           peerId: remote,
           signal: AbortSignal.any([ac.signal, life.signal]),
-          onProgress: (done, total) => { void ch.send({ v: 1, t: 'progress', id: req.id, done, total }).catch(() => {}) }
+          control,
+          onProgress: p => { void ch.send({ v: 1, t: 'progress', id: req.id, done: p?.done ?? 0, total: p?.total ?? 1, from: p?.from, outputs: p?.outputs }).catch(() => {}) }
         }).then(
-          async r => { await ch.send({ v: 1, t: 'result', id: req.id, output: r.output, ms: r.ms, heldMs: Math.round((performance.now() - received) * 1000) / 1000 }) },
+          async r => { await ch.send({ v: 1, t: 'result', id: req.id, output: r.output, ms: r.ms, heldMs: Math.round((performance.now() - received) * 1000) / 1000, from: r.from, to: r.to }) },
           async (err: unknown) => { await ch.send({ v: 1, t: 'error', id: req.id, code: codeOf(err), message: (err as Error).message ?? String(err) }) }
         ).catch(() => {}).finally(() => running.delete(req.id))
       }
@@ -190,7 +201,7 @@ export class TaskChannels {
       log('inbound channel from %s ended: %s', remote, (err as Error).message)
     } finally {
       life.abort()
-      for (const ac of running.values()) ac.abort(new AbortedError('task stream closed'))
+      for (const { ac } of running.values()) ac.abort(new AbortedError('task stream closed'))
       this.inbound.delete(ch)
       ch.close(new WorkerLostError('task stream closed'))
     }
@@ -261,7 +272,7 @@ export class TaskChannels {
           continue
         }
         if (p == null) continue
-        if (msg.t === 'progress') { p.onProgress?.(msg.done, msg.total); continue }
+        if (msg.t === 'progress') { p.onProgress?.(msg); continue }
         ch.pending.delete(msg.id)
         if (msg.t === 'result') p.resolve(msg)
         else p.reject(errorFromCode(msg.code, msg.message))
@@ -317,6 +328,16 @@ export class TaskChannels {
     } finally {
       options.signal?.removeEventListener('abort', onAbort)
     }
+  }
+
+  /**
+   * Cuts a batch task running on the worker: it stops before item `at`
+   * (no-op when no stream is open: the task is gone with it).
+   */
+  async cut (peerId: PeerId, id: string, at: number): Promise<void> {
+    const ch = await this.channels.get(peerId.toString())?.catch(() => undefined)
+    if (ch == null || ch.closed || !ch.pending.has(id)) return
+    await ch.send({ v: 1, t: 'cut', id, at })
   }
 
   /** Verifies membership of a peer without sending a task (opens the channel). */

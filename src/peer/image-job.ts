@@ -1,4 +1,5 @@
 import { cutTile, pasteTile, planTiles } from '../core/image/tiles.js'
+import { decodeOutputs, encodeBatch } from '../core/protocol/batch.js'
 import type { Requirement } from '../core/requirements/requirement.js'
 import type { Tile } from '../core/image/tiles.js'
 import type { ApplicationScheduler } from '../core/scheduler/types.js'
@@ -16,6 +17,12 @@ export interface ImageJobInit {
   params: (tile: Tile) => Uint8Array
   memoryPages: (tileBytes: number) => number
   timeoutMs?: number
+  /**
+   * Tiles per task (default 1). Above 1 a task is a batch of tiles, run one
+   * by one on its worker: near the end of the job the room may split it
+   * between workers, and a lost worker's finished tiles are kept.
+   */
+  tilesPerTask?: number
   scheduler?: ApplicationScheduler
   /** Backup copies of the last, slowest tasks (default on). */
   backups?: boolean
@@ -43,19 +50,22 @@ export interface ImageJobResult {
 export async function runImageJob (peer: FedraPeer, init: ImageJobInit): Promise<ImageJobResult> {
   const t0 = performance.now()
   const tiles = planTiles(init.width, init.height, init.tileSize)
-  const specs = await Promise.all(tiles.map(async tile => {
-    const bytes = cutTile(init.rgba, init.width, tile)
-    // a filter's output is as large as its input
-    const requirement: Requirement = { runtime: 'wasm', memoryPages: init.memoryPages(bytes.byteLength), ioBytes: bytes.byteLength }
-    return {
-      id: `tile-${tile.index}`,
-      fnCid: init.fnCid,
-      entry: init.entry,
-      input: { cid: await peer.blocks.put(bytes, { signal: init.signal }) },
-      params: init.params(tile),
-      requirement,
-      limits: { memoryPages: requirement.memoryPages, timeoutMs: init.timeoutMs ?? 30_000 }
+  const per = Math.max(1, Math.floor(init.tilesPerTask ?? 1))
+  const limits = (pages: number): { memoryPages: number, timeoutMs: number } => ({ memoryPages: pages, timeoutMs: init.timeoutMs ?? 30_000 })
+  const groups: Tile[][] = []
+  for (let i = 0; i < tiles.length; i += per) groups.push(tiles.slice(i, i + per))
+  const specs = await Promise.all(groups.map(async group => {
+    const cut = group.map(tile => cutTile(init.rgba, init.width, tile))
+    // a filter's output is as large as its input; each tile is one call
+    const largest = Math.max(...cut.map(b => b.byteLength))
+    const requirement: Requirement = { runtime: 'wasm', memoryPages: init.memoryPages(largest), ioBytes: largest }
+    const base = { fnCid: init.fnCid, entry: init.entry, requirement, limits: limits(requirement.memoryPages) }
+    if (per === 1) {
+      const tile = group[0]
+      return { ...base, id: `tile-${tile.index}`, input: { cid: await peer.blocks.put(cut[0], { signal: init.signal }) }, params: init.params(tile) }
     }
+    const batch = encodeBatch(group.map((tile, i) => ({ params: init.params(tile), data: cut[i] })))
+    return { ...base, id: `tiles-${group[0].index}`, input: { cid: await peer.blocks.put(batch, { signal: init.signal }) }, params: new Uint8Array(0), items: group.length }
   }))
   const outcomes = await peer.runTasks(specs, {
     signal: init.signal, onProgress: init.onProgress, scheduler: init.scheduler,
@@ -63,11 +73,14 @@ export async function runImageJob (peer: FedraPeer, init: ImageJobInit): Promise
   })
   const rgba = new Uint8Array(init.width * init.height * 4)
   const owners: string[] = []
-  for (const tile of tiles) {
-    const o = outcomes.get(`tile-${tile.index}`)
-    if (o == null) throw new Error(`tile ${tile.index} has no output`)
-    pasteTile(rgba, init.width, tile, o.output)
-    owners[tile.index] = o.workerId
-  }
+  groups.forEach((group, g) => {
+    const o = outcomes.get(specs[g].id)
+    if (o == null) throw new Error(`tiles from ${group[0].index} have no output`)
+    const outs = per === 1 ? [o.output] : decodeOutputs(o.output, group.length)
+    group.forEach((tile, i) => {
+      pasteTile(rgba, init.width, tile, outs[i])
+      owners[tile.index] = o.itemWorkers?.[i] ?? o.workerId
+    })
+  })
   return { rgba, tiles, owners, ms: performance.now() - t0 }
 }

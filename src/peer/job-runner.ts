@@ -1,5 +1,5 @@
 import { logger } from '@libp2p/logger'
-import { AbortedError, AdmissionRefusedError, FedraError, WorkerLostError, codeOf, errorFromCode } from '../core/errors.js'
+import { AbortedError, AdmissionRefusedError, FedraError, InvalidMessageError, WorkerLostError, codeOf, errorFromCode } from '../core/errors.js'
 import { JobTracker } from '../core/jobs/tracker.js'
 import { admit } from '../core/scheduler/resource.js'
 import { satisfies } from '../core/requirements/requirement.js'
@@ -17,6 +17,12 @@ import type { OfferV2, PendingTaskV2 } from '../core/scheduler/types-v2.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
 import { StealIndex } from '../core/scheduler/steal.js'
+import { chooseSplits } from '../core/scheduler/split.js'
+import type { SplitCandidate } from '../core/scheduler/split.js'
+import { MAX_BATCH_ITEMS, decodeOutputs, encodeOutputs } from '../core/protocol/batch.js'
+import { PROGRESS_EVERY_MS } from '../core/protocol/task.js'
+import type { ItemRange, TaskProgress } from '../core/protocol/task.js'
+import type { BatchControl, ProgressReport, TaskOutput } from './worker-service.js'
 import { CopyClock } from './copy-clock.js'
 import type { TimedTask } from './copy-clock.js'
 
@@ -30,12 +36,23 @@ export interface TaskSpec {
   params: Uint8Array
   requirement: Requirement
   limits: TaskLimits
+  /**
+   * A batch task: `input` is a batch of this many items
+   * (src/core/protocol/batch.ts), each run by the function on its own. The
+   * runner may cut it while it runs and send its last items to an idle
+   * worker (a split), and keeps the outputs of items done by a worker that
+   * is lost. The outcome's output holds every item's output, in order
+   * (`decodeOutputs`).
+   */
+  items?: number
 }
 
 export interface TaskOutcome {
   output: Uint8Array
   workerId: string
   ms: number
+  /** Batch tasks: which worker's output each item holds (a split task's items come from several). */
+  itemWorkers?: string[]
 }
 
 export type JobProgress =
@@ -44,6 +61,8 @@ export type JobProgress =
   | { type: 'backup', taskId: string, workerId: string, /** where the copies already ran */ runningOn: string[] }
   /** A task still waiting in one worker's queue went to a worker that came free (late binding). */
   | { type: 'moved', taskId: string, from: string, to: string }
+  /** A batch task running on `from` was cut: its last `items` items went to `to` as task `pieceId` ('' : back to pending, for the fastest worker to take). */
+  | { type: 'split', taskId: string, pieceId: string, from: string, to: string, items: number }
   | { type: 'liar', workerId: string, taskId: string }
   | { type: 'task-failed', taskId: string, workerId: string, code: string, message: string }
   | { type: 'paused', reason: string }
@@ -74,6 +93,12 @@ export interface RunTasksOptions {
    * the simulator gains from it at 10,000 peers.
    */
   lateBinding?: boolean
+  /**
+   * Batch tasks (`TaskSpec.items`): near the end of the job, cut the tasks
+   * expected to end last and send their last items to idle workers
+   * (default on).
+   */
+  split?: boolean
 }
 
 /** What the runner needs from the peer around it. */
@@ -86,8 +111,10 @@ export interface JobEnv {
   selfCaps: () => Capabilities
   selfConsent: () => boolean
   /** `onProgress`: the worker's `progress` reports, the first when the task left its queue for a slot, then every `PROGRESS_EVERY_MS` while it runs. */
-  runLocal: (req: TaskRequest, signal: AbortSignal, onProgress?: () => void) => Promise<{ output: DataRef, ms: number }>
-  submitRemote: (peerId: string, req: Omit<TaskRequest, 'v' | 't'>, signal: AbortSignal, onProgress?: () => void) => Promise<TaskResult>
+  runLocal: (req: TaskRequest, signal: AbortSignal, onProgress?: (p?: ProgressReport) => void, control?: BatchControl) => Promise<TaskOutput>
+  submitRemote: (peerId: string, req: Omit<TaskRequest, 'v' | 't'>, signal: AbortSignal, onProgress?: (p: TaskProgress) => void) => Promise<TaskResult>
+  /** Tells a worker to stop a batch task before item `at` (protocol `cut`). */
+  cutRemote: (peerId: string, taskId: string, at: number) => void
   fetchOutput: (ref: DataRef, signal: AbortSignal) => Promise<Uint8Array>
   /** Module bytes to push to a worker that may not have them yet. */
   moduleBytes: (cid: string) => Uint8Array | undefined
@@ -95,14 +122,28 @@ export interface JobEnv {
   onPeerLost: (fn: (peerId: string) => void) => () => void
 }
 
-function pendingOf (s: TaskSpec): PendingTaskV2 {
-  return 'cid' in s.input
-    ? { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [s.input.cid] }
-    : { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [], sizeBytes: s.input.bytes.byteLength }
+/** A task as the runner holds it: a piece of a batch task runs a range of its items. */
+interface RunSpec extends TaskSpec {
+  /** The task the caller gave (a piece's parent, or itself). */
+  root: string
+  /** Batch tasks: the items this task is for (a cut shortens it). */
+  range?: ItemRange
 }
 
-/** Input bytes of a task when known (inline inputs): its size relative to its function's other tasks. */
-function sizeOf (s: TaskSpec): number {
+function pendingOf (s: RunSpec): PendingTaskV2 {
+  const size = sizeOf(s)
+  return 'cid' in s.input
+    ? { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [s.input.cid], ...(s.range != null ? { sizeBytes: size } : {}) }
+    : { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [], sizeBytes: size }
+}
+
+/**
+ * A task's size relative to its function's other tasks: its inline input
+ * bytes (0: unknown), or for a batch task, its items (work grows with them;
+ * a piece is smaller than its parent).
+ */
+function sizeOf (s: RunSpec): number {
+  if (s.range != null) return s.range.to - s.range.from
   return 'bytes' in s.input ? s.input.bytes.byteLength : 0
 }
 
@@ -127,7 +168,15 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
 
 /** One job's run; all state lives here for the run's lifetime. */
 class JobRun {
-  private readonly byId: Map<string, TaskSpec>
+  private readonly byId: Map<string, RunSpec>
+  /** Batch tasks: the outputs of their items as they come in (progress reports, results), by root task id. */
+  private readonly itemsOf = new Map<string, Array<Uint8Array | undefined>>()
+  private readonly itemWorkers = new Map<string, string[]>()
+  /** Batch copies (same keys as `inflight`): the items each was sent for, and how far its worker says it is. */
+  private readonly sentRange = new Map<string, ItemRange>()
+  private readonly doneItems = new Map<string, { done: number, at: number }>()
+  /** Batch copies run by this peer: a cut lands on their control. */
+  private readonly controls = new Map<string, BatchControl>()
   private readonly tracker: JobTracker<TaskOutcome>
   private readonly inflight = new Map<string, AbortController>() // `${taskId}@${worker}`
   private readonly cancelled = new Set<string>() // losing copies we stopped ourselves
@@ -148,7 +197,8 @@ class JobRun {
   private paused?: string
 
   constructor (private readonly env: JobEnv, private readonly jobId: string, private readonly specs: readonly TaskSpec[], private readonly options: RunTasksOptions) {
-    this.byId = new Map(specs.map(s => [s.id, s]))
+    this.byId = new Map(specs.map(s => [s.id, runSpec(s)]))
+    for (const s of specs) if (s.items != null) this.itemsOf.set(s.id, new Array<Uint8Array | undefined>(s.items).fill(undefined))
     this.clock = new CopyClock(env.estimator, w => this.capsOf.get(w), env.selfId)
     this.tracker = new JobTracker<TaskOutcome>(specs.map(s => s.id))
     this.quorum = Math.max(1, options.quorum ?? 1)
@@ -168,11 +218,19 @@ class JobRun {
           this.wake = () => { clearTimeout(t); resolve() }
         })
       }
-      return new Map(this.specs.map(s => [s.id, this.tracker.get(s.id).output as TaskOutcome]))
+      return new Map(this.specs.map(s => [s.id, this.outcome(s.id)]))
     } finally {
       unsubscribe()
       this.life.abort(new AbortedError('job finished'))
     }
+  }
+
+  /** A task's outcome; a batch task's output gathers its items, whoever ran them. */
+  private outcome (id: string): TaskOutcome {
+    const o = this.tracker.get(id).output as TaskOutcome
+    const items = this.itemsOf.get(id)
+    if (items == null || this.book != null) return o
+    return { ...o, output: encodeOutputs(items as Uint8Array[]), itemWorkers: this.itemWorkers.get(id) }
   }
 
   private throwIfFailed (): void {
@@ -190,6 +248,7 @@ class JobRun {
       if (this.book == null && this.options.backups !== false) {
         const current = this.offers()
         if (this.options.lateBinding === true) this.moveWaiting(current)
+        this.splitTail(current)
         this.launchBackups(current)
       }
       return
@@ -225,22 +284,22 @@ class JobRun {
   }
 
   /** Scale of a task against its function's reference size. */
-  private scale (spec: TaskSpec): number {
+  private scale (spec: RunSpec): number {
     return this.env.estimator.sizeScale(spec.fnCid, sizeOf(spec))
   }
 
   /** What the copy clock needs of a task. */
-  private timed (spec: TaskSpec): TimedTask {
+  private timed (spec: RunSpec): TimedTask {
     return { fnCid: spec.fnCid, scale: this.scale(spec) }
   }
 
   /** When the task's copy on the worker is expected to end (Infinity when not sent there). */
-  private expectedEnd (spec: TaskSpec, workerId: string): number {
+  private expectedEnd (spec: RunSpec, workerId: string): number {
     return this.clock.expectedEnd(copyKey(spec.id, workerId), this.timed(spec), workerId, Date.now())
   }
 
   /** Whether the task's copy on the worker is overdue (late beyond the worker's spread, or its worker quiet). */
-  private overdue (spec: TaskSpec, workerId: string, now: number): boolean {
+  private overdue (spec: RunSpec, workerId: string, now: number): boolean {
     return this.clock.overdue(copyKey(spec.id, workerId), this.timed(spec), workerId, now)
   }
 
@@ -327,6 +386,19 @@ class JobRun {
       const key = copyKey(t.id, worker)
       const started = this.clock.startedAt(key)
       if (started != null && !this.clock.quiet(key, worker, now) && now - started <= drain) continue
+      // a batch task is not copied whole: its worker keeps the items done
+      // and the one it is on, the rest waits for a faster worker like any
+      // pending task (a worker gone silent loses only its own part)
+      // (a starved device's start report may not have come yet: it keeps its first item)
+      const sent = this.sentRange.get(key)
+      if (spec.range != null && sent != null) {
+        const at = Math.max(sent.from, this.doneItems.get(key)?.done ?? sent.from) + 1
+        if (at < spec.range.to) {
+          const piece = this.cut(spec, key, at)
+          this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: worker, to: '', items: spec.range.to - at })
+          continue
+        }
+      }
       const [p] = this.env.scheduler.place([pendingOf(spec)], room.filter(o => !t.runningOn.has(o.workerId)))
       if (p == null) continue
       const o = room.find(x => x.workerId === p.workerId)
@@ -360,8 +432,8 @@ class JobRun {
     return speed > 0 ? work / speed : Infinity
   }
 
-  private spec (id: string): TaskSpec {
-    return this.byId.get(id) as TaskSpec
+  private spec (id: string): RunSpec {
+    return this.byId.get(id) as RunSpec
   }
 
   private onPeerLost (peerId: string): void {
@@ -393,10 +465,16 @@ class JobRun {
     return list
   }
 
-  private request (spec: TaskSpec, workerId: string): Omit<TaskRequest, 'v' | 't'> {
+  private request (spec: RunSpec, workerId: string): Omit<TaskRequest, 'v' | 't'> {
     const req: Omit<TaskRequest, 'v' | 't'> = {
       id: spec.id, job: this.jobId, epoch: 0, fn: { cid: spec.fnCid }, entry: spec.entry,
       input: spec.input, params: spec.params, limits: spec.limits, output: 'inline'
+    }
+    if (spec.range != null) {
+      // a batch task resumes at its first item not yet in (a lost run's
+      // reported items are kept); quorum votes on whole outputs instead
+      req.range = this.book == null ? { from: this.firstMissing(spec), to: spec.range.to } : spec.range
+      req.partial = this.book == null
     }
     // push the module with the task until the worker is known to hold it
     const warm = this.warmOn.get(workerId)?.has(spec.fnCid) === true || this.env.registry.get(workerId)?.beat.cache.includes(spec.fnCid) === true
@@ -406,7 +484,7 @@ class JobRun {
     return req
   }
 
-  private dispatch (spec: TaskSpec, workerId: string): void {
+  private dispatch (spec: RunSpec, workerId: string): void {
     const { env } = this
     this.tracker.assign(spec.id, workerId)
     const ac = new AbortController()
@@ -422,27 +500,205 @@ class JobRun {
     this.clock.dispatched(key, now, queueFactor, link)
     const taskSignal = AbortSignal.any([this.signal, ac.signal])
     const req = this.request(spec, workerId)
-    const onProgress = (): void => { this.clock.progress(key, workerId, Date.now()) }
+    if (req.range != null) this.sentRange.set(key, req.range)
+    const onProgress = (p?: ProgressReport): void => {
+      this.clock.progress(key, workerId, Date.now())
+      if (p != null && req.range != null) this.onItems(spec.root, key, p)
+    }
+    const control: BatchControl = {}
+    if (req.range != null && workerId === env.selfId) this.controls.set(key, control)
     if (this.book == null && this.options.lateBinding === true) this.waiting.add(`${spec.fnCid}\u0000${JSON.stringify(spec.requirement)}`, spec.requirement, key, this.expectedEnd(spec, workerId))
     const run = workerId === env.selfId
-      ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal, onProgress)
+      ? env.runLocal({ v: 1, t: 'task', ...req }, taskSignal, onProgress, control)
       : env.submitRemote(workerId, req, taskSignal, onProgress)
     run
       .then(async r => {
         // the link's share of the round trip sets how deep this worker's queue should be
         const held = (r as Partial<TaskResult>).heldMs
         if (held != null) env.estimator.observeLink(workerId, Math.max(0, Date.now() - now - held))
-        await this.onResult(spec, workerId, key, await env.fetchOutput(r.output, taskSignal), r.ms)
+        const output = await env.fetchOutput(r.output, taskSignal)
+        if (req.range != null && this.book == null) await this.onBatchResult(this.spec(spec.id), workerId, key, output, r)
+        else await this.onResult(spec, workerId, key, output, r.ms)
       })
       .catch((err: unknown) => { this.onError(spec, workerId, key, err) })
       .finally(() => {
         this.inflight.delete(key)
         this.clock.forget(key)
+        this.sentRange.delete(key)
+        this.doneItems.delete(key)
+        this.controls.delete(key)
         this.wake()
       })
   }
 
-  private async onResult (spec: TaskSpec, workerId: string, key: string, output: Uint8Array, ms: number): Promise<void> {
+  /** Items `from` on of a batch task came in (a progress report or a result): kept, first one wins. */
+  private storeItems (root: string, from: number, outputs: readonly Uint8Array[], workerId: string): void {
+    const items = this.itemsOf.get(root)
+    if (items == null) return
+    let by = this.itemWorkers.get(root)
+    if (by == null) this.itemWorkers.set(root, by = [])
+    for (let i = 0; i < outputs.length && from + i < items.length; i++) {
+      if (items[from + i] != null) continue
+      items[from + i] = outputs[i]
+      by[from + i] = workerId
+    }
+  }
+
+  /** The first item of the batch task's range not in yet (its range's end when all are). */
+  private firstMissing (spec: RunSpec): number {
+    const items = this.itemsOf.get(spec.root)
+    const range = spec.range as ItemRange
+    if (items == null) return range.from
+    let i = range.from
+    while (i < range.to && items[i] != null) i++
+    return i
+  }
+
+  /** A batch copy's progress report: how far it is, and the outputs of items it finished. */
+  private onItems (root: string, key: string, p: ProgressReport): void {
+    this.doneItems.set(key, { done: p.done, at: Date.now() })
+    if (p.outputs == null || p.from == null || this.book != null) return
+    let outputs: Uint8Array[]
+    try {
+      outputs = decodeOutputs(p.outputs, p.done - p.from)
+    } catch (err) {
+      // a malformed report costs its items nothing: they come with the result or run again
+      log('malformed partial outputs for %s: %s', key, (err as Error).message)
+      return
+    }
+    this.storeItems(root, p.from, outputs, splitKey(key).workerId)
+    this.settle(root, key)
+  }
+
+  /**
+   * A batch copy's result: its items are kept, and every task of the same
+   * root whose items are now all in is done (a worker past a cut covers its
+   * piece too). A result that leaves its own range short fails the copy.
+   */
+  private async onBatchResult (spec: RunSpec, workerId: string, key: string, output: Uint8Array, r: { ms: number, from?: number, to?: number }): Promise<void> {
+    const sent = this.sentRange.get(key) as ItemRange
+    const from = r.from ?? sent.from
+    const to = r.to ?? sent.to
+    if (from < sent.from || to > sent.to || from > to) throw new InvalidMessageError(`result for ${spec.id} covers items ${from}–${to}, outside the ${sent.from}–${sent.to} it was sent`)
+    this.storeItems(spec.root, from, decodeOutputs(output, to - from), workerId)
+    this.failuresInARow.delete(workerId)
+    this.clock.heardFrom(workerId, Date.now())
+    let warm = this.warmOn.get(workerId)
+    if (warm == null) this.warmOn.set(workerId, warm = new Set())
+    warm.add(spec.fnCid)
+    const caps = this.capsOf.get(workerId)
+    // what its time is measured against: the items this run did
+    if (caps != null && to > sent.from) this.env.estimator.observe(workerId, caps, spec.fnCid, r.ms, this.env.estimator.sizeScale(spec.fnCid, to - sent.from))
+    this.settle(spec.root, key, workerId, r.ms)
+    if (this.tracker.get(spec.id).status !== 'done') {
+      const missing = this.firstMissing(this.spec(spec.id))
+      throw new InvalidMessageError(`result for ${spec.id} ends at item ${to}, but item ${missing} is still missing`)
+    }
+  }
+
+  /** Marks done every task of the root whose items are all in, and cancels their other copies. */
+  private settle (root: string, key: string, workerId = splitKey(key).workerId, ms = 0): void {
+    for (const s of this.byId.values()) {
+      if (s.root !== root || s.range == null || this.tracker.get(s.id).status === 'done') continue
+      if (this.firstMissing(s) < s.range.to) continue
+      this.tracker.assign(s.id, workerId)
+      this.tracker.complete(s.id, workerId, { output: new Uint8Array(0), workerId, ms })
+      this.options.onProgress?.({ type: 'task-done', taskId: s.id, workerId, done: this.tracker.done, total: this.tracker.total })
+      for (const [k, other] of this.inflight) {
+        if (k.startsWith(`${s.id}@`) && k !== key) {
+          this.cancelled.add(k)
+          other.abort(new AbortedError('its items are all in'))
+        }
+      }
+    }
+  }
+
+  /**
+   * Nothing pending, workers idle: the batch tasks expected to end last
+   * are cut where their worker and an idle helper would end together, and
+   * the items after the cut go to the helper as a task of their own
+   * (SkewTune's repartitioning, src/core/scheduler/split.ts). A copy makes
+   * a slow worker's whole task run again; a split shares what is left, and
+   * the worker's items done so far are kept.
+   */
+  private splitTail (current: OfferV2[]): void {
+    if (this.book != null || this.options.split === false) return
+    const idle = current.filter(o => o.inFlight < o.caps.slots)
+    if (idle.length === 0) return
+    const now = Date.now()
+    const cands: SplitCandidate[] = []
+    const keyOf = new Map<string, string>()
+    for (const t of this.tracker.running()) {
+      const spec = this.spec(t.id)
+      if (spec.range == null || t.runningOn.size !== 1) continue
+      const [worker] = t.runningOn
+      const key = copyKey(t.id, worker)
+      // a starved device's start report can come late: count from dispatch then
+      const started = this.clock.startedAt(key) ?? this.clock.dispatchedAt(key)
+      const sent = this.sentRange.get(key)
+      if (started == null || sent == null) continue
+      const report = this.doneItems.get(key)
+      const done = Math.max(sent.from, report?.done ?? sent.from)
+      const itemsLeft = spec.range.to - done
+      // by the worker's own pace on this task once it has done an item (a
+      // worker reports its first item at once); before that, by the
+      // estimates, but no less than, for each item left, the time its first
+      // item had been running at its last report (the items are alike)
+      const remainingMs = done > sent.from
+        ? ((report?.at ?? now) - started) / (done - sent.from) * itemsLeft - (now - (report?.at ?? now))
+        : Math.max(this.expectedEnd(spec, worker) - now, ((report?.at ?? started) - started) * itemsLeft)
+      if (!(remainingMs > 0) || !Number.isFinite(remainingMs)) continue
+      cands.push({ taskId: t.id, itemsLeft, remainingMs })
+      keyOf.set(t.id, key)
+    }
+    if (cands.length === 0) return
+    const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
+    const est = this.env.estimator
+    chooseSplits(cands, taskId => {
+      const spec = this.spec(taskId)
+      const left = (cands.find(c => c.taskId === taskId) as SplitCandidate).itemsLeft
+      const worker = splitKey(keyOf.get(taskId) as string).workerId
+      let best: { workerId: string, startMs: number, allMs: number } | undefined
+      for (const o of idle) {
+        if (o.workerId === worker || (load.get(o.workerId) ?? 0) >= o.caps.slots || !satisfies(o.caps, spec.requirement)) continue
+        const startMs = o.self ? 0 : est.linkMs(o.workerId) ?? PROGRESS_EVERY_MS
+        const allMs = est.taskMs(o.workerId, o.caps, spec.fnCid, est.sizeScale(spec.fnCid, left))
+        if (best == null || startMs + allMs < best.startMs + best.allMs) best = { workerId: o.workerId, startMs, allMs }
+      }
+      return best
+    }, { minGainMs: PROGRESS_EVERY_MS / 2 }, plan => {
+      const key = keyOf.get(plan.taskId) as string
+      const spec = this.spec(plan.taskId)
+      const piece = this.cut(spec, key, (spec.range as ItemRange).to - plan.items)
+      load.set(plan.workerId, (load.get(plan.workerId) ?? 0) + 1)
+      const o = current.find(x => x.workerId === plan.workerId)
+      if (o != null) o.inFlight++
+      this.dispatch(piece, plan.workerId)
+      this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: splitKey(key).workerId, to: plan.workerId, items: plan.items })
+    })
+  }
+
+  /**
+   * Cuts a running batch task before item `at`: its worker is told to stop
+   * there (one already past it stops after the item it is on, and its
+   * result covers the first items of the piece too), and the items from
+   * `at` on become a task of their own, returned pending.
+   */
+  private cut (spec: RunSpec, key: string, at: number): RunSpec {
+    const range = spec.range as ItemRange
+    const worker = splitKey(key).workerId
+    if (worker === this.env.selfId) {
+      const c = this.controls.get(key)
+      if (c != null) c.cutAt = Math.min(c.cutAt ?? at, at)
+    } else this.env.cutRemote(worker, spec.id, at)
+    this.byId.set(spec.id, { ...spec, range: { from: range.from, to: at } })
+    const piece: RunSpec = { ...spec, id: `${spec.root}~${at}`, range: { from: at, to: range.to } }
+    this.byId.set(piece.id, piece)
+    this.tracker.add(piece.id)
+    return piece
+  }
+
+  private async onResult (spec: RunSpec, workerId: string, key: string, output: Uint8Array, ms: number): Promise<void> {
     this.failuresInARow.delete(workerId)
     this.clock.heardFrom(workerId, Date.now())
     let warm = this.warmOn.get(workerId)
@@ -462,7 +718,7 @@ class JobRun {
     }
   }
 
-  private onError (spec: TaskSpec, workerId: string, key: string, err: unknown): void {
+  private onError (spec: RunSpec, workerId: string, key: string, err: unknown): void {
     if (this.signal.aborted) return
     this.book?.lost(spec.id, workerId)
     if (this.cancelled.delete(key)) {
@@ -489,7 +745,7 @@ class JobRun {
    * task and `output` is the agreed result; otherwise the replica's slot is
    * released so the loop can launch what the book still wants.
    */
-  private async settleVote (spec: TaskSpec, workerId: string, output: Uint8Array): Promise<boolean> {
+  private async settleVote (spec: RunSpec, workerId: string, output: Uint8Array): Promise<boolean> {
     const book = this.book
     if (book == null) return true
     const vote = book.record(spec.id, workerId, await sha256Hex(output))
@@ -578,4 +834,13 @@ function copyKey (taskId: string, workerId: string): string {
 function splitKey (key: string): { taskId: string, workerId: string } {
   const at = key.lastIndexOf('@')
   return { taskId: key.slice(0, at), workerId: key.slice(at + 1) }
+}
+
+/** The runner's view of a caller's task; a batch task's items are checked here, before anything runs. */
+function runSpec (s: TaskSpec): RunSpec {
+  if (s.items == null) return { ...s, root: s.id }
+  if (!Number.isInteger(s.items) || s.items < 1 || s.items > MAX_BATCH_ITEMS) {
+    throw new InvalidMessageError(`task ${s.id}: items must be an integer from 1 to ${MAX_BATCH_ITEMS}, not ${s.items}`)
+  }
+  return { ...s, root: s.id, range: { from: 0, to: s.items } }
 }

@@ -90,7 +90,7 @@ export class FedraPeer {
       handler: async (req, ctx) => {
         // not the task's fault: the submitter re-queues it elsewhere
         if (!this.consent) throw new WorkerLostError('this peer stopped volunteering')
-        return this.worker.handle(req, ctx.signal, () => { ctx.onProgress(0, 1) })
+        return this.worker.handle(req, ctx.signal, ctx.onProgress, ctx.control)
       },
       onVerified: id => { this.registry.markVerified(id) }
     })
@@ -180,8 +180,9 @@ export class FedraPeer {
       estimator: this.estimator,
       selfCaps: () => this.init.capabilities,
       selfConsent: () => this.consent,
-      runLocal: async (req, signal, onProgress) => this.worker.handle(req, signal, onProgress),
-      submitRemote: async (peerId, req, signal, onProgress) => this.channels.submit(peerIdFromString(peerId), req, { signal, onProgress: onProgress == null ? undefined : () => { onProgress() } }),
+      runLocal: async (req, signal, onProgress, control) => this.worker.handle(req, signal, onProgress, control),
+      submitRemote: async (peerId, req, signal, onProgress) => this.channels.submit(peerIdFromString(peerId), req, { signal, onProgress }),
+      cutRemote: (peerId, taskId, at) => { void this.channels.cut(peerIdFromString(peerId), taskId, at).catch(() => {}) },
       fetchOutput: async (ref, signal) => 'bytes' in ref ? ref.bytes : this.blocks.get(ref.cid, { signal }),
       moduleBytes: cid => this.worker.functions.get(cid),
       onPeerLost: fn => {

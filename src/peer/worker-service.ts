@@ -1,13 +1,40 @@
 import { logger } from '@libp2p/logger'
 import { InvalidModuleError } from '../core/errors.js'
+import { InvalidMessageError } from '../core/errors.js'
+import { decodeBatch, encodeOutputs } from '../core/protocol/batch.js'
 import { MAX_INLINE_BYTES, PROGRESS_EVERY_MS } from '../core/protocol/task.js'
 import { rawCid } from '../storage/blocks.js'
 import { FunctionCache } from './function-cache.js'
-import type { DataRef, TaskRequest } from '../core/protocol/task.js'
+import type { DataRef, ItemRange, TaskRequest } from '../core/protocol/task.js'
 import type { FedraBlocks } from '../storage/blocks.js'
 import type { FunctionRunner } from './types.js'
 
 const log = logger('fedra:peer:worker')
+
+/** What a worker tells the submitter while a task runs (protocol `progress`). */
+export interface ProgressReport {
+  done: number
+  total: number
+  /** Batch tasks sent with `partial`: outputs of items `from` to `done`, not reported before. */
+  from?: number
+  outputs?: Uint8Array
+}
+
+/** Set by the submitter while a batch task runs: stop before item `cutAt` (protocol `cut`). */
+export interface BatchControl {
+  cutAt?: number
+}
+
+/** What a task's run gives back; a batch task's output holds the outputs of items `from` to `to`. */
+export interface TaskOutput {
+  output: DataRef
+  ms: number
+  from?: number
+  to?: number
+}
+
+/** Partial outputs ride a progress report only while they stay this small; larger ones wait for the result. */
+const PARTIAL_MAX_BYTES = MAX_INLINE_BYTES / 2
 
 export interface WorkerServiceInit {
   blocks: FedraBlocks
@@ -58,17 +85,19 @@ export class WorkerService {
    * `onProgress` is called when the task leaves the queue for a slot of the
    * runner (the submitter tells waiting from running by it), then every
    * `PROGRESS_EVERY_MS` while it runs (the submitter notices a silent
-   * worker by their absence).
+   * worker by their absence). A batch task (`req.range`) runs item by item;
+   * `control.cutAt` may stop it early.
    */
-  async handle (req: TaskRequest, signal: AbortSignal, onProgress?: () => void): Promise<{ output: DataRef, ms: number }> {
+  async handle (req: TaskRequest, signal: AbortSignal, onProgress?: (p?: ProgressReport) => void, control: BatchControl = {}): Promise<TaskOutput> {
     this.queued++
     let started = false
     let beat: ReturnType<typeof setInterval> | undefined
+    let report: () => ProgressReport | undefined = () => undefined
     const onStart = onProgress == null
       ? undefined
       : () => {
-          onProgress()
-          beat = setInterval(onProgress, PROGRESS_EVERY_MS)
+          onProgress(report())
+          beat = setInterval(() => { onProgress(report()) }, PROGRESS_EVERY_MS)
         }
     try {
       // fetching by CID is bounded by the task's deadline: a CID nobody holds
@@ -78,14 +107,18 @@ export class WorkerService {
       this.queued--
       this.running++
       started = true
+      if (req.range != null) {
+        const batch = this.batchRun(req, req.range, module, input, control)
+        report = batch.report
+        const r = await batch.run(signal, onStart, () => { onProgress?.(report()) })
+        this.completed++
+        return { ...await this.deliver(req, r.output, signal), ms: r.ms, from: r.from, to: r.to }
+      }
       const { output, ms } = await this.init.runner.run({
         key: req.fn.cid, module, entry: req.entry, input, params: req.params, limits: req.limits
       }, { signal, onStart })
       this.completed++
-      if (this.faults.corruptOutputs && output.byteLength > 0) output[0] ^= 0x01
-      // too big to ride back inline: store it, the submitter fetches it by CID
-      if (req.output === 'store' || output.byteLength > MAX_INLINE_BYTES) return { output: { cid: await this.init.blocks.put(output, { signal }) }, ms }
-      return { output: { bytes: output }, ms }
+      return { ...await this.deliver(req, output, signal), ms }
     } catch (err) {
       log('task %s failed: %s', req.id, (err as Error).message)
       throw err
@@ -94,5 +127,60 @@ export class WorkerService {
       if (started) this.running--
       else this.queued--
     }
+  }
+
+  private async deliver (req: TaskRequest, output: Uint8Array, signal: AbortSignal): Promise<{ output: DataRef }> {
+    if (this.faults.corruptOutputs && output.byteLength > 0) output[output.byteLength - 1] ^= 0x01
+    // too big to ride back inline: store it, the submitter fetches it by CID
+    if (req.output === 'store' || output.byteLength > MAX_INLINE_BYTES) return { output: { cid: await this.init.blocks.put(output, { signal }) } }
+    return { output: { bytes: output } }
+  }
+
+  /**
+   * One batch task's run: the function once per item of the range, in
+   * order, until the range ends or the submitter's cut. `report` is what
+   * the next progress report says (with the outputs done since the last,
+   * when the submitter asked for them).
+   */
+  private batchRun (req: TaskRequest, range: ItemRange, module: Uint8Array, input: Uint8Array, control: BatchControl): {
+    report: () => ProgressReport
+    run: (signal: AbortSignal, onStart?: () => void, reportNow?: () => void) => Promise<{ output: Uint8Array, ms: number, from: number, to: number }>
+  } {
+    // a malformed batch or a range past its end fails the task with a clear error
+    const items = decodeBatch(input)
+    if (range.to > items.length) throw new InvalidMessageError(`task.range ends at item ${range.to}, but the batch holds ${items.length} items`)
+    const outputs: Uint8Array[] = []
+    let reported = range.from
+    const done = (): number => range.from + outputs.length
+    const report = (): ProgressReport => {
+      const p: ProgressReport = { done: done(), total: range.to }
+      if (req.partial === true && done() > reported) {
+        const bytes = encodeOutputs(outputs.slice(reported - range.from))
+        if (bytes.byteLength <= PARTIAL_MAX_BYTES) {
+          p.from = reported
+          p.outputs = bytes
+          reported = done()
+        }
+      }
+      return p
+    }
+    const run = async (signal: AbortSignal, onStart?: () => void, reportNow?: () => void): Promise<{ output: Uint8Array, ms: number, from: number, to: number }> => {
+      let ms = 0
+      for (let i = range.from; i < Math.min(range.to, control.cutAt ?? range.to); i++) {
+        const item = items[i]
+        const r = await this.init.runner.run({
+          key: req.fn.cid, module, entry: req.entry, input: item.data, params: item.params, limits: req.limits
+        }, { signal, onStart: i === range.from ? onStart : undefined })
+        outputs.push(r.output)
+        ms += r.ms
+        // the first item's time tells the submitter this run's pace (a split needs it) long before the next beat
+        if (outputs.length === 1 && range.to - range.from > 1) reportNow?.()
+      }
+      // what the progress reports did not carry comes with the result
+      const from = reported
+      reported = done()
+      return { output: encodeOutputs(outputs.slice(from - range.from)), ms, from, to: done() }
+    }
+    return { report, run }
   }
 }

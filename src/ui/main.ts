@@ -108,7 +108,7 @@ async function main (): Promise<void> {
   const state = {
     /** Volunteers that took no task in the last job, and why (the peers table shows the same). */
     get idle (): Array<{ id: string, reason: string }> { return [...idleNotes].map(([id, reason]) => ({ id, reason })) },
-    progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], moved: 0, movedTasks: [] as Array<{ taskId: string, from: string, to: string }>, backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }>
+    progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], moved: 0, movedTasks: [] as Array<{ taskId: string, from: string, to: string }>, backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, splits: 0, splitTasks: [] as Array<{ taskId: string, pieceId: string, from: string, to: string, items: number }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }>
   }
   const progress = (e: JobProgress): void => {
     if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
@@ -123,6 +123,13 @@ async function main (): Promise<void> {
     if (e.type === 'backup') {
       state.backups++
       state.backupTasks.push({ taskId: e.taskId, runningOn: e.runningOn })
+    }
+    if (e.type === 'split') {
+      state.splits++
+      if (state.splitTasks.length < 256) state.splitTasks.push({ taskId: e.taskId, pieceId: e.pieceId, from: e.from, to: e.to, items: e.items })
+      $('job-status').textContent = e.to === ''
+        ? `Split ${e.taskId}: peer ${shortId(e.from)} fell behind; its last ${e.items} tiles go to a faster peer`
+        : `Split ${e.taskId}: its last ${e.items} tiles went from peer ${shortId(e.from)} to idle peer ${shortId(e.to)}`
     }
     if (e.type === 'task-failed') state.failures.push({ taskId: e.taskId, workerId: e.workerId, code: e.code, message: e.message })
     if (e.type === 'liar' && !state.liars.includes(e.workerId)) {
@@ -149,6 +156,8 @@ async function main (): Promise<void> {
   interface ImageJobOptions {
     filter?: string
     tileSize?: number
+    /** Tiles per task (default: the page's choice); above 1 tasks can be split at the end of a job. */
+    tilesPerTask?: number
     /** Same as placement 'local'. */
     local?: boolean
     /** Default: the page's "Place on" choice (fastest finish). */
@@ -168,6 +177,7 @@ async function main (): Promise<void> {
     const result = await runImageJob(peer, {
       rgba: image.rgba, width: image.width, height: image.height,
       tileSize: opts.tileSize ?? Number($<HTMLSelectElement>('tile-size').value),
+      tilesPerTask: opts.tilesPerTask ?? Number($<HTMLSelectElement>('tiles-per-task').value),
       fnCid, entry: entry.entry,
       params: tile => entry.encodeParams({ width: tile.width, height: tile.height }),
       memoryPages: bytes => opts.memoryPages ?? entry.memoryPagesFor(bytes),

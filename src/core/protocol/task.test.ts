@@ -39,6 +39,9 @@ describe('task protocol round trips', () => {
     { ...task(), fn: { cid: 'bafkreifn', bytes: bytes(100) }, input: { bytes: bytes(50) }, output: 'store', epoch: 0 },
     { ...task(), params: new Uint8Array(0), limits: { memoryPages: 65536, timeoutMs: 3_600_000 } },
     { v: 1, t: 'cancel', id: 't-1' },
+    { ...task(), range: { from: 0, to: 32 }, partial: true },
+    { ...task(), range: { from: 65_535, to: 65_536 }, partial: false },
+    { v: 1, t: 'cut', id: 't-1', at: 17 },
     { v: 1, t: 'hello', nonce: bytes(32) },
     { v: 1, t: 'hello', nonce: bytes(16), proof: bytes(32) },
     { v: 1, t: 'proof', proof: bytes(32) }
@@ -55,6 +58,9 @@ describe('task protocol round trips', () => {
   const fromWorkerMessages: FromWorker[] = [
     { v: 1, t: 'progress', id: 't-1', done: 3, total: 10 },
     { v: 1, t: 'progress', id: 't-1', done: 0, total: 0 },
+    { v: 1, t: 'progress', id: 't-1', done: 5, total: 32, from: 3, outputs: bytes(12) },
+    { v: 1, t: 'result', id: 't-1', output: { bytes: bytes(10) }, ms: 12.5, from: 4, to: 9 },
+    { v: 1, t: 'result', id: 't-1', output: { bytes: bytes(4) }, ms: 1, from: 9, to: 9 },
     { v: 1, t: 'result', id: 't-1', output: { bytes: bytes(10) }, ms: 12.5 },
     { v: 1, t: 'result', id: 't-1', output: { cid: 'bafkreiout' }, ms: 0 },
     { v: 1, t: 'result', id: 't-1', output: { cid: 'bafkreiout' }, ms: 3.25, heldMs: 7.5 },
@@ -70,6 +76,21 @@ describe('task protocol round trips', () => {
       expect(encodeTaskMessage(decoded)).toEqual(encodeTaskMessage(msg))
     })
   }
+
+  it('refuses batch fields that do not make sense', () => {
+    for (const range of [{ from: 3, to: 3 }, { from: 4, to: 2 }, { from: -1, to: 2 }, { from: 0, to: 65_537 }, { from: 0 }, [0, 1], { from: 0.5, to: 2 }]) {
+      expect(thrown(() => toWorker({ ...task(), range }))).toMatchObject(invalid)
+    }
+    expect(thrown(() => toWorker({ ...task(), range: { from: 0, to: 2 }, partial: 'yes' }))).toMatchObject(invalid)
+    for (const at of [0, -3, 65_537, 1.5, 'end']) expect(thrown(() => toWorker({ v: 1, t: 'cut', id: 't-1', at }))).toMatchObject(invalid)
+    expect(thrown(() => toWorker({ v: 1, t: 'cut', id: '', at: 3 }))).toMatchObject(invalid)
+    // outputs of items not yet done, or without saying where they start
+    expect(thrown(() => fromWorker({ v: 1, t: 'progress', id: 't-1', done: 3, total: 9, from: 3, outputs: bytes(4) }))).toMatchObject(invalid)
+    expect(thrown(() => fromWorker({ v: 1, t: 'progress', id: 't-1', done: 3, total: 9, outputs: bytes(4) }))).toMatchObject(invalid)
+    expect(thrown(() => fromWorker({ v: 1, t: 'progress', id: 't-1', done: 3, total: 9, from: 0, outputs: bytes(MAX_INLINE_BYTES + 1) }))).toMatchObject(invalid)
+    expect(thrown(() => fromWorker({ v: 1, t: 'result', id: 't-1', output: { bytes: bytes(1) }, ms: 1, from: 5, to: 4 }))).toMatchObject(invalid)
+    expect(thrown(() => fromWorker({ v: 1, t: 'result', id: 't-1', output: { bytes: bytes(1) }, ms: 1, to: 4 }))).toMatchObject(invalid)
+  })
 
   it('refuses a held time out of range', () => {
     for (const heldMs of [-1, 'soon', Number.MAX_SAFE_INTEGER * 2]) {

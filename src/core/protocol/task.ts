@@ -1,6 +1,7 @@
 import { InvalidMessageError } from '../errors.js'
 import { decodeMessage, encodeMessage } from './codec.js'
-import { asObject, readBytes, readEnum, readInt, readNumber, readOptionalString, readString, readVersion } from './validate.js'
+import { MAX_BATCH_ITEMS } from './batch.js'
+import { asObject, readBool, readBytes, readEnum, readInt, readNumber, readOptionalString, readString, readVersion } from './validate.js'
 import type { DecodeLimits } from './codec.js'
 import type { Obj } from './validate.js'
 
@@ -51,11 +52,36 @@ export interface TaskRequest {
   limits: TaskLimits
   /** Return the output inline, or store it in the block store and return its CID. */
   output: 'inline' | 'store'
+  /**
+   * A batch task (src/core/protocol/batch.ts): the input is a batch, run
+   * its items `from` (inclusive) to `to` (exclusive). Absent: one call on
+   * the whole input.
+   */
+  range?: ItemRange
+  /** Batch tasks: send the outputs of finished items with each progress report (kept if the run is lost). */
+  partial?: boolean
 }
 
-export interface TaskCancel { v: 1, t: 'cancel', id: string }
+export interface ItemRange { from: number, to: number }
 
-export interface TaskProgress { v: 1, t: 'progress', id: string, done: number, total: number }
+export interface TaskCancel { v: 1, t: 'cancel', id: string }
+/**
+ * A batch task is cut: stop before item `at` and return what was done (the
+ * items from `at` on went to another worker). A worker already past `at`
+ * stops after the item it is on; its result says what it covers.
+ */
+export interface TaskCut { v: 1, t: 'cut', id: string, at: number }
+
+export interface TaskProgress {
+  v: 1
+  t: 'progress'
+  id: string
+  done: number
+  total: number
+  /** Batch tasks with `partial`: outputs (batch outputs layout) of items `from` to `done`, not sent before. */
+  from?: number
+  outputs?: Uint8Array
+}
 export interface TaskResult {
   v: 1
   t: 'result'
@@ -69,6 +95,9 @@ export interface TaskResult {
    * trip minus this is the link's cost, which sets how deep to queue.
    */
   heldMs?: number
+  /** Batch tasks: `output` holds the outputs (batch outputs layout) of items `from` to `to`. */
+  from?: number
+  to?: number
 }
 export interface TaskFailure { v: 1, t: 'error', id: string, code: string, message: string }
 
@@ -77,7 +106,7 @@ export interface HandshakeHello { v: 1, t: 'hello', nonce: Uint8Array, proof?: U
 export interface HandshakeProof { v: 1, t: 'proof', proof: Uint8Array }
 export interface HandshakeDone { v: 1, t: 'welcome' }
 
-export type ToWorker = TaskRequest | TaskCancel | HandshakeHello | HandshakeProof
+export type ToWorker = TaskRequest | TaskCancel | TaskCut | HandshakeHello | HandshakeProof
 export type FromWorker = TaskProgress | TaskResult | TaskFailure | HandshakeHello | HandshakeDone
 
 function readDataRef (value: unknown, what: string): DataRef {
@@ -92,6 +121,14 @@ function readId (o: Obj, what: string): string {
   const id = readString(o, 'id', what, MAX_ID_LENGTH)
   if (id === '') throw new InvalidMessageError(`${what}.id must not be empty`)
   return id
+}
+
+function readRange (value: unknown, what: string): ItemRange {
+  const o = asObject(value, what)
+  const from = readInt(o, 'from', what, 0, MAX_BATCH_ITEMS - 1)
+  const to = readInt(o, 'to', what, 1, MAX_BATCH_ITEMS)
+  if (to <= from) throw new InvalidMessageError(`${what} must hold at least one item (from ${from}, to ${to})`)
+  return { from, to }
 }
 
 function readNonce (o: Obj, key: string, what: string): Uint8Array {
@@ -109,11 +146,12 @@ function readHello (o: Obj): HandshakeHello {
 export function readToWorker (value: unknown): ToWorker {
   const o = asObject(value, 'message')
   readVersion(o, TASK_PROTOCOL_VERSION, 'task message')
-  const t = readEnum(o, 't', 'message', ['task', 'cancel', 'hello', 'proof'] as const)
+  const t = readEnum(o, 't', 'message', ['task', 'cancel', 'cut', 'hello', 'proof'] as const)
   switch (t) {
     case 'hello': return readHello(o)
     case 'proof': return { v: 1, t, proof: readBytes(o, 'proof', 'proof', 64) }
     case 'cancel': return { v: 1, t, id: readId(o, 'cancel') }
+    case 'cut': return { v: 1, t, id: readId(o, 'cut'), at: readInt(o, 'at', 'cut', 1, MAX_BATCH_ITEMS) }
     case 'task': {
       const fn = asObject(o.fn, 'task.fn')
       const limits = asObject(o.limits, 'task.limits')
@@ -134,6 +172,8 @@ export function readToWorker (value: unknown): ToWorker {
         output: readEnum(o, 'output', 'task', ['inline', 'store'] as const)
       }
       if (fn.bytes != null) req.fn.bytes = readBytes(fn, 'bytes', 'task.fn', MAX_INLINE_BYTES)
+      if (o.range != null) req.range = readRange(o.range, 'task.range')
+      if (o.partial != null) req.partial = readBool(o, 'partial', 'task')
       return req
     }
   }
@@ -146,12 +186,20 @@ export function readFromWorker (value: unknown): FromWorker {
   switch (t) {
     case 'hello': return readHello(o)
     case 'welcome': return { v: 1, t }
-    case 'progress': return {
-      v: 1,
-      t,
-      id: readId(o, 'progress'),
-      done: readInt(o, 'done', 'progress', 0, Number.MAX_SAFE_INTEGER),
-      total: readInt(o, 'total', 'progress', 0, Number.MAX_SAFE_INTEGER)
+    case 'progress': {
+      const p: TaskProgress = {
+        v: 1,
+        t,
+        id: readId(o, 'progress'),
+        done: readInt(o, 'done', 'progress', 0, Number.MAX_SAFE_INTEGER),
+        total: readInt(o, 'total', 'progress', 0, Number.MAX_SAFE_INTEGER)
+      }
+      if (o.outputs != null) {
+        p.from = readInt(o, 'from', 'progress', 0, MAX_BATCH_ITEMS - 1)
+        p.outputs = readBytes(o, 'outputs', 'progress', MAX_INLINE_BYTES)
+        if (p.from >= p.done) throw new InvalidMessageError(`progress.outputs must hold items before done (from ${p.from}, done ${p.done})`)
+      }
+      return p
     }
     case 'result': {
       const r: TaskResult = {
@@ -162,6 +210,11 @@ export function readFromWorker (value: unknown): FromWorker {
         ms: readNumber(o, 'ms', 'result', 0, Number.MAX_SAFE_INTEGER)
       }
       if (o.heldMs != null) r.heldMs = readNumber(o, 'heldMs', 'result', 0, Number.MAX_SAFE_INTEGER)
+      if (o.from != null || o.to != null) {
+        // empty when every item went out with the progress reports
+        r.from = readInt(o, 'from', 'result', 0, MAX_BATCH_ITEMS)
+        r.to = readInt(o, 'to', 'result', r.from, MAX_BATCH_ITEMS)
+      }
       return r
     }
     case 'error': return {

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest'
+import { WorkerLostError } from '../core/errors.js'
+import { decodeOutputs, encodeBatch } from '../core/protocol/batch.js'
+import { Registry } from '../core/registry/registry.js'
+import { ectScheduler } from '../core/scheduler/ect-scheduler.js'
+import { TaskTimeEstimator } from '../core/scheduler/estimates.js'
+import { testCaps } from '../core/test-support.js'
+import { runTasks } from './job-runner.js'
+import { WorkerService } from './worker-service.js'
+import type { JobEnv, JobProgress, TaskSpec } from './job-runner.js'
+import type { FunctionRunner } from './types.js'
+import type { BatchControl } from './worker-service.js'
+import type { FedraBlocks } from '../storage/blocks.js'
+import type { Beat } from '../core/protocol/room.js'
+
+/**
+ * The runner and the worker service together, over an in-process link in
+ * place of libp2p (the real link is in e2e/): what a batch task does when
+ * its worker is slow (split) or is lost (resumed from its reported items).
+ */
+
+const FN = 'bafkreifakefunction'
+const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
+  const t = setTimeout(resolve, ms)
+  signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason) }, { once: true })
+})
+
+/** The function: item output = params ++ reversed data. */
+const expected = (params: Uint8Array, data: Uint8Array): Uint8Array => new Uint8Array([...params, ...[...data].reverse()])
+
+interface FakeWorker {
+  service: WorkerService
+  /** Items run, by `${task}#${index}` (index = the item's first data byte). */
+  ran: string[]
+  /** Ends the worker: its runs fail as a vanished peer's do. */
+  die?: AbortController
+}
+
+/** `standby` workers join the room when a worker dies (a late joiner, as in churn). */
+function room (workers: Record<string, { itemMs: number, dieAfterItems?: number, standby?: boolean }>): { env: JobEnv, fakes: Map<string, FakeWorker> } {
+  const registry = new Registry()
+  const fakes = new Map<string, FakeWorker>()
+  const controls = new Map<string, BatchControl>()
+  const lost = new Set<(id: string) => void>()
+  const standby: Beat[] = []
+  let seq = 0
+  for (const [id, w] of Object.entries(workers)) {
+    const fake: FakeWorker = { service: undefined as unknown as WorkerService, ran: [] }
+    if (w.dieAfterItems != null) fake.die = new AbortController()
+    const runner: FunctionRunner = {
+      run: async (task, options) => {
+        options?.onStart?.()
+        const signal = AbortSignal.any([options?.signal ?? new AbortController().signal, ...(fake.die != null ? [fake.die.signal] : [])])
+        await sleep(w.itemMs, signal)
+        fake.ran.push(`${task.params[0]}#${task.input[0]}`)
+        if (w.dieAfterItems != null && fake.ran.length >= w.dieAfterItems) {
+          // the peer vanishes: its stream fails, the room notices
+          fake.die?.abort(new WorkerLostError(`worker ${id} left`))
+          registry.remove(id, 'disconnected')
+          for (const fn of lost) fn(id)
+          for (const b of standby) { registry.applyBeat(b, Date.now()); registry.markVerified(b.id) }
+          throw new WorkerLostError(`worker ${id} left`)
+        }
+        return { output: expected(task.params, task.input), ms: w.itemMs }
+      }
+    }
+    fake.service = new WorkerService({ blocks: {} as unknown as FedraBlocks, runner })
+    fake.service.functions.set(FN, new Uint8Array([0]))
+    fakes.set(id, fake)
+    const beat: Beat = { v: 1, t: 'beat', id, seq: seq++, addrs: [], caps: testCaps(), consent: true, load: { queued: 0, running: 0 }, cache: [FN], name: id }
+    if (w.standby === true) { standby.push(beat); continue }
+    registry.applyBeat(beat, Date.now())
+    registry.markVerified(id)
+  }
+  const estimator = new TaskTimeEstimator()
+  const env: JobEnv = {
+    selfId: 'submitter',
+    registry,
+    scheduler: ectScheduler({ estimator }),
+    estimator,
+    selfCaps: () => testCaps(),
+    selfConsent: () => false,
+    runLocal: async () => { throw new Error('the submitter does not volunteer here') },
+    submitRemote: async (peerId, req, signal, onProgress) => {
+      const fake = fakes.get(peerId)
+      if (fake == null || fake.die?.signal.aborted === true) throw new WorkerLostError(`no worker ${peerId}`)
+      const control: BatchControl = {}
+      controls.set(`${peerId}/${req.id}`, control)
+      const s = fake.die != null ? AbortSignal.any([signal, fake.die.signal]) : signal
+      try {
+        const r = await fake.service.handle({ v: 1, t: 'task', ...req }, s, p => {
+          onProgress?.({ v: 1, t: 'progress', id: req.id, done: p?.done ?? 0, total: p?.total ?? 1, ...(p?.outputs != null ? { from: p.from, outputs: p.outputs } : {}) })
+        }, control)
+        return { v: 1, t: 'result', id: req.id, output: r.output, ms: r.ms, from: r.from, to: r.to }
+      } finally {
+        controls.delete(`${peerId}/${req.id}`)
+      }
+    },
+    cutRemote: (peerId, taskId, at) => {
+      const c = controls.get(`${peerId}/${taskId}`)
+      if (c != null) c.cutAt = Math.min(c.cutAt ?? at, at)
+    },
+    fetchOutput: async ref => { if ('bytes' in ref) return ref.bytes; throw new Error('outputs stay inline here') },
+    moduleBytes: () => undefined,
+    onPeerLost: fn => { lost.add(fn); return () => { lost.delete(fn) } }
+  }
+  return { env, fakes }
+}
+
+function batchTask (n: number, items: number): { spec: TaskSpec, want: Uint8Array[] } {
+  const list = Array.from({ length: items }, (_, i) => ({ params: new Uint8Array([n]), data: new Uint8Array([i, 100 + n, 7]) }))
+  return {
+    spec: {
+      id: `task-${n}`, fnCid: FN, entry: 'run', input: { bytes: encodeBatch(list) }, params: new Uint8Array(0),
+      requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 30_000 }, items
+    },
+    want: list.map(x => expected(x.params, x.data))
+  }
+}
+
+describe('batch tasks through the runner and the worker service', () => {
+  it('cuts the slow worker\'s task in the tail and sends its last items to the idle one; every item once in the output', async () => {
+    const { env, fakes } = room({ fast: { itemMs: 10 }, slow: { itemMs: 120 } })
+    const jobs = [batchTask(1, 24), batchTask(2, 24)]
+    const events: JobProgress[] = []
+    const out = await runTasks(env, 'job', jobs.map(j => j.spec), { onProgress: e => events.push(e), backups: true })
+    for (const j of jobs) expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 24)).toEqual(j.want)
+    const splits = events.filter(e => e.type === 'split')
+    expect(splits.length).toBeGreaterThan(0)
+    for (const s of splits) expect(s).toMatchObject({ from: 'slow', to: 'fast' })
+    // the slow worker stopped at its cut: it ran far fewer than its task's 24 items
+    const slowRan = fakes.get('slow')?.ran.length ?? 0
+    expect(slowRan).toBeLessThan(24)
+    expect(slowRan + (fakes.get('fast')?.ran.length ?? 0)).toBeLessThan(2 * 24 + 4)
+  })
+
+  it('never splits when asked not to, and the output is the same', async () => {
+    const { env } = room({ fast: { itemMs: 5 }, slow: { itemMs: 40 } })
+    const j = batchTask(3, 12)
+    const events: JobProgress[] = []
+    const out = await runTasks(env, 'job', [j.spec], { onProgress: e => events.push(e), split: false, backups: false })
+    expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 12)).toEqual(j.want)
+    expect(events.filter(e => e.type === 'split')).toHaveLength(0)
+  })
+
+  it('resumes a lost worker\'s task at its first item not reported: the items it sent are not run again', async () => {
+    // the flaky worker reports its items every 500 ms and vanishes after 14;
+    // the steady one joins then (a late joiner) and takes what is left
+    const { env, fakes } = room({ flaky: { itemMs: 60, dieAfterItems: 14 }, steady: { itemMs: 60, standby: true } })
+    const j = batchTask(4, 20)
+    const events: JobProgress[] = []
+    const out = await runTasks(env, 'job', [j.spec], { onProgress: e => events.push(e), waitForWorkers: true })
+    expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 20)).toEqual(j.want)
+    const flaky = fakes.get('flaky')?.ran ?? []
+    const steady = fakes.get('steady')?.ran ?? []
+    expect(flaky).toHaveLength(14)
+    expect(events.some(e => e.type === 'requeued')).toBe(true)
+    // at least the items of its first report (about 8 by 500 ms) are kept:
+    // the steady worker runs only the rest, from the first one missing
+    expect(steady.length).toBeLessThanOrEqual(20 - 7)
+    expect(steady.length).toBeGreaterThanOrEqual(20 - 14)
+    const first = Number(steady[0].split('#')[1])
+    expect(steady).toEqual(Array.from({ length: 20 - first }, (_, i) => `4#${first + i}`))
+  })
+})
