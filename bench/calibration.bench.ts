@@ -167,7 +167,7 @@ function simRuns (peers: () => SimPeer[], schedulerName: string, jitter: number,
       backupEveryMs: 250,
       jitter,
       detectMs: detectMs ?? 3000,
-      workload: { onnxShare: 0, mapWorkMs: REF_MS, sizeSigma: 0, chunkBytes: 8, mapFunctionBytes: SPIN_WASM_BYTES }
+      workload: { onnxShare: 0, mapWorkMs: REF_MS, sizeSigma: 0, chunkBytes: 8, mapFunctionBytes: SPIN_WASM_BYTES, mapItems: 0 }
     }
     out.push(simulate(config))
   }

@@ -4,14 +4,16 @@
  *   npm run sim -- --peers 10000 --tasks 100000 --churn 0.2 --seed 1 \
  *     [--scheduler ect|least-loaded|local-only|all] [--backups on|off|both] \
  *     [--quorum 2 --liars 0.01] [--stragglers 0.01] [--oracle] \
- *     [--progress 500] [--resumable] [--split]
+ *     [--progress 500] [--resumable on|off] [--split on|off] [--items 32]
  *
  * --progress: workers report progress on running tasks this often (ms; 0:
  * never), so a silent leaver holding tasks is noticed after three missed
- * reports; --resumable: a lost run keeps the work up to its last report
- * (what checkpointed tasks would give; the runtime does not do it yet);
- * --split: in the tail, running maps are cut at an item boundary and their
- * last items go to idle workers (src/core/scheduler/split.ts).
+ * reports. Map tasks are batch tasks of --items items (default 32; 0: one
+ * indivisible call each), as the runtime runs them (src/peer/worker-service.ts):
+ * --resumable: a lost run keeps the items up to its last report; --split: in
+ * the tail, running maps are cut at an item boundary and their last items go
+ * to idle workers, and a silent worker's task is cut after its last reported
+ * item (src/core/scheduler/split.ts). Both on by default.
  * --oracle also schedules each job clairvoyantly (src/core/sim/oracle.ts)
  * and prints makespan / that schedule's (about 30 s more at 10k peers).
  */
@@ -34,14 +36,15 @@ const { values } = parseArgs({
     reducers: { type: 'string' },
     oracle: { type: 'boolean', default: false },
     progress: { type: 'string', default: '500' },
-    resumable: { type: 'boolean', default: false },
-    split: { type: 'boolean', default: false },
+    resumable: { type: 'string', default: 'on' },
+    split: { type: 'string', default: 'on' },
+    items: { type: 'string' },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (values.help) {
-  console.log('usage: npm run sim -- --peers N --tasks N --churn F --seed N [--scheduler ect|least-loaded|local-only|all] [--backups on|off|both] [--quorum K --liars F] [--stragglers F] [--reducers N] [--oracle] [--progress MS] [--resumable] [--split]')
+  console.log('usage: npm run sim -- --peers N --tasks N --churn F --seed N [--scheduler ect|least-loaded|local-only|all] [--backups on|off|both] [--quorum K --liars F] [--stragglers F] [--reducers N] [--oracle] [--progress MS] [--resumable on|off] [--split on|off] [--items N]')
   process.exit(0)
 }
 
@@ -65,8 +68,9 @@ for (const scheduler of schedulers) {
       reducers: values.reducers != null ? Number(values.reducers) : undefined,
       oracle: values.oracle,
       progressMs: Number(values.progress),
-      resumable: values.resumable,
-      split: values.split,
+      resumable: values.resumable !== 'off',
+      split: values.split !== 'off',
+      ...(values.items != null ? { workload: { mapItems: Number(values.items) } } : {}),
       clock: () => performance.now()
     })
     rows.push({ r, backups, wallS: (performance.now() - t0) / 1000 })

@@ -34,10 +34,11 @@ interface FakeWorker {
   ran: string[]
   /** Ends the worker: its runs fail as a vanished peer's do. */
   die?: AbortController
+  silent?: boolean
 }
 
 /** `standby` workers join the room when a worker dies (a late joiner, as in churn). */
-function room (workers: Record<string, { itemMs: number, dieAfterItems?: number, standby?: boolean }>): { env: JobEnv, fakes: Map<string, FakeWorker> } {
+function room (workers: Record<string, { itemMs: number, dieAfterItems?: number, silentAfterItems?: number, standby?: boolean }>): { env: JobEnv, fakes: Map<string, FakeWorker> } {
   const registry = new Registry()
   const fakes = new Map<string, FakeWorker>()
   const controls = new Map<string, BatchControl>()
@@ -51,6 +52,8 @@ function room (workers: Record<string, { itemMs: number, dieAfterItems?: number,
       run: async (task, options) => {
         options?.onStart?.()
         const signal = AbortSignal.any([options?.signal ?? new AbortController().signal, ...(fake.die != null ? [fake.die.signal] : [])])
+        // a worker gone silent (a hung tab, a dead link the stream has not noticed): no more items, no more reports
+        if (w.silentAfterItems != null && fake.ran.length >= w.silentAfterItems) { fake.silent = true; await sleep(3_600_000, signal) }
         await sleep(w.itemMs, signal)
         fake.ran.push(`${task.params[0]}#${task.input[0]}`)
         if (w.dieAfterItems != null && fake.ran.length >= w.dieAfterItems) {
@@ -89,6 +92,7 @@ function room (workers: Record<string, { itemMs: number, dieAfterItems?: number,
       const s = fake.die != null ? AbortSignal.any([signal, fake.die.signal]) : signal
       try {
         const r = await fake.service.handle({ v: 1, t: 'task', ...req }, s, p => {
+          if (fake.silent === true) return
           onProgress?.({ v: 1, t: 'progress', id: req.id, done: p?.done ?? 0, total: p?.total ?? 1, ...(p?.outputs != null ? { from: p.from, outputs: p.outputs } : {}) })
         }, control)
         return { v: 1, t: 'result', id: req.id, output: r.output, ms: r.ms, from: r.from, to: r.to }
@@ -161,5 +165,21 @@ describe('batch tasks through the runner and the worker service', () => {
     expect(steady.length).toBeGreaterThanOrEqual(20 - 14)
     const first = Number(steady[0].split('#')[1])
     expect(steady).toEqual(Array.from({ length: 20 - first }, (_, i) => `4#${first + i}`))
+  })
+
+  it('cuts a silent worker\'s task after its last reported item: the rest runs elsewhere at once', async () => {
+    const { env, fakes } = room({ hung: { itemMs: 40, silentAfterItems: 15 }, ok: { itemMs: 40 } })
+    const jobs = [batchTask(5, 30), batchTask(6, 30)]
+    const events: JobProgress[] = []
+    const out = await runTasks(env, 'job', jobs.map(j => j.spec), { onProgress: e => events.push(e) })
+    for (const j of jobs) expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 30)).toEqual(j.want)
+    // cut once its report was late (750 ms), not when a copy of the whole task would have gone out
+    const cuts = events.filter(e => e.type === 'split' && e.from === 'hung' && e.to === '')
+    expect(cuts.length).toBeGreaterThan(0)
+    const hung = fakes.get('hung')?.ran ?? []
+    expect(hung).toHaveLength(15)
+    // its reported items are in the output as it computed them, not run again
+    const owners = out.get(`task-${hung[0].split('#')[0]}`)?.itemWorkers ?? []
+    expect(owners.filter(w => w === 'hung').length).toBeGreaterThanOrEqual(8)
   })
 })

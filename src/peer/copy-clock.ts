@@ -83,9 +83,9 @@ export class CopyClock {
    * for a while (gone silently, or stalled); one report late is no sign: a
    * throttled tab sends them late. Never the submitter itself.
    */
-  quiet (key: string, workerId: string, now: number): boolean {
+  quiet (key: string, workerId: string, now: number, afterMs = QUIET_AFTER_MS): boolean {
     const started = this.sent.get(key)?.startedAt
-    return started != null && workerId !== this.selfId && now - Math.max(started, this.heard.get(workerId) ?? 0) > QUIET_AFTER_MS
+    return started != null && workerId !== this.selfId && now - Math.max(started, this.heard.get(workerId) ?? 0) > afterMs
   }
 
   /** Expected compute of the task on the worker, ms (Infinity when its capabilities are unknown); `floor`: with the worker's overrun floor. */

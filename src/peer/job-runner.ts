@@ -20,7 +20,7 @@ import { StealIndex } from '../core/scheduler/steal.js'
 import { chooseSplits } from '../core/scheduler/split.js'
 import type { SplitCandidate } from '../core/scheduler/split.js'
 import { MAX_BATCH_ITEMS, decodeOutputs, encodeOutputs } from '../core/protocol/batch.js'
-import { PROGRESS_EVERY_MS } from '../core/protocol/task.js'
+import { PROGRESS_EVERY_MS, QUIET_CUT_MS } from '../core/protocol/task.js'
 import type { ItemRange, TaskProgress } from '../core/protocol/task.js'
 import type { BatchControl, ProgressReport, TaskOutput } from './worker-service.js'
 import { CopyClock } from './copy-clock.js'
@@ -177,6 +177,8 @@ class JobRun {
   private readonly doneItems = new Map<string, { done: number, at: number }>()
   /** Batch copies run by this peer: a cut lands on their control. */
   private readonly controls = new Map<string, BatchControl>()
+  /** Batch copies cut already for a late report (once each). */
+  private readonly quietCut = new Set<string>()
   private readonly tracker: JobTracker<TaskOutcome>
   private readonly inflight = new Map<string, AbortController>() // `${taskId}@${worker}`
   private readonly cancelled = new Set<string>() // losing copies we stopped ourselves
@@ -243,6 +245,7 @@ class JobRun {
 
   /** One round: admission, then placement of pending tasks (or backups near the end). */
   private plan (): void {
+    this.cutQuiet()
     const pendingIds = this.tracker.pending()
     if (pendingIds.length === 0) {
       if (this.book == null && this.options.backups !== false) {
@@ -527,6 +530,7 @@ class JobRun {
         this.sentRange.delete(key)
         this.doneItems.delete(key)
         this.controls.delete(key)
+        this.quietCut.delete(key)
         this.wake()
       })
   }
@@ -676,6 +680,30 @@ class JobRun {
       this.dispatch(piece, plan.workerId)
       this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: splitKey(key).workerId, to: plan.workerId, items: plan.items })
     })
+  }
+
+  /**
+   * A batch copy whose worker is late with its progress report (gone
+   * silently, or stalled) is cut after the last item it reported, once:
+   * the rest goes back to pending now, long before the room would write
+   * the worker off. A worker merely slow keeps the item it is on.
+   */
+  private cutQuiet (): void {
+    if (this.book != null || this.options.split === false) return
+    const now = Date.now()
+    for (const t of this.tracker.running()) {
+      const spec = this.spec(t.id)
+      if (spec.range == null || t.runningOn.size !== 1) continue
+      const [worker] = t.runningOn
+      const key = copyKey(t.id, worker)
+      const sent = this.sentRange.get(key)
+      if (sent == null || this.quietCut.has(key) || !this.clock.quiet(key, worker, now, QUIET_CUT_MS)) continue
+      this.quietCut.add(key)
+      const at = Math.max(sent.from, this.doneItems.get(key)?.done ?? sent.from) + 1
+      if (at >= spec.range.to) continue
+      const piece = this.cut(spec, key, at)
+      this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: worker, to: '', items: spec.range.to - at })
+    }
   }
 
   /**

@@ -29,6 +29,12 @@ export const MAX_INLINE_BYTES = 1024 * 1024
  */
 export const PROGRESS_EVERY_MS = 500
 export const QUIET_AFTER_MS = 4 * PROGRESS_EVERY_MS
+/**
+ * A batch task's worker this late with its report has its task cut after
+ * the last item it reported (the rest goes back to pending): cheap enough
+ * to do early, since a worker merely slow keeps the item it is on.
+ */
+export const QUIET_CUT_MS = 1.5 * PROGRESS_EVERY_MS
 export const MAX_ID_LENGTH = 128
 
 export type DataRef = { cid: string } | { bytes: Uint8Array }

@@ -81,12 +81,18 @@ export interface SimConfig {
    * reports instead of `detectMs`.
    */
   progressMs?: number
-  /** A lost run keeps the work done up to its last progress report (partial outputs): only the rest runs again. */
+  /**
+   * A lost run of a task over items keeps the items done up to its last
+   * progress report (the runtime's batch tasks send their outputs with it):
+   * only the rest runs again (default true).
+   */
   resumable?: boolean
   /**
    * In the tail (idle workers, nothing pending), split the running map
    * tasks expected to end last at an item boundary and send the rest to
-   * idle workers (src/core/scheduler/split.ts; maps over `items`).
+   * idle workers (src/core/scheduler/split.ts; maps over `items`), and a
+   * batch task whose worker stops reporting is cut after its last reported
+   * item (default true).
    */
   split?: boolean
   /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
@@ -116,6 +122,8 @@ export interface SimResult {
   steals: number
   /** Running tasks split, a piece sent to an idle worker (`split`). */
   splits: number
+  /** Batch tasks cut because their worker stopped reporting (`split`): the rest went back to the queue. */
+  quietCuts: number
   /** Reference work of lost runs kept by their progress reports (`resumable`), ms. */
   keptWorkMs: number
   liars: number

@@ -48,6 +48,8 @@ interface Attempt {
   finishAt: number
   /** Its size when it started (or was cut): what its compute time teaches the estimator is measured against. */
   scale: number
+  /** Cut once already because its worker went quiet. */
+  quietCut?: boolean
 }
 
 type Ev =
@@ -94,8 +96,11 @@ export function simulate (config: SimConfig): SimResult {
   const riskBudget = config.riskBudget ?? 0.03
   const stealOn = (config.steal ?? true) && k === 1
   const progressMs = config.progressMs ?? 500
-  const resumable = (config.resumable ?? false) && progressMs > 0 && k === 1
-  const splitOn = (config.split ?? false) && k === 1 && progressMs > 0
+  // maps are batch tasks (items) by default, as the runtime runs them: they resume and split
+  const resumable = (config.resumable ?? true) && progressMs > 0 && k === 1
+  const splitOn = (config.split ?? true) && k === 1 && progressMs > 0
+  // a batch task's worker late on its report by half a period is cut (cheap: it keeps the item it is on)
+  const quietMs = splitOn ? QUIET_CUT_PERIODS * progressMs : 0
   /** Share of a task's work already done and kept (checkpoints of lost runs), by task id. */
   const doneShare = new Map<string, number>()
 
@@ -123,7 +128,8 @@ export function simulate (config: SimConfig): SimResult {
       peers.push(p)
     }
   }
-  const bound = lowerBound(peers, job, { resumable, splittable: splitOn })
+  // only tasks over items resume (a batch task's reported items are kept): reduces restart
+  const bound = lowerBound(peers, job, { resumable: resumable && job.reduce.some(t => (t.items ?? 1) > 1), splittable: splitOn })
   const oracleMs = config.oracle === true ? oracleMakespan(peers, job) : undefined
   const byId = new Map(peers.map(p => [p.id, p]))
   const taskById = new Map([...job.map, ...job.reduce].map(t => [t.id, t]))
@@ -153,7 +159,7 @@ export function simulate (config: SimConfig): SimResult {
   const open = new Set<number>() // batch mode: known workers with room
   const results = new Map<string, { workerId: string, digest: string, at: number }>()
   const q = new EventQueue<Ev>()
-  const stats = { splits: 0, keptWorkMs: 0, steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
+  const stats = { quietCuts: 0, splits: 0, keptWorkMs: 0, steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
   let now = 0
   let makespan = 0
   let mapsLeft = job.map.length
@@ -252,12 +258,14 @@ export function simulate (config: SimConfig): SimResult {
    * do, and looks that much smaller to the scheduler.
    */
   const keepProgress = (a: Attempt, endedAt: number): void => {
-    if (a.computeMs <= 0) return
+    const items = a.task.items ?? 1
+    if (a.computeMs <= 0 || items < 2) return
     const reported = Math.floor(Math.max(0, endedAt - a.startedAt) / progressMs) * progressMs
-    const f = Math.min(0.95, reported / a.computeMs)
-    if (f <= 0) return
+    const f = Math.min(1, reported / a.computeMs)
     const before = doneShare.get(a.task.id) ?? 0
-    const done = before + (1 - before) * f
+    // the outputs of whole items came with the reports (a batch task's items, as src/peer/worker-service.ts sends them)
+    const done = Math.max(before, Math.floor((a.from + (1 - a.from) * f) * items + 1e-9) / items)
+    if (done <= before || done >= 1) return
     stats.keptWorkMs += a.task.workMs * (done - before)
     doneShare.set(a.task.id, done)
     const bytes = (a.task.inputBytes ?? []).reduce((x, y) => x + y, 0)
@@ -633,6 +641,78 @@ export function simulate (config: SimConfig): SimResult {
 
   let pieces = 0
   /**
+   * Cuts a running attempt's task at share `x` of its items (a whole
+   * number of them): the run ends there, and the items after it become a
+   * task of their own (returned, for the caller to place). Undefined when
+   * the worker is past the cut by the time the stop reaches it.
+   */
+  const cutRun = (a: Attempt, x: number): SimTask | undefined => {
+    const t = a.task
+    const items = t.items ?? 1
+    const moved = Math.round((1 - x) * items)
+    if (moved < 1 || moved >= items) return undefined
+    x = 1 - moved / items
+    // the stop reaches the worker half a round trip from now: past the cut by then, the split is void
+    // (a worker gone is wherever it stopped, and the piece holds what it never sent)
+    const at = Math.min(1, (Math.min(now + a.peer.rttMs / 2, a.peer.leaveAt) - a.startedAt) / a.computeMs)
+    if (runs[a.peer.idx].alive && a.from + (1 - a.from) * at >= x) return undefined
+    pieces++
+    const bytes = (t.inputBytes ?? []).reduce((p, b) => p + b, 0)
+    const piece: SimTask = { ...t, id: `${t.id}.${pieces}`, inputCids: [`${t.inputCids[0]}.${pieces}`], inputBytes: [Math.max(1, Math.round(bytes * (1 - x)))], sizeBytes: undefined, workMs: t.workMs * (1 - x), items: moved }
+    const d = doneShare.get(t.id) ?? 0
+    // the run now covers its task from where it started to the cut: its
+    // size (what its time is measured against) is that share of the bytes
+    t.sizeBytes = Math.max(1, Math.round(bytes * (x - a.from)))
+    a.computeMs *= (x - a.from) / (1 - a.from)
+    a.finishAt = a.startedAt + a.computeMs
+    q.push({ t: a.finishAt, type: 'finish', a })
+    a.from /= x
+    t.workMs *= x
+    t.items = items - moved
+    t.inputBytes = [Math.max(1, Math.round(bytes * x))]
+    if (d > 0) doneShare.set(t.id, d / x)
+    a.scale = placer.scaleOf(t)
+    placer.resized(a.peer.id, t.id, a.scale)
+    // other copies of the task ran it whole: the cut leaves them the kept part only
+    for (const other of [...(live.get(t.id) ?? [])]) if (other !== a) cancel(other)
+    tracker.add(piece.id)
+    taskById.set(piece.id, piece)
+    if (piece.phase === 'map') mapsLeft++
+    return piece
+  }
+
+  /**
+   * A running batch task whose worker stopped reporting for `quietMs` is
+   * cut after its last reported item (the runner's cut of a suspect, in
+   * src/peer/job-runner.ts): the rest goes back to the front of the queue,
+   * and the silent worker keeps only the item it was on.
+   */
+  const cutQuiet = (): void => {
+    let any = false
+    for (const p of peers) {
+      const r = runs[p.idx]
+      if (!r.known || r.busy === 0) continue
+      for (const a of [...r.inflight]) {
+        // a task with another copy running is covered already
+        if (a.state !== 'running' || (a.task.items ?? 1) < 2 || a.quietCut === true || (live.get(a.task.id)?.size ?? 0) > 1) continue
+        // what the submitter sees: the reports that came (none after the worker left)
+        const last = a.startedAt + Math.floor(Math.max(0, Math.min(now, p.leaveAt) - a.startedAt) / progressMs) * progressMs
+        if (now - last < quietMs) continue
+        a.quietCut = true
+        const items = a.task.items as number
+        const f = Math.min(1, (last - a.startedAt) / a.computeMs)
+        const x = (Math.floor((a.from + (1 - a.from) * f) * items + 1e-9) + 1) / items
+        if (x >= 1) continue
+        const piece = cutRun(a, x)
+        if (piece == null) continue
+        stats.quietCuts++
+        enqueue(piece, true)
+        any = true
+      }
+    }
+    if (any) pump()
+  }
+  /**
    * The tail: running maps expected to end last are cut at an item
    * boundary and their last items go to idle workers. The submitter knows
    * a run's progress from its reports (every `progressMs`), its worker's
@@ -674,34 +754,9 @@ export function simulate (config: SimConfig): SimResult {
       return { workerId: w, startMs: Math.max(parts.arrivalMs, parts.waitMs) + parts.rttMs, allMs: parts.computeMs }
     }, { minGainMs: progressMs }, plan => {
       const a = runOf.get(plan.taskId) as Attempt
-      const t = a.task
-      const items = t.items ?? 1
-      const x = 1 - plan.items / items
-      // the stop reaches the worker half a round trip from now: past the cut by then, the split is void
-      const at = Math.min(1, (now + a.peer.rttMs / 2 - a.startedAt) / a.computeMs)
-      if (a.from + (1 - a.from) * at >= x) return
-      const piece = pieceOf(a, plan.items)
-      pieces++
-      for (const other of [...(live.get(t.id) ?? [])]) if (other !== a) cancel(other)
+      const piece = cutRun(a, 1 - plan.items / (a.task.items ?? 1))
+      if (piece == null) return
       stats.splits++
-      const bytes = (t.inputBytes ?? []).reduce((p, b) => p + b, 0)
-      const d = doneShare.get(t.id) ?? 0
-      // the run now covers its task from where it started to the cut: its
-      // size (what its time is measured against) is that share of the bytes
-      t.sizeBytes = Math.max(1, Math.round(bytes * (x - a.from)))
-      a.computeMs *= (x - a.from) / (1 - a.from)
-      a.finishAt = a.startedAt + a.computeMs
-      q.push({ t: a.finishAt, type: 'finish', a })
-      a.from /= x
-      t.workMs *= x
-      t.items = items - plan.items
-      t.inputBytes = [Math.max(1, Math.round(bytes * x))]
-      if (d > 0) doneShare.set(t.id, d / x)
-      a.scale = placer.scaleOf(t)
-      placer.resized(a.peer.id, t.id, a.scale)
-      tracker.add(piece.id)
-      taskById.set(piece.id, piece)
-      if (piece.phase === 'map') mapsLeft++
       dispatch(piece, byId.get(plan.workerId) as SimPeer, false)
     })
     stats.decisionMs += clock() - t0
@@ -826,6 +881,7 @@ export function simulate (config: SimConfig): SimResult {
       case 'tick':
         // tasks running past their estimate put a floor under their workers' slowness
         for (const p of peers) if (runs[p.idx].alive && runs[p.idx].inflight.size > 0) placer.noteRunning(p.id)
+        if (quietMs > 0 && backups) cutQuiet()
         if (stealOn && pendingTotal === 0) for (const p of peers) if (runs[p.idx].known) stealFor(p)
         runBackups()
         if (q.size > 0) q.push({ t: now + backupEvery, type: 'tick' })
@@ -850,6 +906,7 @@ export function simulate (config: SimConfig): SimResult {
     riskCopies: stats.riskCopies,
     steals: stats.steals,
     splits: stats.splits,
+    quietCuts: stats.quietCuts,
     keptWorkMs: stats.keptWorkMs,
     liars: peers.filter(p => p.liar).length,
     liarsCaught: stats.liarsCaught,
@@ -866,6 +923,9 @@ export function simulate (config: SimConfig): SimResult {
     peers
   }
 }
+
+/** Report periods a batch task's worker may be silent before its task is cut (src/core/protocol/task.ts QUIET_CUT_MS). */
+const QUIET_CUT_PERIODS = 1.5
 
 /** Idle slots per pending task above which the job is in its tail (tail copies go out though a few re-queued tasks wait). */
 const TAIL_IDLE_PER_PENDING = 8
