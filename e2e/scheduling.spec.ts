@@ -89,3 +89,52 @@ test('a requirement nobody meets is refused with the reason, and admitted when a
     await relay.stop()
   }
 })
+
+/**
+ * Batch tasks under churn: a worker tab closes while it runs tasks of 32
+ * tiles. The tiles it had reported (with its first tile, then every 500 ms)
+ * are kept, not run again: its task resumes elsewhere at the first tile
+ * missing, and the image is the same as one tab's.
+ */
+test('a worker leaves mid-way through batch tasks: the tiles it reported are kept, the rest resumes elsewhere', async () => {
+  const relay = await startRelay()
+  const swarm = await openSwarm(relay, 4)
+  try {
+    await waitForMesh(swarm.pages)
+    const [owner] = swarm.pages
+    const victim = swarm.pages[3]
+    const victimId = await idOf(victim)
+    const job = { filter: 'sobel', tileSize: 16, size: { width: 1024, height: 768 } } // 3,072 tiles
+    const local = await imageJob(owner, { ...job, local: true, tilesPerTask: 1 })
+    // every device: the victim must hold tasks when it leaves
+    const running = imageJob(owner, { ...job, placement: 'everyone', tilesPerTask: 32 }) // 96 tasks
+    await victim.waitForFunction(() => {
+      const w = (window as any).fedra.peer.worker
+      return w.itemsCompleted >= 100 && w.running > 0
+    }, undefined, { polling: 5 })
+    await swarm.contexts[3].close()
+    const shared = await running
+    expect(shared.hash).toBe(local.hash)
+    // the victim's running tasks went quiet (cut after the last tile it
+    // reported, the rest back to pending) or failed with its stream (re-queued)
+    const state = await owner.evaluate(() => (window as any).fedra.state as { requeuedTasks: Array<{ taskId: string, workerId: string }>, splitTasks: Array<{ taskId: string, from: string, to: string }> })
+    const lost = [
+      ...state.requeuedTasks.filter(r => r.workerId === victimId).map(r => r.taskId),
+      ...state.splitTasks.filter(s => s.from === victimId && s.to === '').map(s => s.taskId)
+    ]
+    expect(lost.length, JSON.stringify(state)).toBeGreaterThan(0)
+    // a task the victim lost holds tiles it computed (kept) and tiles others did (resumed)
+    const tilesOf = (taskId: string): number[] => {
+      const first = Number(taskId.replace(/^tiles-/, '').replace(/~.*$/, ''))
+      return Array.from({ length: 32 }, (_, i) => first + i)
+    }
+    const mixed = [...new Set(lost.map(id => id.replace(/~.*$/, '')))].filter(id => {
+      const owners = tilesOf(id).map(t => shared.owners[t])
+      return owners.includes(victimId) && owners.some(o => o !== victimId)
+    })
+    expect(mixed.length, `lost ${JSON.stringify(lost)}`).toBeGreaterThan(0)
+  } finally {
+    await swarm.close()
+    await relay.stop()
+  }
+})

@@ -177,8 +177,8 @@ class JobRun {
   private readonly doneItems = new Map<string, { done: number, at: number }>()
   /** Batch copies run by this peer: a cut lands on their control. */
   private readonly controls = new Map<string, BatchControl>()
-  /** Batch copies cut already for a late report (once each). */
-  private readonly quietCut = new Set<string>()
+  /** Batch copies cut already for running late or a late report (once each). */
+  private readonly cutOnce = new Set<string>()
   private readonly tracker: JobTracker<TaskOutcome>
   private readonly inflight = new Map<string, AbortController>() // `${taskId}@${worker}`
   private readonly cancelled = new Set<string>() // losing copies we stopped ourselves
@@ -393,10 +393,13 @@ class JobRun {
       // and the one it is on, the rest waits for a faster worker like any
       // pending task (a worker gone silent loses only its own part)
       // (a starved device's start report may not have come yet: it keeps its first item)
+      // once per copy: a room whose every device runs late (a loaded
+      // machine) would otherwise cut its tasks ever finer at each round
       const sent = this.sentRange.get(key)
-      if (spec.range != null && sent != null) {
+      if (spec.range != null && sent != null && !this.cutOnce.has(key)) {
         const at = Math.max(sent.from, this.doneItems.get(key)?.done ?? sent.from) + 1
-        if (at < spec.range.to) {
+        this.cutOnce.add(key)
+        if (spec.range.to - at >= 2) {
           const piece = this.cut(spec, key, at)
           this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: worker, to: '', items: spec.range.to - at })
           continue
@@ -530,7 +533,7 @@ class JobRun {
         this.sentRange.delete(key)
         this.doneItems.delete(key)
         this.controls.delete(key)
-        this.quietCut.delete(key)
+        this.cutOnce.delete(key)
         this.wake()
       })
   }
@@ -697,10 +700,10 @@ class JobRun {
       const [worker] = t.runningOn
       const key = copyKey(t.id, worker)
       const sent = this.sentRange.get(key)
-      if (sent == null || this.quietCut.has(key) || !this.clock.quiet(key, worker, now, QUIET_CUT_MS)) continue
-      this.quietCut.add(key)
+      if (sent == null || this.cutOnce.has(key) || !this.clock.quiet(key, worker, now, QUIET_CUT_MS)) continue
+      this.cutOnce.add(key)
       const at = Math.max(sent.from, this.doneItems.get(key)?.done ?? sent.from) + 1
-      if (at >= spec.range.to) continue
+      if (spec.range.to - at < 2) continue
       const piece = this.cut(spec, key, at)
       this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: worker, to: '', items: spec.range.to - at })
     }

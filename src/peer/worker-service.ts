@@ -52,6 +52,8 @@ export class WorkerService {
   queued = 0
   running = 0
   completed = 0
+  /** Items of batch tasks finished (a batch task counts in `completed` once, when it ends). */
+  itemsCompleted = 0
   /**
    * Fault injection, for testing what the room does with a dishonest or
    * broken volunteer: `corruptOutputs` flips a bit in every result.
@@ -173,6 +175,7 @@ export class WorkerService {
         }, { signal, onStart: i === range.from ? onStart : undefined })
         outputs.push(r.output)
         ms += r.ms
+        this.itemsCompleted++
         // the first item's time tells the submitter this run's pace (a split needs it) long before the next beat
         if (outputs.length === 1 && range.to - range.from > 1) reportNow?.()
       }

@@ -108,13 +108,14 @@ async function main (): Promise<void> {
   const state = {
     /** Volunteers that took no task in the last job, and why (the peers table shows the same). */
     get idle (): Array<{ id: string, reason: string }> { return [...idleNotes].map(([id, reason]) => ({ id, reason })) },
-    progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], moved: 0, movedTasks: [] as Array<{ taskId: string, from: string, to: string }>, backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, splits: 0, splitTasks: [] as Array<{ taskId: string, pieceId: string, from: string, to: string, items: number }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }>
+    progress: { done: 0, total: 0 }, requeued: 0, requeueReasons: [] as string[], requeuedTasks: [] as Array<{ taskId: string, workerId: string }>, moved: 0, movedTasks: [] as Array<{ taskId: string, from: string, to: string }>, backups: 0, backupTasks: [] as Array<{ taskId: string, runningOn: string[] }>, splits: 0, splitTasks: [] as Array<{ taskId: string, pieceId: string, from: string, to: string, items: number }>, paused: '', liars: [] as string[], failures: [] as Array<{ taskId: string, workerId: string, code: string, message: string }>
   }
   const progress = (e: JobProgress): void => {
     if (e.type === 'task-done') state.progress = { done: e.done, total: e.total }
     if (e.type === 'requeued') {
       state.requeued += e.taskIds.length
       if (state.requeueReasons.length < 16) state.requeueReasons.push(`${shortId(e.workerId)}: ${e.reason}`)
+      for (const id of e.taskIds) if (state.requeuedTasks.length < 256) state.requeuedTasks.push({ taskId: id, workerId: e.workerId })
     }
     if (e.type === 'moved') {
       state.moved++
