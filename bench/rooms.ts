@@ -78,6 +78,8 @@ export interface JobRun {
   t90: number
   /** Backup copies launched (spin jobs only; the page does not count them for image jobs). */
   backups: number
+  /** Batch tasks cut (spin jobs with `batch`). */
+  splits?: number
   /** Progress events (spin jobs). */
   events: TaskEvent[]
   /** Date.now() on the page when the job started (same clock as Node's here). */
@@ -238,7 +240,11 @@ export async function settle (devices: Device[], maxMs = 15_000): Promise<void> 
  * exposes `__benchDone` (tasks done) and `__benchHalf` while it runs, for
  * `during` to act on.
  */
-export async function runJob (page: Page, devices: Device[], opts: { local: boolean, backups?: boolean, work: Workload }, during?: (page: Page) => Promise<void>): Promise<JobRun> {
+/**
+ * `batch` (spin jobs): tasks of that many spin items each (batch tasks,
+ * which the room may split and resume); the hash and owners stay per item.
+ */
+export async function runJob (page: Page, devices: Device[], opts: { local: boolean, backups?: boolean, work: Workload, batch?: number }, during?: (page: Page) => Promise<void>): Promise<JobRun> {
   const cpu0 = new Map(devices.map(d => [d.id, d.tb.cpuSeconds()]))
   const job = page.evaluate(async (o) => {
     const fedra = (window as W).fedra
@@ -272,12 +278,25 @@ export async function runJob (page: Page, devices: Device[], opts: { local: bool
       w.__spinCid = await fedra.peer.publishFunction(Uint8Array.from(atob(o.wasm), c => c.charCodeAt(0)))
     }
     const iters = o.work.iters ?? o.iters
-    const specs = Array.from({ length: o.work.tasks }, (_, i) => {
+    const inputs = Array.from({ length: o.work.tasks }, (_, i) => {
       const input = new Uint8Array(8)
       new DataView(input.buffer).setUint32(0, iters, true)
       new DataView(input.buffer).setUint32(4, i + 1, true)
-      return { id: `spin-${i}`, fnCid: w.__spinCid, entry: 'spin', input: { bytes: input }, params: new Uint8Array(0), requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 120_000 } }
+      return input
     })
+    const per = Math.max(1, o.batch ?? 1)
+    const base = { fnCid: w.__spinCid, entry: 'spin', params: new Uint8Array(0), requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 120_000 } }
+    const specs = per === 1
+      ? inputs.map((input, i) => ({ ...base, id: `spin-${i}`, input: { bytes: input } }))
+      : Array.from({ length: Math.ceil(inputs.length / per) }, (_, g) => {
+        // the batch layout (src/core/protocol/batch.ts): u32 count, then per item u32 0 (no params), u32 8, the input
+        const items = inputs.slice(g * per, (g + 1) * per)
+        const bytes = new Uint8Array(4 + items.length * 16)
+        const v = new DataView(bytes.buffer)
+        v.setUint32(0, items.length, true)
+        items.forEach((x, i) => { v.setUint32(4 + i * 16 + 4, 8, true); bytes.set(x, 4 + i * 16 + 8) })
+        return { ...base, id: `spin-${g * per}`, input: { bytes }, items: items.length }
+      })
     // "all on my own device", as localOnly() (not on window): two in flight per slot
     const scheduler = o.local
       ? {
@@ -290,6 +309,7 @@ export async function runJob (page: Page, devices: Device[], opts: { local: bool
         }
       : undefined
     let backups = 0
+    let splits = 0
     const out = await fedra.peer.runTasks(specs, {
       scheduler,
       backups: o.backups,
@@ -297,15 +317,32 @@ export async function runJob (page: Page, devices: Device[], opts: { local: bool
         const t = performance.now() - t0
         if (e.type === 'task-done') { mark(e.done, e.total); events.push({ t, type: e.type, workerId: e.workerId }) }
         if (e.type === 'backup') { backups++; events.push({ t, type: e.type, workerId: e.workerId, taskIds: [e.taskId] }) }
+        if (e.type === 'split') splits++
         if (e.type === 'requeued') events.push({ t, type: e.type, workerId: e.workerId, taskIds: e.taskIds })
       }
     })
     const ms = performance.now() - t0
-    const all = new Uint8Array(specs.length * 4)
-    specs.forEach((s, i) => { all.set(out.get(s.id).output.subarray(0, 4), i * 4) })
+    // per item: a batch task's output holds its items' outputs (u32 count, then u32 length, bytes each)
+    const itemOuts: Uint8Array[] = []
+    const owners: string[] = []
+    for (const s of specs) {
+      const o = out.get(s.id)
+      if (per === 1) { itemOuts.push(o.output); owners.push(o.workerId); continue }
+      const b = o.output as Uint8Array
+      const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
+      let at = 4
+      for (let i = 0; i < v.getUint32(0, true); i++) {
+        const n = v.getUint32(at, true)
+        itemOuts.push(b.subarray(at + 4, at + 4 + n))
+        owners.push(o.itemWorkers?.[i] ?? o.workerId)
+        at += 4 + n
+      }
+    }
+    const all = new Uint8Array(itemOuts.length * 4)
+    itemOuts.forEach((x, i) => { all.set(x.subarray(0, 4), i * 4) })
     const d = new Uint8Array(await crypto.subtle.digest('SHA-256', all))
     const hash = [...d].map(b => b.toString(16).padStart(2, '0')).join('')
-    return { ms, tasks: specs.length, hash, owners: specs.map(s => out.get(s.id).workerId as string), taskMs: specs.map(s => out.get(s.id).ms as number), t50: marks[0.5] ?? NaN, t90: marks[0.9] ?? NaN, backups, events, startedAt }
+    return { ms, tasks: specs.length, hash, owners, taskMs: specs.map(s => out.get(s.id).ms as number), t50: marks[0.5] ?? NaN, t90: marks[0.9] ?? NaN, backups, splits, events, startedAt }
   }, { ...opts, filter: FILTER, tile: TILE, wasm: SPIN_WASM_B64, iters: SPIN_ITERS })
   // a failing job must not leave `during` waiting for its whole timeout
   const failed = job.then(() => undefined, () => undefined)

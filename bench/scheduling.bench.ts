@@ -53,6 +53,8 @@ const STRAGGLER_ROOM = [0.4, 0.35, 0.3, Number(process.env.BENCH_STRAGGLER ?? 0.
  */
 const STRAGGLER_BEFORE = Number(process.env.BENCH_STRAGGLER_BEFORE ?? 0.3)
 const SPIN_TASKS = Number(process.env.BENCH_SPIN_TASKS ?? 120)
+/** Items per batch task in the backups table's split row (120 spin items → 15 tasks). */
+const SPLIT_BATCH = Number(process.env.BENCH_SPLIT_BATCH ?? 8)
 
 const IMAGE_SWARM: Workload = { kind: 'image', width: JOB_W, height: JOB_H }
 const IMAGE_ALONE: Workload = { kind: 'image', width: JOB_W, height: STANDALONE_ROWS * TILE }
@@ -205,11 +207,12 @@ async function main (): Promise<void> {
     const rows: Array<Record<string, string>> = []
     try {
       await warmUp(room, ['spin'])
-      const runs: Record<'on' | 'off', JobRun[]> = { on: [], off: [] }
+      // split: the same spin items as batch tasks of SPLIT_BATCH, backups on: the tail is cut, not copied
+      const runs: Record<'on' | 'off' | 'split', JobRun[]> = { on: [], off: [], split: [] }
       for (let i = 0; i < REPS; i++) {
-        for (const mode of ['off', 'on'] as const) {
+        for (const mode of ['off', 'on', 'split'] as const) {
           straggler.tb.setQuota(STRAGGLER_BEFORE)
-          runs[mode].push(await runJob(room.submitter.page, devices, { local: false, backups: mode === 'on', work: SPIN_SWARM }, async page => {
+          runs[mode].push(await runJob(room.submitter.page, devices, { local: false, backups: mode !== 'off', work: SPIN_SWARM, batch: mode === 'split' ? SPLIT_BATCH : 1 }, async page => {
             await page.waitForFunction((n) => (window as W).__benchDone >= n, Math.ceil(SPIN_TASKS / 4), { polling: 10, timeout: 120_000 })
             straggler.tb.setQuota(straggler.quota)
           }))
@@ -217,10 +220,12 @@ async function main (): Promise<void> {
         }
       }
       const tail = (r: JobRun): number => r.ms - r.t90
-      for (const mode of ['off', 'on'] as const) {
+      const hashes = new Set([...runs.off, ...runs.on, ...runs.split].map(r => r.hash))
+      if (hashes.size !== 1) throw new Error(`the backups runs disagree on the output: ${[...hashes].join(', ')}`)
+      for (const mode of ['off', 'on', 'split'] as const) {
         const rs = runs[mode]
         rows.push({
-          backups: mode,
+          backups: mode === 'split' ? `on, batch ×${SPLIT_BATCH} (splits: ${rs.map(r => String(r.splits ?? 0)).join(', ')})` : mode,
           makespan: `${fmt(median(rs.map(r => r.ms)), 0)} ms`,
           'tail 90→100%': `${fmt(median(rs.map(tail)), 0)} ms`,
           'runs (makespan/tail ms)': rs.map(r => `${fmt(r.ms, 0)}/${fmt(tail(r), 0)}`).join(', '),
@@ -234,10 +239,12 @@ async function main (): Promise<void> {
       const offMs = median(runs.off.map(r => r.ms))
       const onMs = median(runs.on.map(r => r.ms))
       rows.push({ backups: 'gain', makespan: `${fmt((1 - onMs / offMs) * 100, 0)}% shorter`, 'tail 90→100%': `${fmt((1 - onTail / offTail) * 100, 0)}% shorter` })
+      const splitMs = median(runs.split.map(r => r.ms))
+      rows.push({ backups: 'split vs off', makespan: `${fmt((1 - splitMs / offMs) * 100, 0)}% shorter (vs copies: ${fmt((1 - splitMs / onMs) * 100, 0)}%)`, 'tail 90→100%': '' })
     } finally {
       await room.close()
     }
-    console.log(`\n== Backup tasks: one straggler, backups on vs off (runs alternate, off first)\n   ${describe(SPIN_SWARM)}; room ${STRAGGLER_ROOM.slice(0, -1).join(', ')} cores and the straggler at ${STRAGGLER_BEFORE}, cut to ${STRAGGLER_ROOM[STRAGGLER_ROOM.length - 1]} once 25% is done; median of ${REPS}\n`)
+    console.log(`\n== Backup tasks: one straggler, backups on vs off, and the same items as batch tasks (split in the tail; tail figure counts tasks, pieces included) (runs alternate, off first)\n   ${describe(SPIN_SWARM)}; room ${STRAGGLER_ROOM.slice(0, -1).join(', ')} cores and the straggler at ${STRAGGLER_BEFORE}, cut to ${STRAGGLER_ROOM[STRAGGLER_ROOM.length - 1]} once 25% is done; median of ${REPS}\n`)
     console.log(table(rows))
   }
   console.log(`\n(scheduling benchmarks took ${fmt((Date.now() - t0) / 1000, 0)} s)`)
