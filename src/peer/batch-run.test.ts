@@ -9,6 +9,7 @@ import { runTasks } from './job-runner.js'
 import { WorkerService } from './worker-service.js'
 import type { JobEnv, JobProgress, TaskSpec } from './job-runner.js'
 import type { FunctionRunner } from './types.js'
+import type { TaskRequest } from '../core/protocol/task.js'
 import type { BatchControl } from './worker-service.js'
 import type { FedraBlocks } from '../storage/blocks.js'
 import type { Beat } from '../core/protocol/room.js'
@@ -167,19 +168,51 @@ describe('batch tasks through the runner and the worker service', () => {
     expect(steady).toEqual(Array.from({ length: 20 - first }, (_, i) => `4#${first + i}`))
   })
 
-  it('cuts a silent worker\'s task after its last reported item: the rest runs elsewhere at once', async () => {
+  it('cuts a silent worker\'s task: the rest runs elsewhere, its reported items are kept', async () => {
     const { env, fakes } = room({ hung: { itemMs: 40, silentAfterItems: 15 }, ok: { itemMs: 40 } })
     const jobs = [batchTask(5, 30), batchTask(6, 30)]
     const events: JobProgress[] = []
     const out = await runTasks(env, 'job', jobs.map(j => j.spec), { onProgress: e => events.push(e) })
     for (const j of jobs) expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 30)).toEqual(j.want)
-    // cut once its report was late (750 ms), not when a copy of the whole task would have gone out
-    const cuts = events.filter(e => e.type === 'split' && e.from === 'hung' && e.to === '')
+    // cut once its report was late (750 ms: the rest back to pending), or
+    // split in the tail if the other worker came free first; never waited for
+    const cuts = events.filter(e => e.type === 'split' && e.from === 'hung')
     expect(cuts.length).toBeGreaterThan(0)
     const hung = fakes.get('hung')?.ran ?? []
     expect(hung).toHaveLength(15)
     // its reported items are in the output as it computed them, not run again
     const owners = out.get(`task-${hung[0].split('#')[0]}`)?.itemWorkers ?? []
     expect(owners.filter(w => w === 'hung').length).toBeGreaterThanOrEqual(8)
+  })
+
+  it('a malformed batch or a range past its end fails the task with a clear error, and the worker goes on serving', async () => {
+    const { fakes } = room({ w: { itemMs: 1 } })
+    const service = (fakes.get('w') as FakeWorker).service
+    const req = (input: Uint8Array, range: { from: number, to: number }): TaskRequest => ({
+      v: 1, t: 'task', id: 'x', job: 'j', epoch: 0, fn: { cid: FN }, entry: 'run', input: { bytes: input }, params: new Uint8Array(0),
+      limits: { memoryPages: 1, timeoutMs: 1000 }, output: 'inline', range
+    })
+    const signal = new AbortController().signal
+    const good = batchTask(7, 3)
+    const input = (good.spec.input as { bytes: Uint8Array }).bytes
+    await expect(service.handle(req(input.subarray(0, input.length - 2), { from: 0, to: 3 }), signal)).rejects.toMatchObject({ code: 'ERR_INVALID_MESSAGE' })
+    await expect(service.handle(req(input, { from: 0, to: 4 }), signal)).rejects.toThrow(/holds 3 items/)
+    const r = await service.handle(req(input, { from: 1, to: 3 }), signal)
+    expect(r).toMatchObject({ from: 1, to: 3 })
+    expect(decodeOutputs((r.output as { bytes: Uint8Array }).bytes, 2)).toEqual(good.want.slice(1))
+  })
+
+  it('a result that covers items it was not sent is refused; the task runs again elsewhere', async () => {
+    const { env } = room({ liar: { itemMs: 5 }, honest: { itemMs: 5 } })
+    const submit = env.submitRemote
+    env.submitRemote = async (peerId, req, signal, onProgress) => {
+      const r = await submit(peerId, req, signal, onProgress)
+      return peerId === 'liar' ? { ...r, from: 0, to: (r.to ?? 0) + 5 } : r
+    }
+    const j = batchTask(8, 6)
+    const events: JobProgress[] = []
+    const out = await runTasks(env, 'job', [j.spec, batchTask(9, 6).spec], { onProgress: e => events.push(e), split: false })
+    expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 6)).toEqual(j.want)
+    expect(events.some(e => e.type === 'task-failed' && e.workerId === 'liar' && e.code === 'ERR_INVALID_MESSAGE')).toBe(true)
   })
 })

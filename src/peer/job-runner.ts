@@ -189,6 +189,8 @@ class JobRun {
   private readonly capsOf = new Map<string, Capabilities>()
   private readonly warmOn = new Map<string, Set<string>>() // worker → function CIDs it ran for us
   private readonly benchedUntil = new Map<string, number>()
+  /** Workers whose answers broke the protocol (a batch result for items they were not sent): no more tasks in this job. */
+  private readonly broken = new Set<string>()
   private readonly failuresInARow = new Map<string, number>()
   private readonly quorum: number
   private readonly book?: QuorumBook
@@ -463,6 +465,7 @@ class JobRun {
     for (const e of env.registry.list()) {
       if (!e.verified || !e.beat.consent) continue
       if (this.book != null && !this.book.isTrusted(e.id)) continue
+      if (this.broken.has(e.id)) continue
       if ((this.benchedUntil.get(e.id) ?? 0) > now) continue
       const cached = new Set([...e.beat.cache, ...(this.warmOn.get(e.id) ?? [])])
       this.capsOf.set(e.id, e.beat.caps)
@@ -586,8 +589,16 @@ class JobRun {
     const sent = this.sentRange.get(key) as ItemRange
     const from = r.from ?? sent.from
     const to = r.to ?? sent.to
-    if (from < sent.from || to > sent.to || from > to) throw new InvalidMessageError(`result for ${spec.id} covers items ${from}–${to}, outside the ${sent.from}–${sent.to} it was sent`)
-    this.storeItems(spec.root, from, decodeOutputs(output, to - from), workerId)
+    let outputs: Uint8Array[]
+    try {
+      if (from < sent.from || to > sent.to || from > to) throw new InvalidMessageError(`result for ${spec.id} from worker ${workerId.slice(-6)} covers items ${from}–${to}, outside the ${sent.from}–${sent.to} it was sent`)
+      outputs = decodeOutputs(output, to - from)
+    } catch (err) {
+      // not the task's fault: the worker broke the protocol, and gets no more of this job
+      this.broken.add(workerId)
+      throw err
+    }
+    this.storeItems(spec.root, from, outputs, workerId)
     this.failuresInARow.delete(workerId)
     this.clock.heardFrom(workerId, Date.now())
     let warm = this.warmOn.get(workerId)

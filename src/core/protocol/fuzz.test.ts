@@ -24,12 +24,16 @@ const beat: Beat = {
 const toWorker: ToWorker[] = [
   { v: 1, t: 'task', id: 'a', job: 'j', epoch: 1, fn: { cid: 'f', bytes: bytes(20) }, entry: 'e', input: { bytes: bytes(9) }, params: bytes(8), limits: { memoryPages: 2, timeoutMs: 10 }, output: 'store' },
   { v: 1, t: 'cancel', id: 'a' },
+  { v: 1, t: 'task', id: 'b', job: 'j', epoch: 1, fn: { cid: 'f' }, entry: 'e', input: { cid: 'in' }, params: bytes(0), limits: { memoryPages: 2, timeoutMs: 10 }, output: 'inline', range: { from: 2, to: 9 }, partial: true },
+  { v: 1, t: 'cut', id: 'b', at: 5 },
   { v: 1, t: 'hello', nonce: bytes(32), proof: bytes(32) },
   { v: 1, t: 'proof', proof: bytes(32) }
 ]
 const fromWorker: FromWorker[] = [
   { v: 1, t: 'progress', id: 'a', done: 1, total: 2 },
   { v: 1, t: 'result', id: 'a', output: { cid: 'out' }, ms: 3.5 },
+  { v: 1, t: 'progress', id: 'b', done: 4, total: 9, from: 2, outputs: bytes(12) },
+  { v: 1, t: 'result', id: 'b', output: { bytes: bytes(8) }, ms: 1, from: 4, to: 5 },
   { v: 1, t: 'error', id: 'a', code: 'ERR_X', message: 'm' },
   { v: 1, t: 'welcome' }
 ]
