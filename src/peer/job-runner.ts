@@ -19,7 +19,8 @@ import type { RunningTaskInfo } from '../core/scheduler/backups.js'
 import { StealIndex } from '../core/scheduler/steal.js'
 import { chooseSplits } from '../core/scheduler/split.js'
 import type { SplitCandidate } from '../core/scheduler/split.js'
-import { MAX_BATCH_ITEMS, decodeOutputs, encodeOutputs } from '../core/protocol/batch.js'
+import { MAX_BATCH_ITEMS, decodeOutputs } from '../core/protocol/batch.js'
+import { BatchItems } from './batch-items.js'
 import { PROGRESS_EVERY_MS, QUIET_CUT_MS } from '../core/protocol/task.js'
 import type { ItemRange, TaskProgress } from '../core/protocol/task.js'
 import type { BatchControl, ProgressReport, TaskOutput } from './worker-service.js'
@@ -170,11 +171,8 @@ export async function runTasks (env: JobEnv, jobId: string, specs: readonly Task
 class JobRun {
   private readonly byId: Map<string, RunSpec>
   /** Batch tasks: the outputs of their items as they come in (progress reports, results), by root task id. */
-  private readonly itemsOf = new Map<string, Array<Uint8Array | undefined>>()
-  private readonly itemWorkers = new Map<string, string[]>()
-  /** Batch copies (same keys as `inflight`): the items each was sent for, and how far its worker says it is. */
-  private readonly sentRange = new Map<string, ItemRange>()
-  private readonly doneItems = new Map<string, { done: number, at: number }>()
+  /** Batch tasks: their items' outputs as they come in, and how far each copy is. */
+  private readonly items = new BatchItems()
   /** Batch copies run by this peer: a cut lands on their control. */
   private readonly controls = new Map<string, BatchControl>()
   /** Batch copies cut already for running late or a late report (once each). */
@@ -202,7 +200,7 @@ class JobRun {
 
   constructor (private readonly env: JobEnv, private readonly jobId: string, private readonly specs: readonly TaskSpec[], private readonly options: RunTasksOptions) {
     this.byId = new Map(specs.map(s => [s.id, runSpec(s)]))
-    for (const s of specs) if (s.items != null) this.itemsOf.set(s.id, new Array<Uint8Array | undefined>(s.items).fill(undefined))
+    for (const s of specs) if (s.items != null) this.items.add(s.id, s.items)
     this.clock = new CopyClock(env.estimator, w => this.capsOf.get(w), env.selfId)
     this.tracker = new JobTracker<TaskOutcome>(specs.map(s => s.id))
     this.quorum = Math.max(1, options.quorum ?? 1)
@@ -232,9 +230,8 @@ class JobRun {
   /** A task's outcome; a batch task's output gathers its items, whoever ran them. */
   private outcome (id: string): TaskOutcome {
     const o = this.tracker.get(id).output as TaskOutcome
-    const items = this.itemsOf.get(id)
-    if (items == null || this.book != null) return o
-    return { ...o, output: encodeOutputs(items as Uint8Array[]), itemWorkers: this.itemWorkers.get(id) }
+    const r = this.book == null ? this.items.result(id) : undefined
+    return r == null ? o : { ...o, ...r }
   }
 
   private throwIfFailed (): void {
@@ -397,9 +394,9 @@ class JobRun {
       // (a starved device's start report may not have come yet: it keeps its first item)
       // once per copy: a room whose every device runs late (a loaded
       // machine) would otherwise cut its tasks ever finer at each round
-      const sent = this.sentRange.get(key)
-      if (spec.range != null && sent != null && !this.cutOnce.has(key)) {
-        const at = Math.max(sent.from, this.doneItems.get(key)?.done ?? sent.from) + 1
+      const pos = this.items.position(key)
+      if (spec.range != null && pos != null && !this.cutOnce.has(key)) {
+        const at = pos + 1
         this.cutOnce.add(key)
         if (spec.range.to - at >= 2) {
           const piece = this.cut(spec, key, at)
@@ -509,7 +506,7 @@ class JobRun {
     this.clock.dispatched(key, now, queueFactor, link)
     const taskSignal = AbortSignal.any([this.signal, ac.signal])
     const req = this.request(spec, workerId)
-    if (req.range != null) this.sentRange.set(key, req.range)
+    if (req.range != null) this.items.sentFor(key, req.range)
     const onProgress = (p?: ProgressReport): void => {
       this.clock.progress(key, workerId, Date.now())
       if (p != null && req.range != null) this.onItems(spec.root, key, p)
@@ -533,40 +530,21 @@ class JobRun {
       .finally(() => {
         this.inflight.delete(key)
         this.clock.forget(key)
-        this.sentRange.delete(key)
-        this.doneItems.delete(key)
+        this.items.forget(key)
         this.controls.delete(key)
         this.cutOnce.delete(key)
         this.wake()
       })
   }
 
-  /** Items `from` on of a batch task came in (a progress report or a result): kept, first one wins. */
-  private storeItems (root: string, from: number, outputs: readonly Uint8Array[], workerId: string): void {
-    const items = this.itemsOf.get(root)
-    if (items == null) return
-    let by = this.itemWorkers.get(root)
-    if (by == null) this.itemWorkers.set(root, by = [])
-    for (let i = 0; i < outputs.length && from + i < items.length; i++) {
-      if (items[from + i] != null) continue
-      items[from + i] = outputs[i]
-      by[from + i] = workerId
-    }
-  }
-
   /** The first item of the batch task's range not in yet (its range's end when all are). */
   private firstMissing (spec: RunSpec): number {
-    const items = this.itemsOf.get(spec.root)
-    const range = spec.range as ItemRange
-    if (items == null) return range.from
-    let i = range.from
-    while (i < range.to && items[i] != null) i++
-    return i
+    return this.items.firstMissing(spec.root, spec.range as ItemRange)
   }
 
   /** A batch copy's progress report: how far it is, and the outputs of items it finished. */
   private onItems (root: string, key: string, p: ProgressReport): void {
-    this.doneItems.set(key, { done: p.done, at: Date.now() })
+    this.items.reported(key, p.done, Date.now())
     if (p.outputs == null || p.from == null || this.book != null) return
     let outputs: Uint8Array[]
     try {
@@ -576,7 +554,7 @@ class JobRun {
       log('malformed partial outputs for %s: %s', key, (err as Error).message)
       return
     }
-    this.storeItems(root, p.from, outputs, splitKey(key).workerId)
+    this.items.store(root, p.from, outputs, splitKey(key).workerId)
     this.settle(root, key)
   }
 
@@ -586,7 +564,7 @@ class JobRun {
    * piece too). A result that leaves its own range short fails the copy.
    */
   private async onBatchResult (spec: RunSpec, workerId: string, key: string, output: Uint8Array, r: { ms: number, from?: number, to?: number }): Promise<void> {
-    const sent = this.sentRange.get(key) as ItemRange
+    const sent = this.items.rangeOf(key) as ItemRange
     const from = r.from ?? sent.from
     const to = r.to ?? sent.to
     let outputs: Uint8Array[]
@@ -598,7 +576,7 @@ class JobRun {
       this.broken.add(workerId)
       throw err
     }
-    this.storeItems(spec.root, from, outputs, workerId)
+    this.items.store(spec.root, from, outputs, workerId)
     this.failuresInARow.delete(workerId)
     this.clock.heardFrom(workerId, Date.now())
     let warm = this.warmOn.get(workerId)
@@ -653,9 +631,9 @@ class JobRun {
       const key = copyKey(t.id, worker)
       // a starved device's start report can come late: count from dispatch then
       const started = this.clock.startedAt(key) ?? this.clock.dispatchedAt(key)
-      const sent = this.sentRange.get(key)
+      const sent = this.items.rangeOf(key)
       if (started == null || sent == null) continue
-      const report = this.doneItems.get(key)
+      const report = this.items.reportOf(key)
       const done = Math.max(sent.from, report?.done ?? sent.from)
       const itemsLeft = spec.range.to - done
       // by the worker's own pace on this task once it has done an item (a
@@ -710,10 +688,10 @@ class JobRun {
       if (spec.range == null || t.runningOn.size !== 1) continue
       const [worker] = t.runningOn
       const key = copyKey(t.id, worker)
-      const sent = this.sentRange.get(key)
-      if (sent == null || this.cutOnce.has(key) || !this.clock.quiet(key, worker, now, QUIET_CUT_MS)) continue
+      const pos = this.items.position(key)
+      if (pos == null || this.cutOnce.has(key) || !this.clock.quiet(key, worker, now, QUIET_CUT_MS)) continue
       this.cutOnce.add(key)
-      const at = Math.max(sent.from, this.doneItems.get(key)?.done ?? sent.from) + 1
+      const at = pos + 1
       if (spec.range.to - at < 2) continue
       const piece = this.cut(spec, key, at)
       this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: worker, to: '', items: spec.range.to - at })
