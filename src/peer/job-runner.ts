@@ -173,6 +173,8 @@ class JobRun {
   /** Batch tasks: the outputs of their items as they come in (progress reports, results), by root task id. */
   /** Batch tasks: their items' outputs as they come in, and how far each copy is. */
   private readonly items = new BatchItems()
+  /** Batch tasks: the ids of a root's pieces (itself included). */
+  private readonly piecesOf = new Map<string, string[]>()
   /** Batch copies run by this peer: a cut lands on their control. */
   private readonly controls = new Map<string, BatchControl>()
   /** Batch copies cut already for running late or a late report (once each). */
@@ -200,7 +202,11 @@ class JobRun {
 
   constructor (private readonly env: JobEnv, private readonly jobId: string, private readonly specs: readonly TaskSpec[], private readonly options: RunTasksOptions) {
     this.byId = new Map(specs.map(s => [s.id, runSpec(s)]))
-    for (const s of specs) if (s.items != null) this.items.add(s.id, s.items)
+    for (const s of specs) {
+      if (s.items == null) continue
+      this.items.add(s.id, s.items)
+      this.piecesOf.set(s.id, [s.id])
+    }
     this.clock = new CopyClock(env.estimator, w => this.capsOf.get(w), env.selfId)
     this.tracker = new JobTracker<TaskOutcome>(specs.map(s => s.id))
     this.quorum = Math.max(1, options.quorum ?? 1)
@@ -594,8 +600,9 @@ class JobRun {
 
   /** Marks done every task of the root whose items are all in, and cancels their other copies. */
   private settle (root: string, key: string, workerId = splitKey(key).workerId, ms = 0): void {
-    for (const s of this.byId.values()) {
-      if (s.root !== root || s.range == null || this.tracker.get(s.id).status === 'done') continue
+    for (const id of this.piecesOf.get(root) ?? []) {
+      const s = this.spec(id)
+      if (s.range == null || this.tracker.get(s.id).status === 'done') continue
       if (this.firstMissing(s) < s.range.to) continue
       this.tracker.assign(s.id, workerId)
       this.tracker.complete(s.id, workerId, { output: new Uint8Array(0), workerId, ms })
@@ -714,6 +721,7 @@ class JobRun {
     this.byId.set(spec.id, { ...spec, range: { from: range.from, to: at } })
     const piece: RunSpec = { ...spec, id: `${spec.root}~${at}`, range: { from: at, to: range.to } }
     this.byId.set(piece.id, piece)
+    this.piecesOf.get(spec.root)?.push(piece.id)
     this.tracker.add(piece.id)
     return piece
   }
