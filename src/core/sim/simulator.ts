@@ -687,21 +687,31 @@ export function simulate (config: SimConfig): SimResult {
    * src/peer/job-runner.ts): the rest goes back to the front of the queue,
    * and the silent worker keeps only the item it was on.
    */
+  const reportedPos = (o: Attempt): number => {
+    if (o.state !== 'running') return doneShare.get(o.task.id) ?? 0
+    const rep = Math.floor(Math.max(0, Math.min(now, o.peer.leaveAt) - o.startedAt) / progressMs) * progressMs
+    return o.from + (1 - o.from) * Math.min(1, rep / o.computeMs)
+  }
   const cutQuiet = (): void => {
     let any = false
     for (const p of peers) {
       const r = runs[p.idx]
       if (!r.known || r.busy === 0) continue
       for (const a of [...r.inflight]) {
-        // a task with another copy running is covered already
-        if (a.state !== 'running' || (a.task.items ?? 1) < 2 || a.quietCut === true || (live.get(a.task.id)?.size ?? 0) > 1) continue
+        if (a.state !== 'running' || (a.task.items ?? 1) < 2 || a.quietCut === true) continue
         // what the submitter sees: the reports that came (none after the worker left)
         const last = a.startedAt + Math.floor(Math.max(0, Math.min(now, p.leaveAt) - a.startedAt) / progressMs) * progressMs
         if (now - last < quietMs) continue
-        a.quietCut = true
         const items = a.task.items as number
         const f = Math.min(1, (last - a.startedAt) / a.computeMs)
-        const x = (Math.floor((a.from + (1 - a.from) * f) * items + 1e-9) + 1) / items
+        const pos = a.from + (1 - a.from) * f
+        // a task with another copy as far along (by its reports) is covered already;
+        // copies behind the quiet run (a backup started from scratch) are cancelled by the cut
+        let covered = false
+        for (const o of live.get(a.task.id) ?? []) if (o !== a && reportedPos(o) >= pos) covered = true
+        if (covered) continue
+        a.quietCut = true
+        const x = (Math.floor(pos * items + 1e-9) + 1) / items
         if (x >= 1) continue
         const piece = cutRun(a, x)
         if (piece == null) continue
