@@ -715,6 +715,17 @@ export function simulate (config: SimConfig): SimResult {
         if (x >= 1) continue
         const piece = cutRun(a, x)
         if (piece == null) continue
+        // the reported items' outputs came with the reports: a copy of what the
+        // quiet worker keeps runs only the item it was on
+        const kept = a.task.items as number
+        const done = (kept - 1) / kept
+        const before = doneShare.get(a.task.id) ?? 0
+        if (resumable && done > before) {
+          stats.keptWorkMs += a.task.workMs * (done - before)
+          doneShare.set(a.task.id, done)
+          const bytes = (a.task.inputBytes ?? []).reduce((y, z) => y + z, 0)
+          if (bytes > 0) a.task.sizeBytes = Math.max(1, Math.round(bytes * (1 - done)))
+        }
         stats.quietCuts++
         enqueue(piece, true)
         any = true
