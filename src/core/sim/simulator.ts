@@ -1,7 +1,7 @@
 import { JobTracker } from '../jobs/tracker.js'
 import { satisfies } from '../requirements/requirement.js'
 import { INSURE_IDLE_SHARE, chooseBackups } from '../scheduler/backups.js'
-import { EctPlacer } from '../scheduler/ect.js'
+import { EctPlacer, SPLIT_DRAIN_FACTOR } from '../scheduler/ect.js'
 import { SLOW_SHARE, sortBySizeDesc } from '../scheduler/ect-scheduler.js'
 import { leastLoaded } from '../scheduler/least-loaded.js'
 import { localOnly } from '../scheduler/local-only.js'
@@ -150,7 +150,7 @@ export function simulate (config: SimConfig): SimResult {
   // the ECT placer doubles as the estimator and index for every mode (backup estimates)
   // an ECT scheduler in batch mode learns from what the placer observes: one estimator
   const shared = (batch as { estimator?: TaskTimeEstimator } | undefined)?.estimator
-  const placer = new EctPlacer({ ...config.ect, ...(shared != null ? { estimator: shared } : {}), now: () => now })
+  const placer = new EctPlacer({ ...(splitOn && job.map.some(t => (t.items ?? 1) > 1) ? { drainFactor: SPLIT_DRAIN_FACTOR } : {}), ...config.ect, ...(shared != null ? { estimator: shared } : {}), now: () => now })
   const tracker = new JobTracker<string>([...job.map, ...job.reduce].map(t => t.id))
   const book = new QuorumBook({ k })
   const queues = new Map<string, TaskQueue>()
