@@ -131,11 +131,13 @@ interface RunSpec extends TaskSpec {
   range?: ItemRange
 }
 
-function pendingOf (s: RunSpec): PendingTaskV2 {
+function pendingOf (s: RunSpec, splittable = false): PendingTaskV2 {
   const size = sizeOf(s)
-  return 'cid' in s.input
+  const p: PendingTaskV2 = 'cid' in s.input
     ? { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [s.input.cid], ...(s.range != null ? { sizeBytes: size } : {}) }
     : { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [], sizeBytes: size }
+  if (splittable && s.range != null && s.range.to - s.range.from > 1) p.splittable = true
+  return p
 }
 
 /**
@@ -284,7 +286,9 @@ class JobRun {
       return
     }
     // largest first (LPT); equal tiles keep their order
-    const pending = sortBySizeDesc(pendingIds.map(id => pendingOf(this.spec(id))), t => t.sizeBytes ?? 0)
+    // batch tasks are cut in the tail: the placement may give them to slower workers
+    const splittable = this.options.split !== false
+    const pending = sortBySizeDesc(pendingIds.map(id => pendingOf(this.spec(id), splittable)), t => t.sizeBytes ?? 0)
     for (const p of this.env.scheduler.place(pending, current)) {
       this.dispatch(this.spec(p.taskId), p.workerId)
     }
@@ -692,16 +696,27 @@ class JobRun {
     const now = Date.now()
     for (const t of this.tracker.running()) {
       const spec = this.spec(t.id)
-      if (spec.range == null || t.runningOn.size !== 1) continue
-      const [worker] = t.runningOn
-      const key = copyKey(t.id, worker)
-      const pos = this.items.position(key)
-      if (pos == null || this.cutOnce.has(key) || !this.clock.quiet(key, worker, now, QUIET_CUT_MS)) continue
-      this.cutOnce.add(key)
-      const at = pos + 1
-      if (spec.range.to - at < 2) continue
-      const piece = this.cut(spec, key, at)
-      this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: worker, to: '', items: spec.range.to - at })
+      if (spec.range == null) continue
+      for (const worker of t.runningOn) {
+        const key = copyKey(t.id, worker)
+        const pos = this.items.position(key)
+        if (pos == null || this.cutOnce.has(key) || !this.clock.quiet(key, worker, now, QUIET_CUT_MS)) continue
+        // another copy as far along covers the task; copies behind (a backup
+        // started later) would redo items that are in: they are cancelled
+        const others = [...t.runningOn].filter(w => w !== worker)
+        if (others.some(w => (this.items.position(copyKey(t.id, w)) ?? 0) >= pos)) continue
+        this.cutOnce.add(key)
+        const at = pos + 1
+        if (spec.range.to - at < 2) continue
+        for (const w of others) {
+          const k = copyKey(t.id, w)
+          this.cancelled.add(k)
+          this.inflight.get(k)?.abort(new AbortedError('a quiet copy ahead of it was cut; the rest runs again'))
+        }
+        const piece = this.cut(spec, key, at)
+        this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: worker, to: '', items: spec.range.to - at })
+        break
+      }
     }
   }
 

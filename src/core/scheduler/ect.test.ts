@@ -216,6 +216,25 @@ describe('EctPlacer', () => {
     expect(p.place(task('t'), { backlog: 1, queuedWorkMs: 1000 * 3000 })).toBe('slow')
   })
 
+  it('lets a slower free worker take a splittable task sooner than an indivisible one', () => {
+    // a cautious delay rule for indivisible tasks; splittable ones get SPLIT_DRAIN_FACTOR at least
+    const p = new EctPlacer({ drainFactor: 0.4 })
+    p.addWorker({ id: 'fast', caps: caps({ slots: 1 }) })
+    p.addWorker({ id: 'slow', caps: caps({ slots: 1 }) })
+    p.assigned('fast', task('x')); p.finished('fast', 'fn', 1000)
+    p.assigned('slow', task('y')); p.finished('slow', 'fn', 5000)
+    p.assigned('fast', task('z')); p.assigned('fast', task('z2'))
+    // the tail cuts a splittable task the slow worker is late with: waiting for the fast one is worth less
+    let only = 0
+    for (let backlog = 1; backlog <= 64; backlog++) {
+      const plain = p.place(task('t'), { backlog })
+      const split = p.place({ ...task('t'), splittable: true }, { backlog })
+      if (plain === 'slow') expect(split).toBe('slow')
+      if (plain == null && split === 'slow') only++
+    }
+    expect(only).toBeGreaterThan(0)
+  })
+
   it('counts a whole task of waiting behind a burst, not a slot\'s share of one', () => {
     // 8 tasks of 1 s start together on an 8-slot desktop: a ninth waits for
     // one of them to end (1 s), where the fluid count said 1/8 s

@@ -67,10 +67,11 @@ export interface EctInit {
 }
 
 /**
- * `drainFactor` for a job whose tasks split at item boundaries while they
- * run: a slow worker's late task is cut by the tail, so slow devices may
- * keep taking tasks longer (10,000 simulated peers, 20 % churn: mean ratio
- * 1.335 → 1.308 over seeds 1-4; 5 let microcontrollers hold one-item pieces).
+ * The delay rule's factor for a task that can be split while it runs
+ * (`PendingTaskV2.splittable`): a slow worker's late task is cut in the
+ * tail, so slow devices may keep taking such tasks longer (10,000 simulated
+ * peers, 20 % churn: mean ratio 1.335 → 1.308 over seeds 1-4; 5 let
+ * microcontrollers hold one-item pieces nothing rescued).
  */
 export const SPLIT_DRAIN_FACTOR = 2
 
@@ -566,7 +567,8 @@ export class EctPlacer {
     const bestAny = bk == null ? e : Math.min(e, this.ectOf(bk, task, taskWork))
     const speed = reserve ? 0 : c.speed
     const queued = speed > 0 ? Math.max((opts.backlog ?? 1) * work / speed, (opts.queuedWorkMs ?? 0) / this.roomSpeed) : Infinity
-    return e <= bestAny + this.drainFactor * queued ? cand.id : undefined
+    const factor = task.splittable === true ? Math.max(this.drainFactor, SPLIT_DRAIN_FACTOR) : this.drainFactor
+    return e <= bestAny + factor * queued ? cand.id : undefined
   }
 
   private bestOpen (open: IndexedMinHeap, task: PendingTaskV2, work: number, opts: PlaceOptions): { k?: Wk, e: number } {

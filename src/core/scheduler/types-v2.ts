@@ -24,4 +24,9 @@ export interface PendingTaskV2 extends PendingTask {
    * chunk's text), relative to its function's other tasks.
    */
   sizeBytes?: number
+  /**
+   * The task can be cut while it runs (a batch task: its last items go to
+   * another worker), so a slow worker's late copy costs the job less.
+   */
+  splittable?: boolean
 }

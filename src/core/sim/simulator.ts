@@ -1,7 +1,7 @@
 import { JobTracker } from '../jobs/tracker.js'
 import { satisfies } from '../requirements/requirement.js'
 import { INSURE_IDLE_SHARE, chooseBackups } from '../scheduler/backups.js'
-import { EctPlacer, SPLIT_DRAIN_FACTOR } from '../scheduler/ect.js'
+import { EctPlacer } from '../scheduler/ect.js'
 import { SLOW_SHARE, sortBySizeDesc } from '../scheduler/ect-scheduler.js'
 import { leastLoaded } from '../scheduler/least-loaded.js'
 import { localOnly } from '../scheduler/local-only.js'
@@ -150,7 +150,9 @@ export function simulate (config: SimConfig): SimResult {
   // the ECT placer doubles as the estimator and index for every mode (backup estimates)
   // an ECT scheduler in batch mode learns from what the placer observes: one estimator
   const shared = (batch as { estimator?: TaskTimeEstimator } | undefined)?.estimator
-  const placer = new EctPlacer({ ...(splitOn && job.map.some(t => (t.items ?? 1) > 1) ? { drainFactor: SPLIT_DRAIN_FACTOR } : {}), ...config.ect, ...(shared != null ? { estimator: shared } : {}), now: () => now })
+  const placer = new EctPlacer({ ...config.ect, ...(shared != null ? { estimator: shared } : {}), now: () => now })
+  // tasks over items are cut in the tail (and their pieces too): the placer may give them to slower workers
+  if (splitOn) for (const t of job.map) if ((t.items ?? 1) > 1) t.splittable = true
   const tracker = new JobTracker<string>([...job.map, ...job.reduce].map(t => t.id))
   const book = new QuorumBook({ k })
   const queues = new Map<string, TaskQueue>()
@@ -658,7 +660,7 @@ export function simulate (config: SimConfig): SimResult {
     if (runs[a.peer.idx].alive && a.from + (1 - a.from) * at >= x) return undefined
     pieces++
     const bytes = (t.inputBytes ?? []).reduce((p, b) => p + b, 0)
-    const piece: SimTask = { ...t, id: `${t.id}.${pieces}`, inputCids: [`${t.inputCids[0]}.${pieces}`], inputBytes: [Math.max(1, Math.round(bytes * (1 - x)))], sizeBytes: undefined, workMs: t.workMs * (1 - x), items: moved }
+    const piece: SimTask = { ...t, id: `${t.id}.${pieces}`, inputCids: [`${t.inputCids[0]}.${pieces}`], inputBytes: [Math.max(1, Math.round(bytes * (1 - x)))], sizeBytes: undefined, workMs: t.workMs * (1 - x), items: moved, splittable: moved > 1 }
     const d = doneShare.get(t.id) ?? 0
     // the run now covers its task from where it started to the cut: its
     // size (what its time is measured against) is that share of the bytes
