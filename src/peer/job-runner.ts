@@ -587,14 +587,8 @@ class JobRun {
       throw err
     }
     this.items.store(spec.root, from, outputs, workerId)
-    this.failuresInARow.delete(workerId)
-    this.clock.heardFrom(workerId, Date.now())
-    let warm = this.warmOn.get(workerId)
-    if (warm == null) this.warmOn.set(workerId, warm = new Set())
-    warm.add(spec.fnCid)
-    const caps = this.capsOf.get(workerId)
     // what its time is measured against: the items this run did
-    if (caps != null && to > sent.from) this.env.estimator.observe(workerId, caps, spec.fnCid, r.ms, this.env.estimator.sizeScale(spec.fnCid, to - sent.from))
+    this.heardResult(workerId, spec.fnCid, r.ms, to > sent.from ? this.env.estimator.sizeScale(spec.fnCid, to - sent.from) : undefined)
     this.settle(spec.root, key, workerId, r.ms)
     if (this.tracker.get(spec.id).status !== 'done') {
       const missing = this.firstMissing(this.spec(spec.id))
@@ -741,14 +735,19 @@ class JobRun {
     return piece
   }
 
-  private async onResult (spec: RunSpec, workerId: string, key: string, output: Uint8Array, ms: number): Promise<void> {
+  /** A result came from the worker: it is alive and warm for the function, and its time (at `scale`; none: nothing to learn) teaches the estimator. */
+  private heardResult (workerId: string, fnCid: string, ms: number, scale: number | undefined): void {
     this.failuresInARow.delete(workerId)
     this.clock.heardFrom(workerId, Date.now())
     let warm = this.warmOn.get(workerId)
     if (warm == null) this.warmOn.set(workerId, warm = new Set())
-    warm.add(spec.fnCid)
+    warm.add(fnCid)
     const caps = this.capsOf.get(workerId)
-    if (caps != null) this.env.estimator.observe(workerId, caps, spec.fnCid, ms, this.scale(spec))
+    if (caps != null && scale != null) this.env.estimator.observe(workerId, caps, fnCid, ms, scale)
+  }
+
+  private async onResult (spec: RunSpec, workerId: string, key: string, output: Uint8Array, ms: number): Promise<void> {
+    this.heardResult(workerId, spec.fnCid, ms, this.scale(spec))
     if (this.book != null && !(await this.settleVote(spec, workerId, output))) return
     if (!this.tracker.complete(spec.id, workerId, { output, workerId, ms })) return
     this.options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: this.tracker.done, total: this.tracker.total })
