@@ -655,9 +655,8 @@ class JobRun {
     if (cands.length === 0) return
     const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
     const est = this.env.estimator
-    chooseSplits(cands, taskId => {
+    chooseSplits(cands, ({ taskId, itemsLeft: left }) => {
       const spec = this.spec(taskId)
-      const left = (cands.find(c => c.taskId === taskId) as SplitCandidate).itemsLeft
       const worker = splitKey(keyOf.get(taskId) as string).workerId
       let best: { workerId: string, startMs: number, allMs: number } | undefined
       for (const o of idle) {

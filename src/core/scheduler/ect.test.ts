@@ -15,6 +15,16 @@ const caps = testCaps
 const WASM: Requirement = { runtime: 'wasm', memoryPages: 16 }
 const task = (id: string, over: Partial<PendingTaskV2> = {}): PendingTaskV2 => ({ id, functionCid: 'fn', requirement: WASM, inputCids: [], ...over })
 
+/** Two measured workers: 'fast' (1 s a task) with two tasks queued, 'slow' (5 s) free. */
+function fastBusySlowFree (p: EctPlacer): EctPlacer {
+  p.addWorker({ id: 'fast', caps: caps({ slots: 1 }) })
+  p.addWorker({ id: 'slow', caps: caps({ slots: 1 }) })
+  p.assigned('fast', task('x')); p.finished('fast', 'fn', 1000)
+  p.assigned('slow', task('y')); p.finished('slow', 'fn', 5000)
+  p.assigned('fast', task('z')); p.assigned('fast', task('z2'))
+  return p
+}
+
 describe('IndexedMinHeap', () => {
   it('orders by key then id, and updates and deletes by id', () => {
     const h = new IndexedMinHeap(2)
@@ -204,12 +214,7 @@ describe('EctPlacer', () => {
   })
 
   it('lets a slower free worker take a task when other classes keep the room busy', () => {
-    const p = new EctPlacer({ drainFactor: 0.5 })
-    p.addWorker({ id: 'fast', caps: caps({ slots: 1 }) })
-    p.addWorker({ id: 'slow', caps: caps({ slots: 1 }) })
-    p.assigned('fast', task('x')); p.finished('fast', 'fn', 1000)
-    p.assigned('slow', task('y')); p.finished('slow', 'fn', 5000)
-    p.assigned('fast', task('z')); p.assigned('fast', task('z2'))
+    const p = fastBusySlowFree(new EctPlacer({ drainFactor: 0.5 }))
     // this class alone: one task, wait for the fast worker
     expect(p.place(task('t'), { backlog: 1 })).toBeUndefined()
     // 1000 tasks of other classes queued too: the fast worker is not coming back for it
@@ -218,12 +223,7 @@ describe('EctPlacer', () => {
 
   it('lets a slower free worker take a splittable task sooner than an indivisible one', () => {
     // a cautious delay rule for indivisible tasks; splittable ones get SPLIT_DRAIN_FACTOR at least
-    const p = new EctPlacer({ drainFactor: 0.4 })
-    p.addWorker({ id: 'fast', caps: caps({ slots: 1 }) })
-    p.addWorker({ id: 'slow', caps: caps({ slots: 1 }) })
-    p.assigned('fast', task('x')); p.finished('fast', 'fn', 1000)
-    p.assigned('slow', task('y')); p.finished('slow', 'fn', 5000)
-    p.assigned('fast', task('z')); p.assigned('fast', task('z2'))
+    const p = fastBusySlowFree(new EctPlacer({ drainFactor: 0.4 }))
     // the tail cuts a splittable task the slow worker is late with: waiting for the fast one is worth less
     let only = 0
     for (let backlog = 1; backlog <= 64; backlog++) {

@@ -64,8 +64,8 @@ export function splitShare (c: SplitCandidate, h: SplitHelper, minGainMs = 0): S
   return { taskId: c.taskId, workerId: h.workerId, items, endMs, gainMs }
 }
 
-/** Where a piece of the task would run: an idle worker that fits, and its terms; undefined when none. */
-export type FindHelper = (taskId: string) => SplitHelper | undefined
+/** Where a piece of the task (its items left) would run: an idle worker that fits, and its terms; undefined when none. */
+export type FindHelper = (c: SplitCandidate) => SplitHelper | undefined
 
 /**
  * Call when workers idle and nothing waits for them. The tasks expected to
@@ -86,7 +86,7 @@ export function chooseSplits (candidates: readonly SplitCandidate[], find: FindH
   let misses = 0
   for (const c of order) {
     if (out.length >= maxPerRound || misses >= 64) break
-    const h = find(c.taskId)
+    const h = find(c)
     const plan = h == null ? undefined : splitShare(c, h, minGain)
     if (plan == null) { misses++; continue }
     out.push(plan)

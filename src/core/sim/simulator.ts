@@ -660,7 +660,7 @@ export function simulate (config: SimConfig): SimResult {
     if (runs[a.peer.idx].alive && a.from + (1 - a.from) * at >= x) return undefined
     pieces++
     const bytes = (t.inputBytes ?? []).reduce((p, b) => p + b, 0)
-    const piece: SimTask = { ...t, id: `${t.id}.${pieces}`, inputCids: [`${t.inputCids[0]}.${pieces}`], inputBytes: [Math.max(1, Math.round(bytes * (1 - x)))], sizeBytes: undefined, workMs: t.workMs * (1 - x), items: moved, splittable: moved > 1 }
+    const piece = lastItems(t, moved, pieces)
     const d = doneShare.get(t.id) ?? 0
     // the run now covers its task from where it started to the cut: its
     // size (what its time is measured against) is that share of the bytes
@@ -761,16 +761,10 @@ export function simulate (config: SimConfig): SimResult {
       cands.push({ taskId: id, itemsLeft, remainingMs })
       runOf.set(id, a)
     }
-    const pieceOf = (a: Attempt, items: number): SimTask => {
-      const t = a.task
-      const share = items / (t.items ?? 1)
-      const bytes = (t.inputBytes ?? []).reduce((x, y) => x + y, 0)
-      return { ...t, id: `${t.id}.${pieces + 1}`, inputCids: [`${t.inputCids[0]}.${pieces + 1}`], inputBytes: [Math.max(1, Math.round(bytes * share))], sizeBytes: undefined, workMs: t.workMs * share, items }
-    }
-    chooseSplits(cands, taskId => {
-      const a = runOf.get(taskId) as Attempt
-      const c = cands.find(x => x.taskId === taskId) as SplitCandidate
-      const piece = pieceOf(a, c.itemsLeft)
+    chooseSplits(cands, c => {
+      const a = runOf.get(c.taskId) as Attempt
+      // what a piece of all the items left would cost on a helper
+      const piece = lastItems(a.task, c.itemsLeft, pieces + 1)
       const w = placer.place(piece, { idleOnly: true, exclude: new Set([a.peer.id]) })
       const parts = w == null ? undefined : placer.ectParts(w, piece)
       if (w == null || parts == null) return undefined
@@ -963,6 +957,13 @@ function runTime (p: SimPeer, start: number, ms: number): number {
   if (start >= p.slowAt) return ms * p.slowFactor
   const before = p.slowAt - start
   return before + (ms - before) * p.slowFactor
+}
+
+/** The last `items` items of a task over items, as a task of their own (piece number `n`): its share of the bytes and the work. */
+function lastItems (t: SimTask, items: number, n: number): SimTask {
+  const share = items / (t.items ?? 1)
+  const bytes = (t.inputBytes ?? []).reduce((a, b) => a + b, 0)
+  return { ...t, id: `${t.id}.${n}`, inputCids: [`${t.inputCids[0]}.${n}`], inputBytes: [Math.max(1, Math.round(bytes * share))], sizeBytes: undefined, workMs: t.workMs * share, items, splittable: items > 1 }
 }
 
 function goodDigest (task: SimTask): string {
