@@ -626,31 +626,50 @@ class JobRun {
     if (this.book != null || this.options.split === false) return
     const idle = current.filter(o => o.inFlight < o.caps.slots)
     if (idle.length === 0) return
+    // a split takes one idle slot: as many as there are in one round (a
+    // cap of 64 left a 10,000-peer tail's tasks waiting rounds for theirs)
+    let idleSlots = 0
+    for (const o of idle) idleSlots += o.caps.slots - o.inFlight
     const now = Date.now()
     const cands: SplitCandidate[] = []
     const keyOf = new Map<string, string>()
+    /** Per candidate task, its other copies: behind the one split, they are cancelled with the split. */
+    const othersOf = new Map<string, string[]>()
     for (const t of this.tracker.running()) {
       const spec = this.spec(t.id)
-      if (spec.range == null || t.runningOn.size !== 1) continue
-      const [worker] = t.runningOn
-      const key = copyKey(t.id, worker)
-      // a starved device's start report can come late: count from dispatch then
-      const started = this.clock.startedAt(key) ?? this.clock.dispatchedAt(key)
-      const sent = this.items.rangeOf(key)
-      if (started == null || sent == null) continue
-      const report = this.items.reportOf(key)
-      const done = Math.max(sent.from, report?.done ?? sent.from)
-      const itemsLeft = spec.range.to - done
-      // by the worker's own pace on this task once it has done an item (a
-      // worker reports its first item at once); before that, by the
-      // estimates, but no less than, for each item left, the time its first
-      // item had been running at its last report (the items are alike)
-      const remainingMs = done > sent.from
-        ? ((report?.at ?? now) - started) / (done - sent.from) * itemsLeft - (now - (report?.at ?? now))
-        : Math.max(this.expectedEnd(spec, worker) - now, ((report?.at ?? started) - started) * itemsLeft)
-      if (!(remainingMs > 0) || !Number.isFinite(remainingMs)) continue
-      cands.push({ taskId: t.id, itemsLeft, remainingMs })
-      keyOf.set(t.id, key)
+      if (spec.range == null) continue
+      // of a task's copies (a backup, a copy of a suspect's task), the one
+      // its reports say ends first is split: splitting another left the
+      // one nearly done to be cancelled by the split
+      let best: SplitCandidate | undefined
+      let bestKey: string | undefined
+      for (const worker of t.runningOn) {
+        const key = copyKey(t.id, worker)
+        // a starved device's start report can come late: count from dispatch then
+        const started = this.clock.startedAt(key) ?? this.clock.dispatchedAt(key)
+        const sent = this.items.rangeOf(key)
+        if (started == null || sent == null) continue
+        const report = this.items.reportOf(key)
+        const done = Math.max(sent.from, report?.done ?? sent.from)
+        const itemsLeft = spec.range.to - done
+        // by the worker's own pace on this task once it has done an item (a
+        // worker reports its first item at once); before that, by the
+        // estimates, but no less than, for each item left, the time its first
+        // item had been running at its last report (the items are alike)
+        const remainingMs = done > sent.from
+          ? ((report?.at ?? now) - started) / (done - sent.from) * itemsLeft - (now - (report?.at ?? now))
+          : Math.max(this.expectedEnd(spec, worker) - now, ((report?.at ?? started) - started) * itemsLeft)
+        if (!(remainingMs > 0) || !Number.isFinite(remainingMs)) continue
+        if (best == null || remainingMs < best.remainingMs) {
+          best = { taskId: t.id, itemsLeft, remainingMs }
+          bestKey = key
+        }
+      }
+      if (best == null || bestKey == null) continue
+      cands.push(best)
+      keyOf.set(t.id, bestKey)
+      const splitOn = splitKey(bestKey).workerId
+      othersOf.set(t.id, [...t.runningOn].filter(w => w !== splitOn))
     }
     if (cands.length === 0) return
     const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
@@ -666,9 +685,14 @@ class JobRun {
         if (best == null || startMs + allMs < best.startMs + best.allMs) best = { workerId: o.workerId, startMs, allMs }
       }
       return best
-    }, { minGainMs: PROGRESS_EVERY_MS / 2 }, plan => {
+    }, { minGainMs: PROGRESS_EVERY_MS / 2, maxPerRound: idleSlots }, plan => {
       const key = keyOf.get(plan.taskId) as string
       const spec = this.spec(plan.taskId)
+      for (const w of othersOf.get(plan.taskId) ?? []) {
+        const k = copyKey(plan.taskId, w)
+        this.cancelled.add(k)
+        this.inflight.get(k)?.abort(new AbortedError('a copy ahead of it was split; its rest runs elsewhere'))
+      }
       const piece = this.cut(spec, key, (spec.range as ItemRange).to - plan.items)
       load.set(plan.workerId, (load.get(plan.workerId) ?? 0) + 1)
       const o = current.find(x => x.workerId === plan.workerId)

@@ -1,5 +1,5 @@
 import { satisfies } from '../requirements/requirement.js'
-import { EctPlacer, lowBattery } from './ect.js'
+import { BATTERY_THRESHOLD, EctPlacer, lowBattery } from './ect.js'
 import { TaskTimeEstimator } from './estimates.js'
 import type { EctInit } from './ect.js'
 import type { ApplicationScheduler, Offer, Placement } from './types.js'
@@ -54,7 +54,7 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       // straggler shows before it holds a big task)
       const explored = new Set<string>()
       for (const o of offers) {
-        if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? 0.2)) continue
+        if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? BATTERY_THRESHOLD)) continue
         for (const { ts } of order) {
           const t = ts.findLast(x => !explored.has(x.id) && satisfies(o.caps, x.requirement))
           if (t == null) continue

@@ -71,6 +71,41 @@ describe('TaskTimeEstimator', () => {
     }
     expect(Math.max(...seen) / Math.min(...seen)).toBeLessThan(1.1)
   })
+
+  it('ranks many alike workers by their speed, not by their luckiest runs', () => {
+    // 400 workers of speeds 1.0 to 1.4 (σ 0.1 log-noise per run, 30 runs
+    // each, interleaved): the five that look fastest are among the fastest
+    // 2 % (a moving mean over the last few runs had picked ones of 1.35)
+    let seed = 7
+    const uniform = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return (seed + 0.5) / 2147483648 }
+    const noise = (): number => Math.exp(0.1 * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()))
+    const e = new TaskTimeEstimator()
+    const c = caps()
+    const speed = Array.from({ length: 400 }, (_, i) => 1 + 0.4 * i / 399)
+    for (let run = 0; run < 30; run++) {
+      speed.forEach((s, i) => e.observe(`w${i}`, c, 'fn', 1000 / s * noise()))
+    }
+    const byEstimate = speed.map((_, i) => i).sort((a, b) => e.taskMs(`w${a}`, c, 'fn') - e.taskMs(`w${b}`, c, 'fn'))
+    for (const i of byEstimate.slice(0, 5)) expect(speed[i]).toBeGreaterThan(1.375)
+  })
+
+  it('measures a worker alike whichever function it ran', () => {
+    // 'fn-a' also runs on workers twice as slow as their prior says, 'fn-b'
+    // only on workers as fast as it: both functions are alike, and two new
+    // workers that run one task each in the same time are alike too
+    const e = new TaskTimeEstimator()
+    const c = caps()
+    for (let i = 0; i < 50; i++) {
+      for (let w = 0; w < 5; w++) {
+        e.observe(`both${w}`, c, 'fn-a', 1000)
+        e.observe(`both${w}`, c, 'fn-b', 1000)
+        e.observe(`slow${w}`, c, 'fn-a', 2000)
+      }
+    }
+    e.observe('x', c, 'fn-a', 1000)
+    e.observe('y', c, 'fn-b', 1000)
+    expect(e.taskMs('x', c, 'fn-c') / e.taskMs('y', c, 'fn-c')).toBeCloseTo(1, 1)
+  })
 })
 
 describe('TaskTimeEstimator: sizes and priors', () => {

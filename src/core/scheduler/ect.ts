@@ -219,7 +219,7 @@ export class EctPlacer {
     // count × the reference task's work, which overstated them by half)
     this.drainFactor = init.drainFactor ?? 1
     this.probation = Math.min(init.probationDepth ?? 1, this.depth)
-    this.batteryThreshold = init.batteryThreshold ?? 0.2
+    this.batteryThreshold = init.batteryThreshold ?? BATTERY_THRESHOLD
     this.cacheBias = init.cacheBias ?? 0.85
     this.coldStartMs = init.coldStartMs ?? 50
     this.defaultRtt = init.defaultRttMs ?? 50
@@ -799,6 +799,9 @@ function earliest (xs: Float64Array): number {
   for (let i = 1; i < xs.length; i++) if (xs[i] < xs[best]) best = i
   return best
 }
+
+/** Default battery level under which a worker not charging is held in reserve. */
+export const BATTERY_THRESHOLD = 0.2
 
 export function lowBattery (caps: Capabilities, threshold: number): boolean {
   return caps.battery != null && !caps.battery.charging && caps.battery.level < threshold

@@ -23,6 +23,17 @@ export interface EstimatorInit {
    * reporting (a phone's result after a desktop's) and every ratio with it.
    */
   workWindow?: number
+  /**
+   * Least weight of a new run in a worker's slowness (overall, and per
+   * function): a running mean over
+   * its first runs, then a moving one this slow. At the moving means'
+   * `alpha` (0.3, about six runs) the noise of a run's time (hidden input
+   * content, a busy device) stayed in every estimate, and of a thousand
+   * desktops the ones that looked fastest were the luckiest, not the
+   * fastest: a 10,000-peer room gave its largest reduce to a desktop of
+   * 1.35 reference cores while one of 1.97 was free.
+   */
+  ratioAlpha?: number
   /** Relative single-core speed by peer kind (browser = 1). */
   kindSpeed?: Partial<Record<PeerKind, number>>
 }
@@ -50,12 +61,15 @@ export const DEFAULT_KIND_SPEED: Readonly<Record<PeerKind, number>> = { browser:
 
 export class TaskTimeEstimator {
   private readonly alpha: number
+  private readonly ratioAlpha: number
   private readonly defaultWorkMs: number
   private readonly workWindow: number
   private readonly kindSpeed: Record<PeerKind, number>
   private readonly work = new Map<string, number>()
   private readonly ratio = new Map<string, number>()
   private readonly pairMs = new Map<string, number>()
+  /** Runs behind each `pairMs` mean. */
+  private readonly pairRuns = new Map<string, number>()
   /** Sample counts, by worker id and by function cid (distinct key spaces in practice). */
   private readonly samples = new Map<string, number>()
   private readonly fnSamples = new Map<string, number>()
@@ -71,6 +85,7 @@ export class TaskTimeEstimator {
 
   constructor (init: EstimatorInit = {}) {
     this.alpha = init.alpha ?? 0.3
+    this.ratioAlpha = init.ratioAlpha ?? 0.1
     this.defaultWorkMs = init.defaultWorkMs ?? 1000
     this.workWindow = Math.max(1, init.workWindow ?? 256)
     this.kindSpeed = { ...DEFAULT_KIND_SPEED, ...init.kindSpeed }
@@ -207,7 +222,10 @@ export class TaskTimeEstimator {
       const v = this.logVar.get(workerId)
       this.logVar.set(workerId, v == null ? d * d : v * (1 - a) + d * d * a)
     }
-    this.pairMs.set(pk, pm == null ? ms : pm * (1 - a) + ms * a)
+    const pn = (this.pairRuns.get(pk) ?? 0) + 1
+    this.pairRuns.set(pk, pn)
+    const pa = Math.max(1 / pn, this.ratioAlpha)
+    this.pairMs.set(pk, pm == null ? ms : pm * (1 - pa) + ms * pa)
     if (known == null) {
       this.work.set(fnCid, ms * prior / r)
       this.fnSamples.set(fnCid, 1)
@@ -218,15 +236,19 @@ export class TaskTimeEstimator {
     const observed = ms * prior / known
     const n = this.samples.get(workerId) ?? 0
     // the first sample of a worker replaces the guess outright
-    const nr = !this.ratio.has(workerId) ? observed : r * (1 - a) + observed * a
+    const ra = Math.max(1 / (n + 1), this.ratioAlpha)
+    const nr = !this.ratio.has(workerId) ? observed : r * (1 - ra) + observed * ra
     this.ratio.set(workerId, nr)
     this.samples.set(workerId, n + 1)
-    // the function's work on an average worker: a running mean at first, then
-    // a slow moving one (the ratios carry each worker's own deviation)
+    // the function's work on a reference core: a running mean at first, then
+    // a slow moving one, of each run corrected by its worker's measured
+    // slowness (uncorrected, a function run mostly by devices slower than
+    // their prior looked heavier than one run by the others, and a worker
+    // looked faster or slower by the functions it happened to run)
     const fn = (this.fnSamples.get(fnCid) ?? 1) + 1
     this.fnSamples.set(fnCid, fn)
     const w = Math.max(1 / fn, 1 / this.workWindow)
-    this.work.set(fnCid, known * (1 - w) + ms * prior * w)
+    this.work.set(fnCid, known * (1 - w) + ms * prior / (n > 0 ? r : 1) * w)
   }
 
   /**

@@ -1,4 +1,5 @@
 import { satisfies } from '../requirements/requirement.js'
+import { lowBattery } from '../scheduler/ect.js'
 import type { SimPeer } from './peers.js'
 import type { SimTask } from './workload.js'
 
@@ -62,4 +63,20 @@ export function lowerBound (peers: readonly SimPeer[], job: { map: readonly SimT
     phased = Number.isFinite(end) ? end : mapEnd + big.workMs / fastest
   }
   return { lowerBoundMs: Math.max(workBoundMs, criticalPathMs, phased), workBoundMs, criticalPathMs }
+}
+
+/**
+ * The peers a schedule that keeps the room's battery policy may use: a
+ * device below `batteryThreshold` and not charging takes work only when no
+ * other worker fits (src/core/scheduler/ect.ts, the reserve). When, for
+ * every function of the job, a fitting peer off battery is in the room
+ * from the start to the end, no such schedule ever uses a reserve device:
+ * its speed is not on offer, and bounds and reference schedules leave it
+ * out. Otherwise every peer counts (a bound over more peers stays a bound).
+ */
+export function policyPeers (peers: readonly SimPeer[], job: { map: readonly SimTask[], reduce: readonly SimTask[] }, batteryThreshold: number): readonly SimPeer[] {
+  const always = peers.filter(p => p.joinAt === 0 && p.leaveAt === Infinity && !lowBattery(p.caps, batteryThreshold))
+  const reqs = new Set([...job.map, ...job.reduce].map(t => t.requirement))
+  for (const r of reqs) if (!always.some(p => satisfies(p.caps, r))) return peers
+  return peers.filter(p => !lowBattery(p.caps, batteryThreshold))
 }

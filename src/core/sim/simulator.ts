@@ -1,7 +1,7 @@
 import { JobTracker } from '../jobs/tracker.js'
 import { satisfies } from '../requirements/requirement.js'
 import { INSURE_IDLE_SHARE, chooseBackups } from '../scheduler/backups.js'
-import { EctPlacer } from '../scheduler/ect.js'
+import { BATTERY_THRESHOLD, EctPlacer } from '../scheduler/ect.js'
 import { SLOW_SHARE, sortBySizeDesc } from '../scheduler/ect-scheduler.js'
 import { leastLoaded } from '../scheduler/least-loaded.js'
 import { localOnly } from '../scheduler/local-only.js'
@@ -18,7 +18,7 @@ import type { OfferV2 } from '../scheduler/types-v2.js'
 import type { SimPeer } from './peers.js'
 import type { SimTask } from './workload.js'
 import type { SimConfig, SimResult } from './config.js'
-import { lowerBound } from './bounds.js'
+import { lowerBound, policyPeers } from './bounds.js'
 import { oracleMakespan } from './oracle.js'
 import { TaskQueue } from './task-queue.js'
 import { StealIndex } from '../scheduler/steal.js'
@@ -129,8 +129,10 @@ export function simulate (config: SimConfig): SimResult {
     }
   }
   // only tasks over items resume (a batch task's reported items are kept): reduces restart
-  const bound = lowerBound(peers, job, { resumable: resumable && job.reduce.some(t => (t.items ?? 1) > 1), splittable: splitOn })
-  const oracleMs = config.oracle === true ? oracleMakespan(peers, job) : undefined
+  // low-battery devices held in reserve offer no speed while others fit (the battery policy)
+  const offered = policyPeers(peers, job, config.ect?.batteryThreshold ?? BATTERY_THRESHOLD)
+  const bound = lowerBound(offered, job, { resumable: resumable && job.reduce.some(t => (t.items ?? 1) > 1), splittable: splitOn })
+  const oracleMs = config.oracle === true ? oracleMakespan(offered, job) : undefined
   const byId = new Map(peers.map(p => [p.id, p]))
   const taskById = new Map([...job.map, ...job.reduce].map(t => [t.id, t]))
 
@@ -745,20 +747,29 @@ export function simulate (config: SimConfig): SimResult {
     const t0 = clock()
     const cands: SplitCandidate[] = []
     const runOf = new Map<string, Attempt>()
-    for (const [id, set] of live) {
-      // of a task's copies, the one expected to end first is split (the others are then cancelled)
-      let a: Attempt | undefined
-      for (const x of set) if (x.state === 'running' && (a == null || endOf(x) < endOf(a))) a = x
-      if (a == null) continue
+    // what the submitter knows of a running copy: its items left (by its
+    // last report) and its time for them (by its own pace so far, else the estimate)
+    const byReports = (a: Attempt): { itemsLeft: number, remainingMs: number } => {
       const items = a.task.items ?? 1
-      if (items < 2) continue
       const elapsed = now - a.startedAt
       const reported = Math.floor(elapsed / progressMs) * progressMs
       const f = Math.min(1, reported / a.computeMs)
       const pos = a.from + (1 - a.from) * f
       const itemsLeft = items - Math.floor(pos * items)
       const remainingMs = f > 0 ? Math.max(0, reported / f * (1 - f) - (elapsed - reported)) : Math.max(0, endOf(a) - now)
-      cands.push({ taskId: id, itemsLeft, remainingMs })
+      return { itemsLeft, remainingMs }
+    }
+    for (const [id, set] of live) {
+      // of a task's copies, the one its reports say ends first is split (the others are then cancelled)
+      let a: Attempt | undefined
+      let c: { itemsLeft: number, remainingMs: number } | undefined
+      for (const x of set) {
+        if (x.state !== 'running' || (x.task.items ?? 1) < 2) continue
+        const cx = byReports(x)
+        if (c == null || cx.remainingMs < c.remainingMs) { a = x; c = cx }
+      }
+      if (a == null || c == null) continue
+      cands.push({ taskId: id, ...c })
       runOf.set(id, a)
     }
     chooseSplits(cands, c => {
@@ -769,7 +780,7 @@ export function simulate (config: SimConfig): SimResult {
       const parts = w == null ? undefined : placer.ectParts(w, piece)
       if (w == null || parts == null) return undefined
       return { workerId: w, startMs: Math.max(parts.arrivalMs, parts.waitMs) + parts.rttMs, allMs: parts.computeMs }
-    }, { minGainMs: progressMs }, plan => {
+    }, { minGainMs: progressMs / 2, maxPerRound: idleNow() }, plan => {
       const a = runOf.get(plan.taskId) as Attempt
       const piece = cutRun(a, 1 - plan.items / (a.task.items ?? 1))
       if (piece == null) return
