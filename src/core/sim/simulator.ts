@@ -340,7 +340,21 @@ export function simulate (config: SimConfig): SimResult {
     if (digest !== goodDigest(task)) stats.wrongAccepted++
     makespan = now
     for (const other of [...(live.get(task.id) ?? [])]) cancel(other)
-    if (task.phase === 'map' && --mapsLeft === 0) for (const t of bySizeDesc(job.reduce)) start(t)
+    if (task.phase === 'map' && --mapsLeft === 0) startPhase(job.reduce)
+  }
+
+  /**
+   * A phase's tasks go out largest first (LPT: a big task started last sets
+   * the makespan; input bytes are what the submitter knows of a size). A
+   * phase the room can hold twice over starts each task twice, a copy
+   * behind each (as the runner's `twin`, src/peer/job-runner.ts).
+   */
+  const startPhase = (tasks: readonly SimTask[]): void => {
+    const twins = backups && k === 1 && idleNow() >= 2 * tasks.length
+    for (const t of bySizeDesc(tasks)) {
+      start(t)
+      if (twins) { copyQueued.add(t.id); enqueue(t, false, true) }
+    }
   }
 
   const distrust = (id: string): void => {
@@ -805,10 +819,7 @@ export function simulate (config: SimConfig): SimResult {
     else q.push({ t: p.joinAt, type: 'join', p })
     if (p.leaveAt < Infinity) q.push({ t: p.leaveAt, type: 'leave', p })
   }
-  // largest first (LPT): a big task started last sets the makespan; input
-  // bytes are what the submitter knows of a task's size
-  for (const t of bySizeDesc(job.map)) start(t)
-  if (job.map.length === 0) for (const t of bySizeDesc(job.reduce)) start(t)
+  startPhase(job.map.length > 0 ? job.map : job.reduce)
   if (backups) q.push({ t: backupEvery, type: 'tick' })
   pump()
   while (!tracker.finished) {
