@@ -88,13 +88,14 @@ describe('simulate (small, fixed seed)', () => {
   })
 
   it('insures the riskiest running tasks against churn within its budget, and still completes each once', () => {
-    const on = simulate({ ...small, churn: 0.3, backups: true, riskBudget: 0.05 })
+    const on = simulate({ ...small, churn: 0.3, backups: true, criticalCopies: true, riskBudget: 0.05 })
     expect(on.riskCopies).toBeGreaterThan(0)
     expect(on.completed).toBe(on.tasks)
     expect(on.results.size).toBe(on.tasks)
-    expect(simulate({ ...small, churn: 0.3, backups: true, riskBudget: 0 }).riskCopies).toBe(0)
-    // no churn seen, no insurance
-    expect(simulate({ ...small, backups: true, riskBudget: 0.05 }).riskCopies).toBe(0)
+    expect(simulate({ ...small, churn: 0.3, backups: true, criticalCopies: true, riskBudget: 0 }).riskCopies).toBe(0)
+    // no churn seen, no insurance; and none unless asked for
+    expect(simulate({ ...small, backups: true, criticalCopies: true, riskBudget: 0.05 }).riskCopies).toBe(0)
+    expect(simulate({ ...small, churn: 0.3, backups: true, riskBudget: 0.05 }).riskCopies).toBe(0)
   })
 
   it('moves waiting tasks to workers that free up (late binding), and still completes each once', () => {

@@ -92,7 +92,7 @@ export function simulate (config: SimConfig): SimResult {
   const overdueFactor = config.overdueFactor ?? 1.5
   const probeSlots = config.probeSlots ?? 1
   const insureShare = config.insureShare ?? INSURE_IDLE_SHARE
-  const criticalCopies = config.criticalCopies ?? true
+  const criticalCopies = config.criticalCopies ?? false
   const riskBudget = config.riskBudget ?? 0.03
   const stealOn = (config.steal ?? true) && k === 1
   const progressMs = config.progressMs ?? 500
