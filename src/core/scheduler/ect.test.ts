@@ -89,6 +89,16 @@ describe('TaskTimeEstimator', () => {
     for (const i of byEstimate.slice(0, 5)) expect(speed[i]).toBeGreaterThan(1.375)
   })
 
+  it('follows a worker that really slows down within a few runs', () => {
+    // twenty runs of 1 s, then its quota is cut: three runs of 3 s later
+    // the estimate is past 1.8 s (a moving mean at 0.1 would still say 1.5 s)
+    const e = new TaskTimeEstimator()
+    const c = caps()
+    for (let i = 0; i < 20; i++) e.observe('w', c, 'fn', 1000 * (i % 2 === 0 ? 0.95 : 1.05))
+    for (let i = 0; i < 3; i++) e.observe('w', c, 'fn', 3000)
+    expect(e.taskMs('w', c, 'fn')).toBeGreaterThan(1800)
+  })
+
   it('measures a worker alike whichever function it ran', () => {
     // 'fn-a' also runs on workers twice as slow as their prior says, 'fn-b'
     // only on workers as fast as it: both functions are alike, and two new
