@@ -318,10 +318,10 @@ class JobRun {
     let free = 0
     for (const o of current) free += Math.max(0, room(o))
     if (free < placed.length) return
-    const byId = new Map(pending.map(t => [t.id, t]))
+    const pendingById = new Map(pending.map(t => [t.id, t]))
     for (const p of placed) {
       const offers = current.filter(o => o.workerId !== p.workerId && room(o) > 0).map(o => ({ ...o, inFlight: o.inFlight + (taken.get(o.workerId) ?? 0) }))
-      const task = byId.get(p.taskId)
+      const task = pendingById.get(p.taskId)
       const copy = task == null ? undefined : this.env.scheduler.place([task], offers)[0]
       if (copy == null) continue
       taken.set(copy.workerId, (taken.get(copy.workerId) ?? 0) + 1)
