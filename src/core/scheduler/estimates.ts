@@ -25,8 +25,8 @@ export interface EstimatorInit {
   workWindow?: number
   /**
    * Least weight of a new run in a worker's slowness (overall, and per
-   * function): a running mean over
-   * its first runs, then a moving one this slow. At the moving means'
+   * function): a running mean over its first runs, then a moving one this
+   * slow. At the moving means'
    * `alpha` (0.3, about six runs) the noise of a run's time (hidden input
    * content, a busy device) stayed in every estimate, and of a thousand
    * desktops the ones that looked fastest were the luckiest, not the

@@ -3,7 +3,7 @@ import { satisfies } from '../requirements/requirement.js'
 import { EventQueue } from './event-queue.js'
 import { PROFILES, drawPeer } from './peers.js'
 import { Rng } from './prng.js'
-import { lowerBound } from './bounds.js'
+import { lowerBound, policyPeers } from './bounds.js'
 import { oracleMakespan } from './oracle.js'
 import { simulate } from './simulator.js'
 import { TaskQueue } from './task-queue.js'
@@ -249,6 +249,20 @@ describe('oracle (clairvoyant reference schedule)', () => {
     const pieces = lowerBound(peers, { map, reduce }, { resumable: true })
     expect(pieces.lowerBoundMs).toBeCloseTo(6)
     expect(pieces.workBoundMs).toBeCloseTo(6)
+  })
+
+  it('leaves out of the bound the devices the battery policy holds in reserve, while others fit', () => {
+    // two desktops, one of them on a low battery and not charging: the
+    // other fits every function and stays, so the policy never lets the
+    // low one work and its speed is not counted
+    const peers = room()
+    const { map } = job()
+    peers[1].caps = { ...peers[1].caps, battery: { level: 0.1, charging: false } }
+    expect(policyPeers(peers, { map, reduce: [] }, 0.2)).toEqual([peers[0]])
+    expect(lowerBound(policyPeers(peers, { map, reduce: [] }, 0.2), { map, reduce: [] }).workBoundMs).toBeCloseTo(8)
+    // the one off battery leaves: nobody fits for the whole job, every peer counts
+    peers[0].leaveAt = 5
+    expect(policyPeers(peers, { map, reduce: [] }, 0.2)).toEqual(peers)
   })
 
   it('is never below the lower bound, under churn too', () => {
