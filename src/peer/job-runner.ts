@@ -330,6 +330,12 @@ class JobRun {
     }
   }
 
+  /** Stops a copy we no longer want (its error is then no failure: the task is released, not retried). */
+  private stopCopy (key: string, why: string): void {
+    this.cancelled.add(key)
+    this.inflight.get(key)?.abort(new AbortedError(why))
+  }
+
   /** Scale of a task against its function's reference size. */
   private scale (spec: RunSpec): number {
     return this.env.estimator.sizeScale(spec.fnCid, sizeOf(spec))
@@ -393,8 +399,7 @@ class JobRun {
           { minGainMs: 50 })
         if (pick == null) break
         const { taskId, workerId: from } = splitKey(pick.item)
-        this.cancelled.add(pick.item)
-        this.inflight.get(pick.item)?.abort(new AbortedError('moved to a worker that came free'))
+        this.stopCopy(pick.item, 'moved to a worker that came free')
         // the offers stay true for the backups placed after the moves
         const victim = byWorker.get(from)
         if (victim != null) victim.inFlight--
@@ -640,10 +645,9 @@ class JobRun {
       this.tracker.assign(s.id, workerId)
       this.tracker.complete(s.id, workerId, { output: new Uint8Array(0), workerId, ms })
       this.options.onProgress?.({ type: 'task-done', taskId: s.id, workerId, done: this.tracker.done, total: this.tracker.total })
-      for (const [k, other] of this.inflight) {
+      for (const k of this.inflight.keys()) {
         if (k.startsWith(`${s.id}@`) && k !== key) {
-          this.cancelled.add(k)
-          other.abort(new AbortedError('its items are all in'))
+          this.stopCopy(k, 'its items are all in')
         }
       }
     }
@@ -725,8 +729,7 @@ class JobRun {
       const spec = this.spec(plan.taskId)
       for (const w of othersOf.get(plan.taskId) ?? []) {
         const k = copyKey(plan.taskId, w)
-        this.cancelled.add(k)
-        this.inflight.get(k)?.abort(new AbortedError('a copy ahead of it was split; its rest runs elsewhere'))
+        this.stopCopy(k, 'a copy ahead of it was split; its rest runs elsewhere')
       }
       const piece = this.cut(spec, key, (spec.range as ItemRange).to - plan.items)
       load.set(plan.workerId, (load.get(plan.workerId) ?? 0) + 1)
@@ -762,8 +765,7 @@ class JobRun {
         if (spec.range.to - at < 2) continue
         for (const w of others) {
           const k = copyKey(t.id, w)
-          this.cancelled.add(k)
-          this.inflight.get(k)?.abort(new AbortedError('a quiet copy ahead of it was cut; the rest runs again'))
+          this.stopCopy(k, 'a quiet copy ahead of it was cut; the rest runs again')
         }
         const piece = this.cut(spec, key, at)
         this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: worker, to: '', items: spec.range.to - at })
@@ -810,10 +812,9 @@ class JobRun {
     if (!this.tracker.complete(spec.id, workerId, { output, workerId, ms })) return
     this.options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: this.tracker.done, total: this.tracker.total })
     // first result wins: stop the other copies
-    for (const [k, other] of this.inflight) {
+    for (const k of this.inflight.keys()) {
       if (k.startsWith(`${spec.id}@`) && k !== key) {
-        this.cancelled.add(k)
-        other.abort(new AbortedError('another copy finished first'))
+        this.stopCopy(k, 'another copy finished first')
       }
     }
   }
