@@ -7,6 +7,7 @@ import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { ROOM_GOSSIP } from '../src/net/gossip.js'
+import { CONNECTION_MONITOR } from '../src/net/liveness.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -36,6 +37,7 @@ export async function createRelayNode (init: RelayInit): Promise<RelayNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: 2048 },
+    connectionMonitor: CONNECTION_MONITOR,
     services: {
       identify: identify(),
       ping: ping(),

@@ -10,6 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { logger } from '@libp2p/logger'
 import { ROOM_GOSSIP } from './gossip.js'
+import { CONNECTION_MONITOR } from './liveness.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -64,6 +65,7 @@ export async function createFedraNode (init: FedraNodeInit): Promise<FedraLibp2p
     // The relay is on loopback or a LAN address: browsers deny those by default.
     connectionGater: { denyDialMultiaddr: () => false },
     connectionManager: { maxConnections: 256 },
+    connectionMonitor: CONNECTION_MONITOR,
     services: {
       identify: identify(),
       ping: ping(),

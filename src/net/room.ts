@@ -23,8 +23,14 @@ function isListenAddr (a: string): boolean {
   return !a.includes('/p2p-circuit') && (a.includes('/ws') || a.includes('/wss') || a.includes('/tls/ws'))
 }
 
-/** Per attempt; a stalled @libp2p/webrtc dial is abandoned and retried on the next beat. */
+/**
+ * First attempt; a stalled @libp2p/webrtc dial is abandoned and retried on
+ * the next beat. Each failure in a row to the same peer doubles it, up to
+ * `MAX_DIAL_TIMEOUT_MS`: a peer on a slow, busy CPU cannot finish a WebRTC
+ * handshake in 4 s, and a fixed timeout would never let it back in.
+ */
 const DIAL_TIMEOUT_MS = 4000
+const MAX_DIAL_TIMEOUT_MS = 16_000
 
 export interface RoomInit {
   node: FedraLibp2p
@@ -48,6 +54,8 @@ export class Room {
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private readonly dialing = new Map<string, Promise<void>>()
+  /** Failed connection attempts in a row, by peer. */
+  private readonly failures = new Map<string, number>()
   private readonly self: string
   private readonly now: () => number
   private stopped = true
@@ -107,6 +115,7 @@ export class Room {
   private async tick (): Promise<void> {
     if (this.stopped) return
     for (const id of this.init.registry.expire(this.now())) {
+      this.failures.delete(id)
       this.init.onPeerLost(id)
     }
     const addrs = this.addresses()
@@ -159,7 +168,8 @@ export class Room {
 
   private async connect (beat: Beat): Promise<void> {
     const id = beat.id
-    const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+    const timeoutMs = Math.min(MAX_DIAL_TIMEOUT_MS, DIAL_TIMEOUT_MS * 2 ** (this.failures.get(id) ?? 0))
+    const signal = AbortSignal.timeout(timeoutMs)
     try {
       if (!this.isDirectlyConnected(id)) {
         const listening = beat.addrs.filter(isListenAddr)
@@ -168,10 +178,12 @@ export class Room {
         await this.init.node.dial(addrs, { signal })
         log('dialled %s directly', id)
       }
-      await this.init.verify(id, AbortSignal.timeout(DIAL_TIMEOUT_MS))
+      await this.init.verify(id, AbortSignal.timeout(timeoutMs))
       this.init.registry.markVerified(id)
+      this.failures.delete(id)
     } catch (err) {
       log('connect to %s failed: %s', id, (err as Error).message)
+      this.failures.set(id, Math.min(8, (this.failures.get(id) ?? 0) + 1))
       if (err instanceof FedraError && err.code === 'ERR_NOT_ROOM_MEMBER') {
         await this.init.node.hangUp(peerIdFromString(id)).catch(() => {})
       }

@@ -15,7 +15,13 @@ const log = logger('fedra:net:task')
 
 /** Largest frame: an inline module plus an inline input, plus headroom. */
 const MAX_FRAME_BYTES = 2 * MAX_INLINE_BYTES + 64 * 1024
-const HANDSHAKE_TIMEOUT_MS = 5000
+/**
+ * A stream open plus the key handshake: four messages each way. A volunteer
+ * on a slow, busy CPU (its event loop seconds behind: the calibration
+ * bench's 0.1-core tab) needs more than 5 s for that, and an open that times
+ * out drops the connection (see `open`), so the budget is generous.
+ */
+const HANDSHAKE_TIMEOUT_MS = 10_000
 
 export interface TaskContext {
   peerId: string

@@ -94,7 +94,10 @@ async function main (): Promise<void> {
   }
 
   renderPeers(peer)
-  setInterval(() => { renderPeers(peer) }, 500)
+  // a hidden tab (a phone's screen off, a background tab) draws nothing:
+  // the peer table is rebuilt only when someone looks and something changed
+  setInterval(() => { if (document.visibilityState !== 'hidden') renderPeers(peer) }, 1000)
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState !== 'hidden') renderPeers(peer) })
 
   let current = { rgba: demoImage(), width: 512, height: 384 }
   drawRgba($('original'), current.rgba, current.width, current.height)
@@ -268,8 +271,7 @@ function renderPeers (peer: FedraPeer): void {
   const rows = $('peer-rows')
   const entries = [{ id: peer.id, caps: peer.capabilities, load: { queued: peer.worker.queued, running: peer.worker.running }, self: true, verified: true, direct: false }]
     .concat(peer.registry.list().map(e => ({ id: e.id, caps: e.beat.caps, load: e.beat.load, self: false, verified: e.verified, direct: peer.isDirect(e.id) })))
-  rows.replaceChildren(...entries.map(e => {
-    const tr = document.createElement('tr')
+  const html = entries.map(e => {
     const link = e.self ? 'this tab' : e.direct ? (e.verified ? 'direct (WebRTC), verified' : 'direct, verifying…') : 'via relay only'
     const speed = peer.estimator.speedOf(e.id, e.caps)
     const idle = idleNotes.get(e.id)
@@ -280,13 +282,23 @@ function renderPeers (peer: FedraPeer): void {
       (speed == null ? 'not measured' : `${speed.toFixed(speed < 0.1 ? 3 : 2)} core`) + (idle == null ? '' : ` <span class="idle">idle in the last job: ${idle}</span>`),
       link
     ]
-    tr.innerHTML = cells.map(c => `<td>${c}</td>`).join('')
-    tr.dataset.peer = e.id
-    return tr
-  }))
+    return `<tr data-peer="${e.id}">${cells.map(c => `<td>${c}</td>`).join('')}</tr>`
+  }).join('')
+  // layout and paint of a table rebuilt every second cost an idle peer more
+  // CPU than its share of the room's gossip: touch the DOM only on a change
+  if (html !== renderedPeers) {
+    rows.innerHTML = html
+    renderedPeers = html
+  }
   const n = peer.connectedPeers().length
-  $('peer-count').textContent = `(${n + 1})`
-  $('status').textContent = `Room ${peer.registry.size === 0 ? 'is empty: share the link' : `has ${n} connected peer${n === 1 ? '' : 's'}`}. You are ${shortId(peer.id)}.`
+  setText($('peer-count'), `(${n + 1})`)
+  setText($('status'), `Room ${peer.registry.size === 0 ? 'is empty: share the link' : `has ${n} connected peer${n === 1 ? '' : 's'}`}. You are ${shortId(peer.id)}.`)
+}
+
+let renderedPeers = ''
+
+function setText (el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text
 }
 
 function drawRgba (canvas: HTMLCanvasElement, rgba: Uint8Array, width: number, height: number, job?: ImageJobResult): void {
