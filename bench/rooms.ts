@@ -243,8 +243,9 @@ export async function settle (devices: Device[], maxMs = 15_000): Promise<void> 
 /**
  * `batch` (spin jobs): tasks of that many spin items each (batch tasks,
  * which the room may split and resume); the hash and owners stay per item.
+ * `only` (a worker's peer id; spin jobs): every task on that one worker.
  */
-export async function runJob (page: Page, devices: Device[], opts: { local: boolean, backups?: boolean, work: Workload, batch?: number }, during?: (page: Page) => Promise<void>): Promise<JobRun> {
+export async function runJob (page: Page, devices: Device[], opts: { local: boolean, only?: string, backups?: boolean, work: Workload, batch?: number }, during?: (page: Page) => Promise<void>): Promise<JobRun> {
   const cpu0 = new Map(devices.map(d => [d.id, d.tb.cpuSeconds()]))
   const job = page.evaluate(async (o) => {
     const fedra = (window as W).fedra
@@ -297,12 +298,13 @@ export async function runJob (page: Page, devices: Device[], opts: { local: bool
         items.forEach((x, i) => { v.setUint32(4 + i * 16 + 4, 8, true); bytes.set(x, 4 + i * 16 + 8) })
         return { ...base, id: `spin-${g * per}`, input: { bytes }, items: items.length }
       })
-    // "all on my own device", as localOnly() (not on window): two in flight per slot
-    const scheduler = o.local
+    // "all on my own device", as localOnly() (not on window), or all on one
+    // other worker (`only`): two in flight per slot
+    const scheduler = o.local || o.only != null
       ? {
-          name: 'bench-local',
+          name: o.local ? 'bench-local' : 'bench-only',
           place: (pending: W[], offers: W[]) => {
-            const self = offers.find(x => x.self)
+            const self = offers.find(x => o.local ? x.self : x.workerId === o.only)
             if (self == null) return []
             return pending.slice(0, Math.max(0, self.caps.slots * 2 - self.inFlight)).map(t => ({ taskId: t.id, workerId: self.workerId }))
           }
