@@ -706,7 +706,7 @@ export function simulate (config: SimConfig): SimResult {
    * and the silent worker keeps only the item it was on.
    */
   const reportedPos = (o: Attempt): number => {
-    if (o.state !== 'running') return doneShare.get(o.task.id) ?? 0
+    if (o.state !== 'running' && o.state !== 'finished') return doneShare.get(o.task.id) ?? 0
     const rep = Math.floor(Math.max(0, Math.min(now, o.peer.leaveAt) - o.startedAt) / progressMs) * progressMs
     return o.from + (1 - o.from) * Math.min(1, rep / o.computeMs)
   }
@@ -778,7 +778,8 @@ export function simulate (config: SimConfig): SimResult {
       let a: Attempt | undefined
       let c: { itemsLeft: number, remainingMs: number } | undefined
       for (const x of set) {
-        if (x.state !== 'running' || (x.task.items ?? 1) < 2) continue
+        // a copy done but its result not in yet is, to the submitter, one about to end
+        if ((x.state !== 'running' && x.state !== 'finished') || (x.task.items ?? 1) < 2) continue
         const cx = byReports(x)
         if (c == null || cx.remainingMs < c.remainingMs) { a = x; c = cx }
       }
