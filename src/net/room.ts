@@ -54,8 +54,8 @@ export class Room {
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private readonly dialing = new Map<string, Promise<void>>()
-  /** Failed connection attempts in a row, by peer. */
-  private readonly failures = new Map<string, number>()
+  /** Dial timeout for a peer whose last attempts failed (absent: `DIAL_TIMEOUT_MS`). */
+  private readonly dialTimeouts = new Map<string, number>()
   private readonly self: string
   private readonly now: () => number
   private stopped = true
@@ -115,7 +115,7 @@ export class Room {
   private async tick (): Promise<void> {
     if (this.stopped) return
     for (const id of this.init.registry.expire(this.now())) {
-      this.failures.delete(id)
+      this.dialTimeouts.delete(id)
       this.init.onPeerLost(id)
     }
     const addrs = this.addresses()
@@ -135,6 +135,7 @@ export class Room {
     // the claimed id must be the gossipsub signer: nobody speaks for another peer
     if (roomMsg.id !== from || roomMsg.id === this.self) return
     if (roomMsg.t === 'bye') {
+      this.dialTimeouts.delete(roomMsg.id)
       if (this.init.registry.has(roomMsg.id)) {
         this.init.registry.remove(roomMsg.id, 'bye')
         this.init.onPeerLost(roomMsg.id)
@@ -168,7 +169,7 @@ export class Room {
 
   private async connect (beat: Beat): Promise<void> {
     const id = beat.id
-    const timeoutMs = Math.min(MAX_DIAL_TIMEOUT_MS, DIAL_TIMEOUT_MS * 2 ** (this.failures.get(id) ?? 0))
+    const timeoutMs = this.dialTimeouts.get(id) ?? DIAL_TIMEOUT_MS
     const signal = AbortSignal.timeout(timeoutMs)
     try {
       if (!this.isDirectlyConnected(id)) {
@@ -180,10 +181,10 @@ export class Room {
       }
       await this.init.verify(id, AbortSignal.timeout(timeoutMs))
       this.init.registry.markVerified(id)
-      this.failures.delete(id)
+      this.dialTimeouts.delete(id)
     } catch (err) {
       log('connect to %s failed: %s', id, (err as Error).message)
-      this.failures.set(id, Math.min(8, (this.failures.get(id) ?? 0) + 1))
+      this.dialTimeouts.set(id, Math.min(MAX_DIAL_TIMEOUT_MS, timeoutMs * 2))
       if (err instanceof FedraError && err.code === 'ERR_NOT_ROOM_MEMBER') {
         await this.init.node.hangUp(peerIdFromString(id)).catch(() => {})
       }
