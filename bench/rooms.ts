@@ -304,9 +304,9 @@ export async function runJob (page: Page, devices: Device[], opts: { local: bool
       ? {
           name: o.local ? 'bench-local' : 'bench-only',
           place: (pending: W[], offers: W[]) => {
-            const self = offers.find(x => o.local ? x.self : x.workerId === o.only)
-            if (self == null) return []
-            return pending.slice(0, Math.max(0, self.caps.slots * 2 - self.inFlight)).map(t => ({ taskId: t.id, workerId: self.workerId }))
+            const target = offers.find(x => o.local ? x.self : x.workerId === o.only)
+            if (target == null) return []
+            return pending.slice(0, Math.max(0, target.caps.slots * 2 - target.inFlight)).map(t => ({ taskId: t.id, workerId: target.workerId }))
           }
         }
       : undefined
