@@ -1,6 +1,6 @@
 import { JobTracker } from '../jobs/tracker.js'
 import { satisfies } from '../requirements/requirement.js'
-import { INSURE_IDLE_SHARE, chooseBackups } from '../scheduler/backups.js'
+import { INSURE_IDLE_SHARE, PHASE_COPIES, chooseBackups } from '../scheduler/backups.js'
 import { BATTERY_THRESHOLD, EctPlacer } from '../scheduler/ect.js'
 import { SLOW_SHARE, sortBySizeDesc } from '../scheduler/ect-scheduler.js'
 import { leastLoaded } from '../scheduler/least-loaded.js'
@@ -36,6 +36,8 @@ interface Attempt {
   expectedEnd: number
   /** The estimated compute time when dispatched: expectations are rescaled as estimates improve. */
   taskMs: number
+  /** Its size when dispatched (`taskMs` is for that size; the task's own size moves with reports and cuts). */
+  sentScale: number
   /** The ECT's terms when dispatched (link, queue), ms. */
   arrivalMs: number
   waitMs: number
@@ -215,7 +217,7 @@ export function simulate (config: SimConfig): SimResult {
    * rescaled, the link's kept.
    */
   const expectedEndOf = (a: Attempt): number => {
-    const r = a.taskMs > 0 ? taskMsNow(a.task, a.peer) / a.taskMs : 1
+    const r = a.taskMs > 0 ? placer.estimator.taskMs(a.peer.id, a.peer.caps, a.task.functionCid, a.sentScale) / a.taskMs : 1
     return a.dispatchedAt + Math.max(a.arrivalMs, a.waitMs * r) + a.taskMs * r + a.rttMs / 2
   }
 
@@ -229,6 +231,7 @@ export function simulate (config: SimConfig): SimResult {
 
   const dispatch = (task: SimTask, p: SimPeer, backup: boolean): void => {
     const r = runs[p.idx]
+    if (resumable) resumeAtReports(task)
     const t0 = clock()
     const parts = placer.ectParts(p.id, task)
     const ect = parts == null ? Infinity : Math.max(parts.arrivalMs, parts.waitMs) + parts.computeMs + parts.rttMs / 2
@@ -237,7 +240,7 @@ export function simulate (config: SimConfig): SimResult {
     if (!satisfies(p.caps, task.requirement)) stats.violations++
     const a: Attempt = {
       task, peer: p, backup, dispatchedAt: now, expectedEnd: now + ect,
-      taskMs: taskMsNow(task, p), arrivalMs: parts?.arrivalMs ?? 0, waitMs: parts?.waitMs ?? 0, rttMs: parts?.rttMs ?? 0,
+      taskMs: taskMsNow(task, p), sentScale: placer.scaleOf(task), arrivalMs: parts?.arrivalMs ?? 0, waitMs: parts?.waitMs ?? 0, rttMs: parts?.rttMs ?? 0,
       state: 'sent', computeMs: 0, startedAt: 0, from: 0, finishAt: 0, scale: 1
     }
     if (k > 1) {
@@ -274,6 +277,38 @@ export function simulate (config: SimConfig): SimResult {
     doneShare.set(a.task.id, done)
     const bytes = (a.task.inputBytes ?? []).reduce((x, y) => x + y, 0)
     if (bytes > 0) a.task.sizeBytes = Math.max(1, Math.round(bytes * (1 - done)))
+  }
+
+  /**
+   * The submitter holds the outputs of every item its running copies have
+   * reported (a batch task's outputs come with its progress reports): a
+   * new copy starts at the first item missing, as the runner's request
+   * does (`firstMissing`, src/peer/job-runner.ts).
+   */
+  const resumeAtReports = (task: SimTask): void => {
+    const items = task.items ?? 1
+    if (items < 2) return
+    let pos = doneShare.get(task.id) ?? 0
+    for (const o of live.get(task.id) ?? []) if (o.state === 'running' || o.state === 'finished') pos = Math.max(pos, reportedPos(o))
+    const done = Math.floor(pos * items + 1e-9) / items
+    const before = doneShare.get(task.id) ?? 0
+    if (done <= before || done >= 1) return
+    stats.keptWorkMs += task.workMs * (done - before)
+    doneShare.set(task.id, done)
+    const bytes = (task.inputBytes ?? []).reduce((x, y) => x + y, 0)
+    if (bytes > 0) task.sizeBytes = Math.max(1, Math.round(bytes * (1 - done)))
+  }
+
+  /**
+   * The size of a run of the task from share `from` of its items to its
+   * end, against its function's reference: what its compute time teaches
+   * the estimator is measured against. From the task's own bytes, not its
+   * `sizeBytes` (the placer's view, shared by its copies and moved by
+   * reports and cuts while this run goes on).
+   */
+  const runScale = (task: SimTask, from: number): number => {
+    const bytes = (task.inputBytes ?? []).reduce((x, y) => x + y, 0)
+    return bytes > 0 ? placer.estimator.sizeScale(task.functionCid, bytes * (1 - from)) : placer.scaleOf(task)
   }
 
   /** Copies waiting (not started) on other workers that an idle worker may take over. */
@@ -315,7 +350,7 @@ export function simulate (config: SimConfig): SimResult {
       a.startedAt = now
       r.busy++
       a.from = doneShare.get(a.task.id) ?? 0
-      a.scale = placer.scaleOf(a.task)
+      a.scale = runScale(a.task, a.from)
       a.computeMs = runTime(p, now, a.task.workMs * (1 - a.from) / p.speed * rng.lognormal(1, jitter))
       a.finishAt = now + a.computeMs
       q.push({ t: a.finishAt, type: 'finish', a })
@@ -347,13 +382,14 @@ export function simulate (config: SimConfig): SimResult {
    * A phase's tasks go out largest first (LPT: a big task started last sets
    * the makespan; input bytes are what the submitter knows of a size). A
    * phase the room can hold twice over starts each task twice, a copy
-   * behind each (as the runner's `twin`, src/peer/job-runner.ts).
+   * behind each, three times over three times (`PHASE_COPIES`; as the
+   * runner's `twin`, src/peer/job-runner.ts).
    */
   const startPhase = (tasks: readonly SimTask[]): void => {
-    const twins = backups && k === 1 && idleNow() >= 2 * tasks.length
+    const copies = backups && k === 1 ? Math.min(PHASE_COPIES - 1, Math.floor(idleNow() / Math.max(1, tasks.length)) - 1) : 0
     for (const t of bySizeDesc(tasks)) {
       start(t)
-      if (twins) { copyQueued.add(t.id); enqueue(t, false, true) }
+      for (let c = 0; c < copies; c++) { copyQueued.add(t.id); enqueue(t, false, true) }
     }
   }
 
@@ -443,6 +479,19 @@ export function simulate (config: SimConfig): SimResult {
         }
         stats.decisionMs += clock() - t0
         stats.decisions++
+        if (w == null && e.backup === true) {
+          // a copy no free worker would end before its running copies: it
+          // is not worth a slot now, and must not hold the tasks behind it
+          // (it is queued again if its task goes overdue again). The runner
+          // keeps no copy it could not place; kept at the head, such a copy
+          // had a 10,000-peer room's whole map class wait with a third of
+          // its slots idle
+          tq.shift()
+          pendingTotal--
+          queuedWork -= work * (e.scale ?? 1)
+          copyQueued.delete(e.task.id)
+          continue
+        }
         if (w == null) break
         // size matching: a slow worker takes the smallest task waiting (the
         // queue runs largest first), leaving the big ones to faster workers
@@ -678,9 +727,6 @@ export function simulate (config: SimConfig): SimResult {
     const bytes = (t.inputBytes ?? []).reduce((p, b) => p + b, 0)
     const piece = lastItems(t, moved, pieces)
     const d = doneShare.get(t.id) ?? 0
-    // the run now covers its task from where it started to the cut: its
-    // size (what its time is measured against) is that share of the bytes
-    t.sizeBytes = Math.max(1, Math.round(bytes * (x - a.from)))
     a.computeMs *= (x - a.from) / (1 - a.from)
     a.finishAt = a.startedAt + a.computeMs
     q.push({ t: a.finishAt, type: 'finish', a })
@@ -688,8 +734,13 @@ export function simulate (config: SimConfig): SimResult {
     t.workMs *= x
     t.items = items - moved
     t.inputBytes = [Math.max(1, Math.round(bytes * x))]
-    if (d > 0) doneShare.set(t.id, d / x)
-    a.scale = placer.scaleOf(t)
+    // reports of another copy may have passed the cut: the kept part then has its last item left at most
+    if (d > 0) doneShare.set(t.id, Math.min(d / x, 1 - 1 / (items - moved)))
+    // what a copy of the kept part would run (the placer's view of its size)
+    t.sizeBytes = Math.max(1, Math.round(bytes * x * (1 - (doneShare.get(t.id) ?? 0))))
+    // the run now covers its task from where it started to the cut: its
+    // size (what its time is measured against) is that share of the bytes
+    a.scale = runScale(t, a.from)
     placer.resized(a.peer.id, t.id, a.scale)
     // other copies of the task ran it whole: the cut leaves them the kept part only
     for (const other of [...(live.get(t.id) ?? [])]) if (other !== a) cancel(other)
@@ -766,7 +817,8 @@ export function simulate (config: SimConfig): SimResult {
     const byReports = (a: Attempt): { itemsLeft: number, remainingMs: number } => {
       const items = a.task.items ?? 1
       const elapsed = now - a.startedAt
-      const reported = Math.floor(elapsed / progressMs) * progressMs
+      // the reports that came: none after its worker left
+      const reported = Math.floor(Math.max(0, Math.min(now, a.peer.leaveAt) - a.startedAt) / progressMs) * progressMs
       const f = Math.min(1, reported / a.computeMs)
       const pos = a.from + (1 - a.from) * f
       const itemsLeft = items - Math.floor(pos * items)
@@ -781,6 +833,9 @@ export function simulate (config: SimConfig): SimResult {
         // a copy done but its result not in yet is, to the submitter, one about to end
         if ((x.state !== 'running' && x.state !== 'finished') || (x.task.items ?? 1) < 2) continue
         const cx = byReports(x)
+        // past its end by its own pace (its reports stopped, or it runs late):
+        // no split candidate, as in the runner (the quiet cut handles a silent one)
+        if (x.state === 'running' && !(cx.remainingMs > 0)) continue
         if (c == null || cx.remainingMs < c.remainingMs) { a = x; c = cx }
       }
       if (a == null || c == null) continue
