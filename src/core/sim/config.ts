@@ -88,6 +88,15 @@ export interface SimConfig {
    */
   progressMs?: number
   /**
+   * Workers acknowledge a task as it arrives; a task not acknowledged
+   * within a round trip plus this long, ms, has its worker taken as gone
+   * (0: no acknowledgements, the default, as the runner today: a worker
+   * that left silently while idle is noticed by its missed beats,
+   * `detectMs`). An experiment for the runner's protocol: 10,000 peers,
+   * 20 % churn, 250 ms: the maps ended ~0.18 s sooner on average.
+   */
+  ackMs?: number
+  /**
    * A lost run of a task over items keeps the items done up to its last
    * progress report (the runtime's batch tasks send their outputs with it):
    * only the rest runs again (default true).

@@ -117,6 +117,45 @@ describe('simulate (small, fixed seed)', () => {
     expect(simulate({ ...small, churn: 0.3, backups: true, progressMs: 500, workload: { mapItems: 0 } }).keptWorkMs).toBe(0)
   })
 
+  // two laptops, eight maps of 32 items; the second leaves without a word
+  const pair = (leaveAt: number, n = 2): SimPeer[] => {
+    const rng = new Rng(5)
+    const none = { stragglers: 0, stragglerSlowdown: 1, liars: 0 }
+    const peers = Array.from({ length: n }, (_, i) => drawPeer(rng, i, none, PROFILES[1]))
+    peers[0].self = true
+    peers[1].leaveAt = leaveAt
+    peers[1].cleanLeave = false
+    return peers
+  }
+  const pairJob: SimConfig = { seed: 5, peers: 2, tasks: 8, reducers: 0, backups: true, jitter: 0, workload: { onnxShare: 0, sizeSigma: 0 } }
+
+  it('starts a copy of a batch task at the first item its copies have not reported (as the runner\'s firstMissing)', () => {
+    const full: number[] = []
+    simulate({ ...pairJob, peerList: pair(Infinity), onRun: (t, p, st, en) => { if (p.idx === 1) full.push(en - st) } })
+    const mapMs = Math.min(...full)
+    // the second laptop leaves just before its maps end: their copies on
+    // the first run only the items it had not reported
+    const copies: number[] = []
+    const r = simulate({ ...pairJob, peerList: pair(mapMs - 20), onRun: (t, p, st, en, o) => { if (p.idx === 0 && o === 'finished' && st > mapMs) copies.push(en - st) } })
+    expect(r.completed).toBe(r.tasks)
+    expect(copies.length).toBeGreaterThanOrEqual(4)
+    for (const ms of copies) expect(ms).toBeLessThan(mapMs / 4)
+    expect(r.makespanMs).toBeLessThan(1.5 * mapMs)
+  })
+
+  it('takes a worker that does not acknowledge a task on arrival as gone (`ackMs`), long before its beats expire', () => {
+    // the second of four leaves before its first tasks reach it: idle, only
+    // its beats would tell; the others have room for its tasks at once
+    const room: SimConfig = { ...pairJob, peers: 4, tasks: 12 }
+    const slow = simulate({ ...room, peerList: pair(1, 4) })
+    const acked = simulate({ ...room, peerList: pair(1, 4), ackMs: 250 })
+    for (const r of [slow, acked]) {
+      expect(r.completed).toBe(r.tasks)
+      expect(r.results.size).toBe(r.tasks)
+    }
+    expect(acked.makespanMs).toBeLessThan(slow.makespanMs - 1000)
+  })
+
   it('splits the running maps of the tail at item boundaries: every item of every map done once, a shorter tail', () => {
     const tasks = new Map<string, SimTask>()
     const cfg: SimConfig = { ...small, churn: 0.2, backups: true, stragglers: 0.05 }

@@ -55,7 +55,7 @@ interface Attempt {
 }
 
 type Ev =
-  | { t: number, type: 'arrive' | 'fetched' | 'finish' | 'result', a: Attempt }
+  | { t: number, type: 'arrive' | 'fetched' | 'finish' | 'result' | 'ack', a: Attempt }
   | { t: number, type: 'join' | 'leave' | 'detect', p: SimPeer }
   | { t: number, type: 'tick' }
 
@@ -98,6 +98,7 @@ export function simulate (config: SimConfig): SimResult {
   const riskBudget = config.riskBudget ?? 0.03
   const stealOn = (config.steal ?? true) && k === 1
   const progressMs = config.progressMs ?? 500
+  const ackMs = config.ackMs ?? 0
   // maps are batch tasks (items) by default, as the runtime runs them: they resume and split
   const resumable = (config.resumable ?? true) && progressMs > 0 && k === 1
   const splitOn = (config.split ?? true) && k === 1 && progressMs > 0
@@ -179,6 +180,8 @@ export function simulate (config: SimConfig): SimResult {
   let pendingTotal = 0
 
   const copyQueued = new Set<string>()
+  /** Peers whose leave the scheduler has noticed (by missed beats or reports, or a task never acknowledged). */
+  const noticedGone = new Set<number>()
   /** Tasks with a churn-insurance copy out (counted against `riskBudget`). */
   const riskCopy = new Set<string>()
   const enqueue = (task: SimTask, front: boolean, backup = false): void => {
@@ -256,6 +259,7 @@ export function simulate (config: SimConfig): SimResult {
     refreshOpen(p)
     config.onDispatch?.(task, p, backup, now)
     q.push({ t: now + p.rttMs / 2, type: 'arrive', a })
+    if (ackMs > 0) q.push({ t: now + p.rttMs + ackMs, type: 'ack', a })
     if (stealOn && !backup) steals.add(task.functionCid, task.requirement, a, a.expectedEnd)
   }
 
@@ -777,7 +781,9 @@ export function simulate (config: SimConfig): SimResult {
         // a task with another copy as far along (by its reports) is covered already;
         // copies behind the quiet run (a backup started from scratch) are cancelled by the cut
         let covered = false
-        for (const o of live.get(a.task.id) ?? []) if (o !== a && reportedPos(o) >= pos) covered = true
+        // (by whole items: a copy resumed at this run's reports starts at the last whole item they hold)
+        const held = Math.floor(pos * items + 1e-9) / items
+        for (const o of live.get(a.task.id) ?? []) if (o !== a && reportedPos(o) >= held) covered = true
         if (covered) continue
         a.quietCut = true
         const x = (Math.floor(pos * items + 1e-9) + 1) / items
@@ -941,7 +947,16 @@ export function simulate (config: SimConfig): SimResult {
         // too: progress stops, noticed after three missed reports
         q.push({ t: now + (ev.p.cleanLeave ? ev.p.rttMs : progressMs > 0 && runs[ev.p.idx].busy > 0 ? Math.min(detectMs, 3 * progressMs) : detectMs), type: 'detect', p: ev.p })
         break
+      case 'ack': {
+        // the worker acknowledges a task as it arrives: none in time, and it is gone
+        const r = runs[ev.a.peer.idx]
+        if (r.alive || noticedGone.has(ev.a.peer.idx) || ev.a.state !== 'sent') break
+        q.push({ t: now, type: 'detect', p: ev.a.peer })
+        break
+      }
       case 'detect': {
+        if (noticedGone.has(ev.p.idx)) break
+        noticedGone.add(ev.p.idx)
         noticedLeaves++
         countPeers(-1)
         const r = runs[ev.p.idx]
