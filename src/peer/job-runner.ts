@@ -322,16 +322,17 @@ class JobRun {
     const copies = Math.min(PHASE_COPIES - 1, Math.floor(free / placed.length))
     if (copies < 1) return
     const pendingById = new Map(pending.map(t => [t.id, t]))
-    for (let c = 0; c < copies; c++) {
-      for (const p of placed) {
-        const on = this.tracker.get(p.taskId).runningOn
-        const offers = current.filter(o => !on.has(o.workerId) && room(o) > 0).map(o => ({ ...o, inFlight: o.inFlight + (taken.get(o.workerId) ?? 0) }))
-        const task = pendingById.get(p.taskId)
-        const copy = task == null ? undefined : this.env.scheduler.place([task], offers)[0]
-        if (copy == null) continue
+    // the largest task's copies first, on the best workers left
+    for (const p of placed) {
+      const task = pendingById.get(p.taskId)
+      for (let c = 0; c < copies && task != null; c++) {
+        const runningOn = [...this.tracker.get(p.taskId).runningOn]
+        const offers = current.filter(o => !runningOn.includes(o.workerId) && room(o) > 0).map(o => ({ ...o, inFlight: o.inFlight + (taken.get(o.workerId) ?? 0) }))
+        const copy = this.env.scheduler.place([task], offers)[0]
+        if (copy == null) break
         taken.set(copy.workerId, (taken.get(copy.workerId) ?? 0) + 1)
         this.dispatch(this.spec(p.taskId), copy.workerId)
-        this.options.onProgress?.({ type: 'backup', taskId: p.taskId, workerId: copy.workerId, runningOn: [...on] })
+        this.options.onProgress?.({ type: 'backup', taskId: p.taskId, workerId: copy.workerId, runningOn })
       }
     }
   }

@@ -276,11 +276,21 @@ export function simulate (config: SimConfig): SimResult {
     const before = doneShare.get(a.task.id) ?? 0
     // the outputs of whole items came with the reports (a batch task's items, as src/peer/worker-service.ts sends them)
     const done = Math.max(before, Math.floor((a.from + (1 - a.from) * f) * items + 1e-9) / items)
-    if (done <= before || done >= 1) return
-    stats.keptWorkMs += a.task.workMs * (done - before)
-    doneShare.set(a.task.id, done)
-    const bytes = (a.task.inputBytes ?? []).reduce((x, y) => x + y, 0)
-    if (bytes > 0) a.task.sizeBytes = Math.max(1, Math.round(bytes * (1 - done)))
+    if (done < 1) keep(a.task, done)
+  }
+
+  /**
+   * The task's items up to share `done` are in (their outputs came with
+   * reports): a copy started from now on runs only the rest, and the
+   * placer sees the task that much smaller.
+   */
+  const keep = (task: SimTask, done: number): void => {
+    const before = doneShare.get(task.id) ?? 0
+    if (done <= before) return
+    stats.keptWorkMs += task.workMs * (done - before)
+    doneShare.set(task.id, done)
+    const bytes = totalBytes(task)
+    if (bytes > 0) task.sizeBytes = Math.max(1, Math.round(bytes * (1 - done)))
   }
 
   /**
@@ -295,12 +305,7 @@ export function simulate (config: SimConfig): SimResult {
     let pos = doneShare.get(task.id) ?? 0
     for (const o of live.get(task.id) ?? []) if (o.state === 'running' || o.state === 'finished') pos = Math.max(pos, reportedPos(o))
     const done = Math.floor(pos * items + 1e-9) / items
-    const before = doneShare.get(task.id) ?? 0
-    if (done <= before || done >= 1) return
-    stats.keptWorkMs += task.workMs * (done - before)
-    doneShare.set(task.id, done)
-    const bytes = (task.inputBytes ?? []).reduce((x, y) => x + y, 0)
-    if (bytes > 0) task.sizeBytes = Math.max(1, Math.round(bytes * (1 - done)))
+    if (done < 1) keep(task, done)
   }
 
   /**
@@ -311,7 +316,7 @@ export function simulate (config: SimConfig): SimResult {
    * reports and cuts while this run goes on).
    */
   const runScale = (task: SimTask, from: number): number => {
-    const bytes = (task.inputBytes ?? []).reduce((x, y) => x + y, 0)
+    const bytes = totalBytes(task)
     return bytes > 0 ? placer.estimator.sizeScale(task.functionCid, bytes * (1 - from)) : placer.scaleOf(task)
   }
 
@@ -728,7 +733,7 @@ export function simulate (config: SimConfig): SimResult {
     const at = Math.min(1, (Math.min(now + a.peer.rttMs / 2, a.peer.leaveAt) - a.startedAt) / a.computeMs)
     if (runs[a.peer.idx].alive && a.from + (1 - a.from) * at >= x) return undefined
     pieces++
-    const bytes = (t.inputBytes ?? []).reduce((p, b) => p + b, 0)
+    const bytes = totalBytes(t)
     const piece = lastItems(t, moved, pieces)
     const d = doneShare.get(t.id) ?? 0
     a.computeMs *= (x - a.from) / (1 - a.from)
@@ -793,14 +798,7 @@ export function simulate (config: SimConfig): SimResult {
         // the reported items' outputs came with the reports: a copy of what the
         // quiet worker keeps runs only the item it was on
         const kept = a.task.items as number
-        const done = (kept - 1) / kept
-        const before = doneShare.get(a.task.id) ?? 0
-        if (resumable && done > before) {
-          stats.keptWorkMs += a.task.workMs * (done - before)
-          doneShare.set(a.task.id, done)
-          const bytes = (a.task.inputBytes ?? []).reduce((y, z) => y + z, 0)
-          if (bytes > 0) a.task.sizeBytes = Math.max(1, Math.round(bytes * (1 - done)))
-        }
+        if (resumable) keep(a.task, (kept - 1) / kept)
         stats.quietCuts++
         enqueue(piece, true)
         any = true
@@ -1041,7 +1039,12 @@ const QUIET_CUT_PERIODS = 1.5
 const TAIL_IDLE_PER_PENDING = 8
 
 function bySizeDesc (tasks: readonly SimTask[]): SimTask[] {
-  return sortBySizeDesc([...tasks], t => (t.inputBytes ?? []).reduce((a, b) => a + b, 0))
+  return sortBySizeDesc([...tasks], totalBytes)
+}
+
+/** A task's input bytes, all inputs together. */
+function totalBytes (t: SimTask): number {
+  return (t.inputBytes ?? []).reduce((a, b) => a + b, 0)
 }
 
 /** Wall time of `ms` of compute at the peer's speed started at `start`, with its slow-down (if any) applied from `slowAt`. */
@@ -1055,7 +1058,7 @@ function runTime (p: SimPeer, start: number, ms: number): number {
 /** The last `items` items of a task over items, as a task of their own (piece number `n`): its share of the bytes and the work. */
 function lastItems (t: SimTask, items: number, n: number): SimTask {
   const share = items / (t.items ?? 1)
-  const bytes = (t.inputBytes ?? []).reduce((a, b) => a + b, 0)
+  const bytes = totalBytes(t)
   return { ...t, id: `${t.id}.${n}`, inputCids: [`${t.inputCids[0]}.${n}`], inputBytes: [Math.max(1, Math.round(bytes * share))], sizeBytes: undefined, workMs: t.workMs * share, items, splittable: items > 1 }
 }
 
