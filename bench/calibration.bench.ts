@@ -191,6 +191,7 @@ async function main (): Promise<void> {
     // (b) per worker: capabilities, standalone per-task time (all at once, each capped by its quota), link
     const r = room
     const alone = await Promise.all(r.workers.map(async w => standalone(r.submitter, w, w.quota ?? 1, 2.5)))
+    console.error(`[cal] standalone per-task ms: ${alone.map(a => fmt(a.perTaskMs, 0)).join(', ')} (${fmt((Date.now() - t0) / 1000, 0)} s)`)
     await settle(r.workers)
     const figs: WorkerFigures[] = []
     for (const [i, w] of r.workers.entries()) {
@@ -210,6 +211,7 @@ async function main (): Promise<void> {
       }
       figs.push({ d: w, caps: info.caps as Capabilities, poolSize: info.pool ?? (info.caps as Capabilities).slots, perTaskMs: alone[i].perTaskMs, aloneTaskMs: alone[i].taskMs, ...l })
     }
+    console.error(`[cal] links measured (${fmt((Date.now() - t0) / 1000, 0)} s)`)
     // the straggler at its cut quota, alone
     const strag = r.workers[STRAGGLER]
     strag.tb.setQuota(SLOW_QUOTA)
@@ -218,6 +220,7 @@ async function main (): Promise<void> {
     strag.tb.setQuota(strag.quota)
     await settle(r.workers)
     const slowFactor = slowAlone.perTaskMs / figs[STRAGGLER].perTaskMs
+    console.error(`[cal] straggler alone at ${SLOW_QUOTA} core: ${fmt(slowAlone.perTaskMs, 0)} ms per task (${fmt((Date.now() - t0) / 1000, 0)} s)`)
     // jitter: σ of log(run time) of one worker's standalone tasks, median over workers
     const sigma = (xs: number[]): number => {
       const ls = xs.filter(x => x > 0).map(Math.log)
