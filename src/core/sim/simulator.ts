@@ -765,9 +765,11 @@ export function simulate (config: SimConfig): SimResult {
    * src/peer/job-runner.ts): the rest goes back to the front of the queue,
    * and the silent worker keeps only the item it was on.
    */
+  /** The run's time its reports that came cover, ms (none come after its worker left). */
+  const reportedMs = (a: Attempt): number => Math.floor(Math.max(0, Math.min(now, a.peer.leaveAt) - a.startedAt) / progressMs) * progressMs
   const reportedPos = (o: Attempt): number => {
     if (o.state !== 'running' && o.state !== 'finished') return doneShare.get(o.task.id) ?? 0
-    const rep = Math.floor(Math.max(0, Math.min(now, o.peer.leaveAt) - o.startedAt) / progressMs) * progressMs
+    const rep = reportedMs(o)
     return o.from + (1 - o.from) * Math.min(1, rep / o.computeMs)
   }
   const cutQuiet = (): void => {
@@ -778,7 +780,7 @@ export function simulate (config: SimConfig): SimResult {
       for (const a of [...r.inflight]) {
         if (a.state !== 'running' || (a.task.items ?? 1) < 2 || a.quietCut === true) continue
         // what the submitter sees: the reports that came (none after the worker left)
-        const last = a.startedAt + Math.floor(Math.max(0, Math.min(now, p.leaveAt) - a.startedAt) / progressMs) * progressMs
+        const last = a.startedAt + reportedMs(a)
         if (now - last < quietMs) continue
         const items = a.task.items as number
         const f = Math.min(1, (last - a.startedAt) / a.computeMs)
@@ -821,8 +823,7 @@ export function simulate (config: SimConfig): SimResult {
     const byReports = (a: Attempt): { itemsLeft: number, remainingMs: number } => {
       const items = a.task.items ?? 1
       const elapsed = now - a.startedAt
-      // the reports that came: none after its worker left
-      const reported = Math.floor(Math.max(0, Math.min(now, a.peer.leaveAt) - a.startedAt) / progressMs) * progressMs
+      const reported = reportedMs(a)
       const f = Math.min(1, reported / a.computeMs)
       const pos = a.from + (1 - a.from) * f
       const itemsLeft = items - Math.floor(pos * items)
