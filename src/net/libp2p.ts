@@ -9,7 +9,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { logger } from '@libp2p/logger'
-import { ROOM_GOSSIP } from './gossip.js'
+import { PEER_GOSSIP } from './gossip.js'
 import { CONNECTION_MONITOR } from './liveness.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -69,7 +69,7 @@ export async function createFedraNode (init: FedraNodeInit): Promise<FedraLibp2p
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({ ...ROOM_GOSSIP, emitSelf: false })
+      pubsub: gossipsub({ ...PEER_GOSSIP, emitSelf: false })
     }
   })
   for (const addr of init.relays) {

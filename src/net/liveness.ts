@@ -10,8 +10,11 @@ import type { Libp2pOptions } from 'libp2p'
  * scheduling is the room's heartbeats (src/core/registry: a silent worker's
  * tasks go elsewhere within seconds) and a closed tab closes its
  * connections; the monitor only has to catch connections that are really
- * dead, so it waits 60 s for an answer.
+ * dead, so it waits 60 s for an answer, and pings every 30 s (default
+ * 10 s: a ping is a new stream, on WebRTC a new data channel, and an idle
+ * tab holds a connection to every peer of its room and to the relay).
  */
 export const CONNECTION_MONITOR: NonNullable<Libp2pOptions['connectionMonitor']> = {
+  pingInterval: 30_000,
   pingTimeout: { minTimeout: 60_000, maxTimeout: 120_000 }
 }

@@ -24,9 +24,9 @@ function recorded (reg: Registry): RegistryChange[] {
 }
 
 describe('Registry', () => {
-  it('defaults to a one-second beat and three missed beats', () => {
+  it('defaults to a two-second beat and three missed beats', () => {
     expect(new Registry().beatIntervalMs).toBe(DEFAULT_BEAT_INTERVAL_MS)
-    expect(DEFAULT_BEAT_INTERVAL_MS).toBe(1000)
+    expect(DEFAULT_BEAT_INTERVAL_MS).toBe(2000)
     expect(MISSED_BEATS_TO_DIE).toBe(3)
   })
 

@@ -25,7 +25,7 @@ export interface SimConfig {
   /** Reduce tasks (partitions); default tasks / 100; 0: a bag of tasks. */
   reducers?: number
   workload?: Partial<Omit<WorkloadInit, 'tasks' | 'reducers'>>
-  /** A peer that vanishes without a bye is noticed after this long, ms. */
+  /** A peer that vanishes without a bye is noticed after this long, ms (default 6000: three missed 2 s beats, as the room's registry). */
   detectMs?: number
   /** Offers per round for batch (ApplicationScheduler) mode, as a Mesos offer. */
   maxOffers?: number
@@ -110,6 +110,8 @@ export interface SimConfig {
    * item (default true).
    */
   split?: boolean
+  /** EXPERIMENT: a slow worker takes the smallest waiting task whose input it holds, before the smallest of all. */
+  heldFirst?: boolean
   /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
   jitter?: number
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_BEAT_INTERVAL_MS, MISSED_BEATS_TO_DIE } from '../registry/registry.js'
 import { JobTracker } from '../jobs/tracker.js'
 import { satisfies } from '../requirements/requirement.js'
 import { INSURE_IDLE_SHARE, PHASE_COPIES, chooseBackups } from '../scheduler/backups.js'
@@ -85,7 +86,8 @@ export function simulate (config: SimConfig): SimResult {
   const rng = new Rng(config.seed)
   const k = Math.max(1, config.quorum ?? 1)
   const backups = (config.backups ?? false) && k === 1
-  const detectMs = config.detectMs ?? 3000
+  // the runner's registry drops a peer after this many missed beats
+  const detectMs = config.detectMs ?? DEFAULT_BEAT_INTERVAL_MS * MISSED_BEATS_TO_DIE
   const maxOffers = config.maxOffers ?? 256
   const backupEvery = config.backupEveryMs ?? 500
   const clock = config.clock ?? (() => 0)
@@ -184,12 +186,27 @@ export function simulate (config: SimConfig): SimResult {
   const noticedGone = new Set<number>()
   /** Tasks with a churn-insurance copy out (counted against `riskBudget`). */
   const riskCopy = new Set<string>()
+  /** A waiting (not copy) entry of a task by each of its inputs: a slow worker takes one whose input it holds. */
+  const waitingByInput = new Map<string, QueueEntry>()
+  const heldFirst = config.heldFirst ?? false
+  /** The smallest waiting task of this queue whose input the worker holds, if any. */
+  const heldEntry = (p: SimPeer, tq: TaskQueue): QueueEntry | undefined => {
+    let best: QueueEntry | undefined
+    for (const c of runs[p.idx].cache) {
+      const e = waitingByInput.get(c)
+      if (e == null || !e.live || queues.get(e.task.functionCid) !== tq) continue
+      if (!satisfies(p.caps, e.task.requirement) || (k > 1 && book.ranOn(e.task.id).has(p.id))) continue
+      if (best == null || (e.scale ?? 1) < (best.scale ?? 1)) best = e
+    }
+    return best
+  }
   const enqueue = (task: SimTask, front: boolean, backup = false): void => {
     let tq = queues.get(task.functionCid)
     if (tq == null) queues.set(task.functionCid, tq = new TaskQueue())
     const e: QueueEntry = { task, live: true, backup, scale: placer.scaleOf(task) }
     if (front) tq.unshift(e)
     else tq.push(e)
+    if (!backup) for (const c of task.inputCids) waitingByInput.set(c, e)
     pendingTotal++
     if (k > 1) pendingReplicas.set(task.id, (pendingReplicas.get(task.id) ?? 0) + 1)
   }
@@ -508,7 +525,12 @@ export function simulate (config: SimConfig): SimResult {
         // reports soon: a hidden straggler shows before it holds big tasks)
         const probe = !placer.estimator.measured(w) && placer.loadOf(w) < probeSlots
         const small = e.backup !== true && (probe || placer.relativeSpeed(w) < slowShare) ? tq.peekBack() : undefined
-        const take = small != null && small !== e && satisfies(byId.get(w)!.caps, small.task.requirement) && !(k > 1 && book.ranOn(small.task.id).has(w)) ? tq.pop() as QueueEntry : tq.shift() as QueueEntry
+        const held = small != null && heldFirst ? heldEntry(byId.get(w) as SimPeer, tq) : undefined
+        let take: QueueEntry
+        if (held != null && held !== e) {
+          tq.take(held)
+          take = held
+        } else take = small != null && small !== e && satisfies(byId.get(w)!.caps, small.task.requirement) && !(k > 1 && book.ranOn(small.task.id).has(w)) ? tq.pop() as QueueEntry : tq.shift() as QueueEntry
         pendingTotal--
         queuedWork -= work * (take.scale ?? 1)
         if (take.backup === true) {
