@@ -8,6 +8,11 @@ import type { OfferV2, PendingTaskV2 } from './types-v2.js'
 /** A worker whose slots run below this share of the room's average takes the smallest task waiting. */
 export const SLOW_SHARE = 0.8
 
+/** True when the worker holds every input of the task (by its offer's cache summary). */
+function holds (o: Offer, t: PendingTaskV2): boolean {
+  return t.inputCids.length > 0 && t.inputCids.every(c => o.cached.has(c))
+}
+
 /** Sorts in place, largest first, keeping the given order among equals. */
 export function sortBySizeDesc<T> (xs: T[], size: (x: T) => number): T[] {
   const keyed = xs.map((x, i) => ({ x, i, s: size(x) }))
@@ -53,10 +58,13 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       // forever; the smallest that fits, so that it reports soon (a hidden
       // straggler shows before it holds a big task)
       const explored = new Set<string>()
+      const offerOf = new Map(offers.map(o => [o.workerId, o]))
       for (const o of offers) {
         if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? BATTERY_THRESHOLD)) continue
         for (const { ts } of order) {
-          const t = ts.findLast(x => !explored.has(x.id) && satisfies(o.caps, x.requirement))
+          const fits = (x: PendingTaskV2): boolean => !explored.has(x.id) && satisfies(o.caps, x.requirement)
+          // one whose inputs it holds starts without a download
+          const t = ts.findLast(x => fits(x) && holds(o, x)) ?? ts.findLast(fits)
           if (t == null) continue
           explored.add(t.id)
           placer.assigned(o.workerId, t)
@@ -69,14 +77,34 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
         // the backlog in reference tasks: each task priced by its size
         let backlog = 0
         for (const t of rest) backlog += placer.scaleOf(t)
+        // where each input is wanted: a slow worker takes a task whose input it holds
+        const byInput = new Map<string, number[]>()
+        rest.forEach((t, i) => { for (const c of t.inputCids) { const at = byInput.get(c); if (at == null) byInput.set(c, [i]); else at.push(i) } })
+        const taken = new Set<number>()
         let lo = 0
         let hi = rest.length - 1
         while (lo <= hi) {
           const w = placer.place(rest[lo], { backlog })
           if (w == null) break
           // size matching: a slow worker takes the smallest task, leaving
-          // the big ones to faster workers (one class, one requirement)
-          const t = placer.relativeSpeed(w) < SLOW_SHARE ? rest[hi--] : rest[lo++]
+          // the big ones to faster workers (one class, one requirement);
+          // of the small ones, one whose input it already holds (no
+          // download first: a phone fetching a chunk idles)
+          let i = lo
+          if (placer.relativeSpeed(w) < SLOW_SHARE) {
+            i = hi
+            const cached = offerOf.get(w)?.cached
+            if (cached != null && byInput.size > 0) {
+              let best = -1
+              for (const c of cached) for (const j of byInput.get(c) ?? []) if (j > best && j >= lo && j <= hi && !taken.has(j) && holds(offerOf.get(w) as Offer, rest[j])) best = j
+              // while the room is far from draining the queue: in the tail, the smallest of all
+              if (best >= 0 && placer.ect(w, rest[best]) <= placer.drainMs(rest[lo], backlog)) i = best
+            }
+          }
+          const t = rest[i]
+          taken.add(i)
+          while (lo <= hi && taken.has(lo)) lo++
+          while (hi >= lo && taken.has(hi)) hi--
           backlog -= placer.scaleOf(t)
           placer.assigned(w, t)
           out.push({ taskId: t.id, workerId: w })

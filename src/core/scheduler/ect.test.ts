@@ -351,6 +351,27 @@ describe('ectScheduler (ApplicationScheduler)', () => {
     }
     expect(s.place(pending, offers)).toEqual(placed)
   })
+
+  it('gives a slow worker the smallest task whose input it holds, else the smallest of all', () => {
+    const estimator = new TaskTimeEstimator()
+    // 'fast' 1 s a task, 'slow' 5 s: slow is well under the room's average slot
+    estimator.observe('fast', caps({ slots: 1 }), 'fn', 1000)
+    estimator.observe('slow', caps({ slots: 1 }), 'fn', 5000)
+    const s = ectScheduler({ estimator })
+    const sized = (id: string, bytes: number): PendingTaskV2 => task(id, { inputCids: [`in-${id}`], inputBytes: [bytes] })
+    // a long queue: the room is far from draining it (in the tail the slow worker takes the smallest of all)
+    const pending = [...Array.from({ length: 30 }, (_, i) => sized(`big${i}`, 4000)), sized('mid', 2000), sized('mid2', 1900), sized('small', 1000)]
+    const offer = (workerId: string, cached: string[]): OfferV2 => ({ workerId, caps: caps({ slots: 1 }), inFlight: 0, reportedLoad: 0, cached: new Set(cached), self: false })
+    const slowGets = (cached: string[]): string | undefined => s.place(pending, [offer('fast', []), offer('slow', cached)]).find(p => p.workerId === 'slow')?.taskId
+    expect(slowGets([])).toBe('small')
+    // it holds the inputs of both mid tasks: the smaller of them, no download first
+    expect(slowGets(['in-mid', 'in-mid2'])).toBe('mid2')
+    // the fast worker still starts with the largest
+    expect(s.place(pending, [offer('fast', []), offer('slow', ['in-mid'])]).find(p => p.workerId === 'fast')?.taskId).toBe('big0')
+    // near the end of the queue: the smallest of all
+    const tail = [sized('mid', 2000), sized('mid2', 1900), sized('small', 1000)]
+    expect(s.place(tail, [offer('fast', []), offer('slow', ['in-mid', 'in-mid2'])]).find(p => p.workerId === 'slow')?.taskId).toBe('small')
+  })
 })
 
 describe('chooseBackups', () => {

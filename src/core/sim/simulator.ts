@@ -72,6 +72,8 @@ interface PeerRun {
   inflight: Set<Attempt>
   /** Content the scheduler believes the worker holds. */
   cache: Set<string>
+  /** Waiting entries whose input the scheduler believes the worker holds (placed ones are dropped lazily). */
+  heldWaiting: QueueEntry[]
   /** When the worker's link is free again: inputs are fetched one after another. */
   linkFreeAt: number
 }
@@ -89,7 +91,7 @@ export function simulate (config: SimConfig): SimResult {
   // the runner's registry drops a peer after this many missed beats
   const detectMs = config.detectMs ?? DEFAULT_BEAT_INTERVAL_MS * MISSED_BEATS_TO_DIE
   const maxOffers = config.maxOffers ?? 256
-  const backupEvery = config.backupEveryMs ?? 500
+  const backupEvery = config.backupEveryMs ?? 250
   const clock = config.clock ?? (() => 0)
   const jitter = config.jitter ?? 0.1
   const slowShare = config.slowShare ?? SLOW_SHARE
@@ -141,14 +143,22 @@ export function simulate (config: SimConfig): SimResult {
   const byId = new Map(peers.map(p => [p.id, p]))
   const taskById = new Map([...job.map, ...job.reduce].map(t => [t.id, t]))
 
+  /** Workers the scheduler believes hold each content id (a slow worker takes a task whose input it holds). */
+  const holders = new Map<string, number[]>()
+  const holdersOf = (cid: string): number[] => {
+    let hs = holders.get(cid)
+    if (hs == null) holders.set(cid, hs = [])
+    return hs
+  }
   // inputs live on two peers each (the DFS replicas)
   const initial = peers.filter(p => p.joinAt === 0)
-  const runs: PeerRun[] = peers.map(() => ({ alive: false, known: false, busy: 0, queue: [], holds: new Set(), inflight: new Set(), cache: new Set(), linkFreeAt: 0 }))
+  const runs: PeerRun[] = peers.map(() => ({ alive: false, known: false, busy: 0, queue: [], holds: new Set(), inflight: new Set(), cache: new Set(), heldWaiting: [], linkFreeAt: 0 }))
   for (const t of job.map) {
     for (let r = 0; r < 2; r++) {
       const p = initial[rng.int(initial.length)]
       runs[p.idx].holds.add(t.inputCids[0])
       runs[p.idx].cache.add(t.inputCids[0])
+      holdersOf(t.inputCids[0]).push(p.idx)
     }
   }
 
@@ -186,18 +196,20 @@ export function simulate (config: SimConfig): SimResult {
   const noticedGone = new Set<number>()
   /** Tasks with a churn-insurance copy out (counted against `riskBudget`). */
   const riskCopy = new Set<string>()
-  /** A waiting (not copy) entry of a task by each of its inputs: a slow worker takes one whose input it holds. */
-  const waitingByInput = new Map<string, QueueEntry>()
-  const heldFirst = config.heldFirst ?? false
+  const heldFirst = config.heldFirst ?? true
   /** The smallest waiting task of this queue whose input the worker holds, if any. */
   const heldEntry = (p: SimPeer, tq: TaskQueue): QueueEntry | undefined => {
+    const list = runs[p.idx].heldWaiting
     let best: QueueEntry | undefined
-    for (const c of runs[p.idx].cache) {
-      const e = waitingByInput.get(c)
-      if (e == null || !e.live || queues.get(e.task.functionCid) !== tq) continue
+    let n = 0
+    for (const e of list) {
+      if (!e.live) continue
+      list[n++] = e
+      if (queues.get(e.task.functionCid) !== tq) continue
       if (!satisfies(p.caps, e.task.requirement) || (k > 1 && book.ranOn(e.task.id).has(p.id))) continue
       if (best == null || (e.scale ?? 1) < (best.scale ?? 1)) best = e
     }
+    list.length = n
     return best
   }
   const enqueue = (task: SimTask, front: boolean, backup = false): void => {
@@ -206,7 +218,7 @@ export function simulate (config: SimConfig): SimResult {
     const e: QueueEntry = { task, live: true, backup, scale: placer.scaleOf(task) }
     if (front) tq.unshift(e)
     else tq.push(e)
-    if (!backup) for (const c of task.inputCids) waitingByInput.set(c, e)
+    if (!backup && heldFirst) for (const c of task.inputCids) for (const h of holdersOf(c)) runs[h].heldWaiting.push(e)
     pendingTotal++
     if (k > 1) pendingReplicas.set(task.id, (pendingReplicas.get(task.id) ?? 0) + 1)
   }
@@ -269,7 +281,10 @@ export function simulate (config: SimConfig): SimResult {
     } else tracker.assign(task.id, p.id)
     r.inflight.add(a)
     r.cache.add(task.functionCid)
-    for (const c of task.inputCids) r.cache.add(c)
+    for (const c of task.inputCids) {
+      if (!r.cache.has(c)) holdersOf(c).push(p.idx)
+      r.cache.add(c)
+    }
     let s = live.get(task.id)
     if (s == null) live.set(task.id, s = new Set())
     s.add(a)
@@ -525,9 +540,13 @@ export function simulate (config: SimConfig): SimResult {
         // reports soon: a hidden straggler shows before it holds big tasks)
         const probe = !placer.estimator.measured(w) && placer.loadOf(w) < probeSlots
         const small = e.backup !== true && (probe || placer.relativeSpeed(w) < slowShare) ? tq.peekBack() : undefined
+        // ... and of those, one whose input it already holds: no download
+        // before it starts (a phone fetching a chunk at 0.5-3 MB/s idles)
+        // (while the room is far from draining the queue: in the tail the
+        // smallest of all, whatever it costs to fetch)
         const held = small != null && heldFirst ? heldEntry(byId.get(w) as SimPeer, tq) : undefined
         let take: QueueEntry
-        if (held != null && held !== e) {
+        if (held != null && held !== e && placer.ect(w, held.task) <= placer.drainMs(e.task, tq.sizeSum)) {
           tq.take(held)
           take = held
         } else take = small != null && small !== e && satisfies(byId.get(w)!.caps, small.task.requirement) && !(k > 1 && book.ranOn(small.task.id).has(w)) ? tq.pop() as QueueEntry : tq.shift() as QueueEntry
