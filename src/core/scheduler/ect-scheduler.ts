@@ -93,10 +93,10 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
           let i = lo
           if (placer.relativeSpeed(w) < SLOW_SHARE) {
             i = hi
-            const cached = offerOf.get(w)?.cached
-            if (cached != null && byInput.size > 0) {
+            const o = offerOf.get(w)
+            if (o != null && byInput.size > 0) {
               let best = -1
-              for (const c of cached) for (const j of byInput.get(c) ?? []) if (j > best && j >= lo && j <= hi && !taken.has(j) && holds(offerOf.get(w) as Offer, rest[j])) best = j
+              for (const c of o.cached) for (const j of byInput.get(c) ?? []) if (j > best && j >= lo && j <= hi && !taken.has(j) && holds(o, rest[j])) best = j
               // while the room is far from draining the queue: in the tail, the smallest of all
               if (best >= 0 && placer.ect(w, rest[best]) <= placer.drainMs(rest[lo], backlog)) i = best
             }

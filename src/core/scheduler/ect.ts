@@ -774,6 +774,12 @@ export class EctPlacer {
     return c
   }
 
+  /** Ids of the workers believed to hold this content (an input, a function), by their offers and what they were sent. */
+  holdersOf (cid: string): string[] {
+    const hs = this.holders.get(cid)
+    return hs == null ? [] : [...hs].map(i => (this.workers[i] as Wk).id)
+  }
+
   private hold (k: Wk, cid: string): void {
     if (k.cached.has(cid)) return
     k.cached.add(cid)

@@ -143,13 +143,6 @@ export function simulate (config: SimConfig): SimResult {
   const byId = new Map(peers.map(p => [p.id, p]))
   const taskById = new Map([...job.map, ...job.reduce].map(t => [t.id, t]))
 
-  /** Workers the scheduler believes hold each content id (a slow worker takes a task whose input it holds). */
-  const holders = new Map<string, number[]>()
-  const holdersOf = (cid: string): number[] => {
-    let hs = holders.get(cid)
-    if (hs == null) holders.set(cid, hs = [])
-    return hs
-  }
   // inputs live on two peers each (the DFS replicas)
   const initial = peers.filter(p => p.joinAt === 0)
   const runs: PeerRun[] = peers.map(() => ({ alive: false, known: false, busy: 0, queue: [], holds: new Set(), inflight: new Set(), cache: new Set(), heldWaiting: [], linkFreeAt: 0 }))
@@ -158,7 +151,6 @@ export function simulate (config: SimConfig): SimResult {
       const p = initial[rng.int(initial.length)]
       runs[p.idx].holds.add(t.inputCids[0])
       runs[p.idx].cache.add(t.inputCids[0])
-      holdersOf(t.inputCids[0]).push(p.idx)
     }
   }
 
@@ -218,7 +210,7 @@ export function simulate (config: SimConfig): SimResult {
     const e: QueueEntry = { task, live: true, backup, scale: placer.scaleOf(task) }
     if (front) tq.unshift(e)
     else tq.push(e)
-    if (!backup && heldFirst) for (const c of task.inputCids) for (const h of holdersOf(c)) runs[h].heldWaiting.push(e)
+    if (!backup && heldFirst) for (const c of task.inputCids) for (const id of placer.holdersOf(c)) runs[(byId.get(id) as SimPeer).idx].heldWaiting.push(e)
     pendingTotal++
     if (k > 1) pendingReplicas.set(task.id, (pendingReplicas.get(task.id) ?? 0) + 1)
   }
@@ -281,10 +273,7 @@ export function simulate (config: SimConfig): SimResult {
     } else tracker.assign(task.id, p.id)
     r.inflight.add(a)
     r.cache.add(task.functionCid)
-    for (const c of task.inputCids) {
-      if (!r.cache.has(c)) holdersOf(c).push(p.idx)
-      r.cache.add(c)
-    }
+    for (const c of task.inputCids) r.cache.add(c)
     let s = live.get(task.id)
     if (s == null) live.set(task.id, s = new Set())
     s.add(a)
