@@ -529,10 +529,9 @@ export function simulate (config: SimConfig): SimResult {
         // reports soon: a hidden straggler shows before it holds big tasks)
         const probe = !placer.estimator.measured(w) && placer.loadOf(w) < probeSlots
         const small = e.backup !== true && (probe || placer.relativeSpeed(w) < slowShare) ? tq.peekBack() : undefined
-        // ... and of those, one whose input it already holds: no download
-        // before it starts (a phone fetching a chunk at 0.5-3 MB/s idles)
-        // (while the room is far from draining the queue: in the tail the
-        // smallest of all, whatever it costs to fetch)
+        // ... and of those, one whose input it already holds (no download
+        // first: a phone fetches a chunk at 0.5-3 MB/s), while the room is
+        // far from draining the queue; in the tail, the smallest of all
         const held = small != null && heldFirst ? heldEntry(byId.get(w) as SimPeer, tq) : undefined
         let take: QueueEntry
         if (held != null && held !== e && placer.ect(w, held.task) <= placer.drainMs(e.task, tq.sizeSum)) {
