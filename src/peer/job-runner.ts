@@ -136,7 +136,10 @@ function pendingOf (s: RunSpec, splittable = false): PendingTaskV2 {
   const p: PendingTaskV2 = 'cid' in s.input
     ? { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [s.input.cid], ...(s.range != null ? { sizeBytes: size } : {}) }
     : { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [], sizeBytes: size }
-  if (splittable && s.range != null && s.range.to - s.range.from > 1) p.splittable = true
+  if (splittable && s.range != null && s.range.to - s.range.from > 1) {
+    p.splittable = true
+    p.items = s.range.to - s.range.from
+  }
   return p
 }
 
@@ -906,8 +909,8 @@ class JobRun {
         workers: [...t.runningOn],
         dispatchedAt: Math.min(...sent),
         expectedEnd: Math.min(...[...t.runningOn].map(w => this.expectedEnd(spec, w))),
-        // copies on workers gone slow do not count against the copy limit
-        healthy: [...t.runningOn].filter(w => !this.overdue(spec, w, now)).length
+        // copies on workers gone slow, or quiet for a cut's while, do not count against the copy limit
+        healthy: [...t.runningOn].filter(w => !this.overdue(spec, w, now) && !this.clock.quiet(copyKey(t.id, w), w, now, QUIET_CUT_MS)).length
       }
     }).filter(t => Number.isFinite(t.expectedEnd))
     let idleSlots = 0

@@ -280,6 +280,39 @@ describe('EctPlacer', () => {
     expect(only).toBeGreaterThan(0)
   })
 
+  it('keeps the cautious delay rule for a splittable task whose one item is long on the free worker', () => {
+    // a cut leaves the worker the item it is on: 2 items of 2.5 s on the slow worker is no piece to leave behind
+    const p = fastBusySlowFree(new EctPlacer({ drainFactor: 0.4 }))
+    let many = 0
+    for (let backlog = 1; backlog <= 64; backlog++) {
+      const plain = p.place(task('t'), { backlog })
+      expect(p.place(task('t', { splittable: true, items: 2 }), { backlog })).toBe(plain)
+      if (plain == null && p.place(task('t', { splittable: true, items: 32 }), { backlog }) === 'slow') many++
+    }
+    // 32 items of 156 ms: the longer rule holds
+    expect(many).toBeGreaterThan(0)
+  })
+
+  it('lets a slow free worker take a splittable task of short items while the queue holds ten of them', () => {
+    // 'fast' (1 s a task) has two queued; 'slow' takes 20 s a task, in 100 items of 200 ms
+    const p = new EctPlacer({ drainFactor: 0.4 })
+    p.addWorker({ id: 'fast', caps: caps({ slots: 1 }) })
+    p.addWorker({ id: 'slow', caps: caps({ slots: 1 }) })
+    p.assigned('fast', task('x')); p.finished('fast', 'fn', 1000)
+    p.assigned('slow', task('y')); p.finished('slow', 'fn', 20_000)
+    p.assigned('fast', task('z')); p.assigned('fast', task('z2'))
+    const split = task('t', { splittable: true, items: 100 })
+    // backlogs (in reference tasks) the room drains in 1 s and in 3 s
+    const [short, long] = [1000, 3000].map(ms => ms / p.drainMs(split, 1))
+    // 1 s of queued work (under ten items): wait for the fast worker
+    expect(p.place(split, { backlog: short })).toBeUndefined()
+    // 3 s (over ten items): the slow worker's items before the tail are work the fast one need not do,
+    // though the delay rule alone would still wait (20 s against 3 s + 2 × 3 s)
+    expect(p.place(split, { backlog: long })).toBe('slow')
+    expect(p.place({ ...split, items: undefined }, { backlog: long })).toBeUndefined()
+    expect(p.place(task('t'), { backlog: long })).toBeUndefined()
+  })
+
   it('counts a whole task of waiting behind a burst, not a slot\'s share of one', () => {
     // 8 tasks of 1 s start together on an 8-slot desktop: a ninth waits for
     // one of them to end (1 s), where the fluid count said 1/8 s

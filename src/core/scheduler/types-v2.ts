@@ -29,4 +29,9 @@ export interface PendingTaskV2 extends PendingTask {
    * another worker), so a slow worker's late copy costs the job less.
    */
   splittable?: boolean
+  /**
+   * Items of a splittable task (frames, records): the last item a slow
+   * worker is on when the task is cut is the part no helper takes over.
+   */
+  items?: number
 }

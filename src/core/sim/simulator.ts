@@ -699,7 +699,8 @@ export function simulate (config: SimConfig): SimResult {
       for (const a of set) {
         workers.push(a.peer.id)
         end = Math.min(end, endOf(a))
-        if (!overdue(a)) healthy++
+        // a copy whose worker went quiet is no copy to count on (as the runner's launchBackups)
+        if (!overdue(a) && !(quietMs > 0 && a.state === 'running' && now - (a.startedAt + reportedMs(a)) > quietMs)) healthy++
         if (first == null || a.dispatchedAt < first.dispatchedAt) first = a
       }
       if (first == null) continue
