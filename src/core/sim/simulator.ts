@@ -700,7 +700,7 @@ export function simulate (config: SimConfig): SimResult {
         workers.push(a.peer.id)
         end = Math.min(end, endOf(a))
         // a copy whose worker went quiet is no copy to count on (as the runner's launchBackups)
-        if (!overdue(a) && !(quietMs > 0 && a.state === 'running' && now - (a.startedAt + reportedMs(a)) > quietMs)) healthy++
+        if (!overdue(a) && !(quietMs > 0 && a.state === 'running' && now - lastReportAt(a) > quietMs)) healthy++
         if (first == null || a.dispatchedAt < first.dispatchedAt) first = a
       }
       if (first == null) continue
@@ -797,6 +797,8 @@ export function simulate (config: SimConfig): SimResult {
    */
   /** The run's time its reports that came cover, ms (none come after its worker left). */
   const reportedMs = (a: Attempt): number => Math.floor(Math.max(0, Math.min(now, a.peer.leaveAt) - a.startedAt) / progressMs) * progressMs
+  /** When the submitter last heard of the running attempt (its start, or its last report). */
+  const lastReportAt = (a: Attempt): number => a.startedAt + reportedMs(a)
   const reportedPos = (o: Attempt): number => {
     if (o.state !== 'running' && o.state !== 'finished') return doneShare.get(o.task.id) ?? 0
     const rep = reportedMs(o)
@@ -810,7 +812,7 @@ export function simulate (config: SimConfig): SimResult {
       for (const a of [...r.inflight]) {
         if (a.state !== 'running' || (a.task.items ?? 1) < 2 || a.quietCut === true) continue
         // what the submitter sees: the reports that came (none after the worker left)
-        const last = a.startedAt + reportedMs(a)
+        const last = lastReportAt(a)
         if (now - last < quietMs) continue
         const items = a.task.items as number
         const f = Math.min(1, (last - a.startedAt) / a.computeMs)
