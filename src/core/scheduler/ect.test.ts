@@ -197,6 +197,28 @@ describe('EctPlacer', () => {
     expect(inFlight(500)).toBe(8) // capped
   })
 
+  it('gives a worker gone quiet no new work, counts it out of the room, and takes it back once heard', () => {
+    const p = new EctPlacer()
+    p.addWorker({ id: 'fast', caps: caps({ kind: 'node', slots: 8 }) })
+    p.addWorker({ id: 'slow', caps: caps() })
+    p.assigned('fast', task('x')); p.finished('fast', 'fn', 500)
+    p.assigned('slow', task('y')); p.finished('slow', 'fn', 4000)
+    const room = p.slotSpeed()
+    expect(p.place(task('t'))).toBe('fast')
+    p.silenced('fast')
+    expect(p.isQuiet('fast')).toBe(true)
+    expect(p.place(task('t'), { backlog: 1000 })).toBe('slow')
+    expect(p.place(task('t'), { idleOnly: true })).toBe('slow')
+    expect(p.roomDrainMs(1000)).toBeGreaterThan(0)
+    p.silenced('slow')
+    expect(p.place(task('t'), { backlog: 1000 })).toBeUndefined()
+    p.heard('fast')
+    p.heard('slow')
+    expect(p.isQuiet('fast')).toBe(false)
+    expect(p.place(task('t'))).toBe('fast')
+    expect(p.slotSpeed()).toBeCloseTo(room)
+  })
+
   it('never places on a worker that fails the requirement', () => {
     const p = new EctPlacer()
     p.addWorker({ id: 'fast', caps: caps({ kind: 'node', slots: 8 }) })

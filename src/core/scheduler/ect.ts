@@ -129,6 +129,9 @@ export interface PlaceOptions {
   idleOnly?: boolean
 }
 
+/** A worker whose speed counts in the room's and its classes' (not held in reserve, not quiet). */
+function offered (k: Wk): boolean { return !k.reserve && !k.quiet }
+
 interface Wk {
   idx: number
   id: string
@@ -142,6 +145,8 @@ interface Wk {
   cached: Set<string>
   classes: number[]
   reserve: boolean
+  /** Its reports stopped (`silenced`): no new work until it is heard again. */
+  quiet: boolean
   /** Work units per ms this worker adds to a class it belongs to. */
   speed: number
   /** Expected time each slot frees once every task this placer gave it has run (absolute, `now` clock). */
@@ -271,6 +276,7 @@ export class EctPlacer {
       cached: new Set(),
       classes: [],
       reserve: lowBattery(w.caps, this.batteryThreshold),
+      quiet: false,
       speed: 0,
       slotFree: new Float64Array(Math.max(1, w.caps.slots)),
       expect: new Map(),
@@ -298,15 +304,49 @@ export class EctPlacer {
     for (const ci of k.classes) {
       const c = this.classes[ci]
       c.open.delete(k.idx); c.full.delete(k.idx); c.idle.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
-      if (!k.reserve) c.speed -= k.speed
+      if (offered(k)) c.speed -= k.speed
     }
-    if (!k.reserve) { this.roomSpeed -= k.speed; this.roomSlots -= k.caps.slots }
+    if (offered(k)) { this.roomSpeed -= k.speed; this.roomSlots -= k.caps.slots }
     for (const cid of k.cached) this.holders.get(cid)?.delete(k.idx)
     this.workers[k.idx] = undefined
     this.byId.delete(id)
     this.free.push(k.idx)
     return true
   }
+
+  /**
+   * The worker's reports stopped (a device gone silently, or stalled): it
+   * gets no new work, and its speed leaves the room's, until it is heard
+   * again (`heard`). A peer is written off only after missed heartbeats,
+   * seconds later; a 10,000-peer room sent new tasks to such a device all
+   * that while, the largest reduce of a job among them.
+   */
+  silenced (id: string): void {
+    const k = this.wk(id)
+    if (k == null || k.quiet) return
+    if (!k.reserve) {
+      for (const ci of k.classes) this.classes[ci].speed -= k.speed
+      this.roomSpeed -= k.speed
+      this.roomSlots -= k.caps.slots
+    }
+    k.quiet = true
+    this.rekey(k)
+  }
+
+  /** A report or result came from a worker `silenced` before: it takes work again. */
+  heard (id: string): void {
+    const k = this.wk(id)
+    if (k == null || !k.quiet) return
+    k.quiet = false
+    if (!k.reserve) {
+      for (const ci of k.classes) this.classes[ci].speed += k.speed
+      this.roomSpeed += k.speed
+      this.roomSlots += k.caps.slots
+    }
+    this.rekey(k)
+  }
+
+  isQuiet (id: string): boolean { return this.wk(id)?.quiet ?? false }
 
   /** The worker now holds a content id (function, model or block). */
   noteCached (id: string, cid: string): void {
@@ -708,6 +748,10 @@ export class EctPlacer {
   }
 
   private place1 (k: Wk, c: Cls): void {
+    if (k.quiet) {
+      c.open.delete(k.idx); c.full.delete(k.idx); c.idle.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
+      return
+    }
     const key = this.keyOf(k, c)
     const open = k.load < k.cap
     const [to, from] = k.reserve
@@ -738,7 +782,7 @@ export class EctPlacer {
 
   private respeed (k: Wk): void {
     const s = this.speedOf(k)
-    if (!k.reserve) {
+    if (offered(k)) {
       for (const ci of k.classes) this.classes[ci].speed += s - k.speed
       this.roomSpeed += s - k.speed
     }
@@ -747,7 +791,7 @@ export class EctPlacer {
 
   private join (k: Wk, c: Cls): void {
     k.classes.push(c.idx)
-    if (!k.reserve) c.speed += k.speed
+    if (offered(k)) c.speed += k.speed
     this.place1(k, c)
   }
 

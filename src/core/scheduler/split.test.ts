@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chooseSplits, splitShare } from './split.js'
+import { chooseSplits, splitShare, spreadItems } from './split.js'
 
 describe('splitting a running task', () => {
   it('gives the helper the items that make both end together, in whole items', () => {
@@ -42,5 +42,35 @@ describe('splitting a running task', () => {
     expect(launched).toEqual(['b→h1', 'c→h2'])
     expect(chooseSplits(cands, () => ({ workerId: 'h', startMs: 0, allMs: 1000 }), { maxPerRound: 1 })).toHaveLength(1)
     expect(chooseSplits(cands, () => ({ workerId: 'h', startMs: 0, allMs: 1000 }), { minRemainingMs: 4000 }).map(p => p.taskId)).toEqual(['b', 'c'])
+  })
+})
+
+describe('spreading a waiting task over idle workers', () => {
+  it('gives each worker the items that make the last end soonest', () => {
+    // a worker that starts at once at 100 ms an item, two helpers 150 ms
+    // away, one of them twice as slow: 10 items all done by 550 ms (one
+    // worker alone: 1000 ms)
+    const plan = spreadItems(10, [
+      { workerId: 'w', startMs: 0, itemMs: 100 },
+      { workerId: 'a', startMs: 150, itemMs: 100 },
+      { workerId: 'b', startMs: 150, itemMs: 200 }
+    ])
+    expect(plan.items).toEqual([5, 4, 1])
+    expect(plan.items.reduce((a, b) => a + b, 0)).toBe(10)
+    expect(plan.endMs).toBe(550)
+  })
+
+  it('leaves out a helper too far away to end an item before the others are done', () => {
+    const plan = spreadItems(4, [
+      { workerId: 'w', startMs: 0, itemMs: 100 },
+      { workerId: 'far', startMs: 1000, itemMs: 10 }
+    ])
+    expect(plan.items).toEqual([4, 0])
+    expect(plan.endMs).toBe(400)
+  })
+
+  it('puts every item on one worker when it is the only one, and none on a worker that cannot take any', () => {
+    expect(spreadItems(3, [{ workerId: 'w', startMs: 20, itemMs: 10 }])).toEqual({ items: [3], endMs: 50 })
+    expect(spreadItems(2, [{ workerId: 'w', startMs: 0, itemMs: 10 }, { workerId: 'x', startMs: Infinity, itemMs: 10 }]).items).toEqual([2, 0])
   })
 })

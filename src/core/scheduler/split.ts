@@ -94,3 +94,46 @@ export function chooseSplits (candidates: readonly SplitCandidate[], find: FindH
   }
   return out
 }
+
+/** A worker that could take some of a waiting task's items, and its terms. */
+export interface SpreadSlot {
+  workerId: string
+  /** Until it could start on them (round trip, fetch, queue), ms from now. */
+  startMs: number
+  /** Its time per item once started, ms. */
+  itemMs: number
+}
+
+export interface SpreadPlan {
+  /** Items per slot, in the order the slots were given (0: the slot takes none). */
+  items: number[]
+  /** When the last of them is expected to end, ms from now. */
+  endMs: number
+}
+
+/**
+ * Spreads the `items` of a task not yet started over `slots` so that its
+ * last item ends soonest: each item in turn goes where it would end first
+ * (water-filling; optimal for items alike in cost). In a tail with idle
+ * workers to spare, a task placed whole runs its items one after another
+ * on one of them while the others wait; the splits of a running task
+ * (`chooseSplits`) then halve it once a round, and a 32-item remainder
+ * cut from a silent worker a second before the end took five rounds to
+ * spread.
+ */
+export function spreadItems (items: number, slots: readonly SpreadSlot[]): SpreadPlan {
+  const counts = slots.map(() => 0)
+  let endMs = 0
+  for (let i = 0; i < items; i++) {
+    let best = -1
+    let bestEnd = Infinity
+    slots.forEach((s, j) => {
+      const e = s.startMs + (counts[j] + 1) * s.itemMs
+      if (e < bestEnd) { bestEnd = e; best = j }
+    })
+    if (best < 0) break
+    counts[best]++
+    endMs = Math.max(endMs, bestEnd)
+  }
+  return { items: counts, endMs }
+}

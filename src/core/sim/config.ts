@@ -111,6 +111,17 @@ export interface SimConfig {
    */
   split?: boolean
   /**
+   * A waiting task over items placed while workers idle to spare is spread
+   * over them at once, each a piece of its items (default true; needs `split`).
+   */
+  spread?: boolean
+  /** A batch copy whose start report is overdue is cut as a quiet one is (default true; needs `split`). */
+  quietStart?: boolean
+  /** The item a quietly cut copy keeps goes out as a backup copy at once (default true). */
+  quietCopy?: boolean
+  /** A worker with a quiet running copy gets no new work until heard again (default true). */
+  quietHold?: boolean
+  /**
    * A worker that takes from the small end of the queue (a slow one, or a
    * probe) takes the smallest waiting task whose input it already holds,
    * when there is one, as the runner's `ectScheduler` does (default true).
@@ -148,6 +159,8 @@ export interface SimResult {
   splits: number
   /** Batch tasks cut because their worker stopped reporting (`split`): the rest went back to the queue. */
   quietCuts: number
+  /** Pieces cut from waiting tasks spread over idle workers as they were placed (`spread`). */
+  spreads: number
   /** Reference work of lost runs kept by their progress reports (`resumable`), ms. */
   keptWorkMs: number
   liars: number

@@ -147,7 +147,8 @@ describe('simulate (small, fixed seed)', () => {
   it('takes a worker that does not acknowledge a task on arrival as gone (`ackMs`), long before its beats expire', () => {
     // the second of four leaves before its first tasks reach it: idle, only
     // its beats would tell; the others have room for its tasks at once
-    const room: SimConfig = { ...pairJob, peers: 4, tasks: 12 }
+    // (the overdue start's cut off: it would cover for the missing ack)
+    const room: SimConfig = { ...pairJob, peers: 4, tasks: 12, quietStart: false }
     const slow = simulate({ ...room, peerList: pair(1, 4) })
     const acked = simulate({ ...room, peerList: pair(1, 4), ackMs: 250 })
     for (const r of [slow, acked]) {
@@ -155,6 +156,37 @@ describe('simulate (small, fixed seed)', () => {
       expect(r.results.size).toBe(r.tasks)
     }
     expect(acked.makespanMs).toBeLessThan(slow.makespanMs - 1000)
+  })
+
+  it('cuts a batch task whose start report is overdue: a worker gone before starting it keeps one item, the rest runs elsewhere', () => {
+    // as above, no acks: the gone worker's tasks waited for its beats
+    const room: SimConfig = { ...pairJob, peers: 4, tasks: 12 }
+    const off = simulate({ ...room, peerList: pair(1, 4), quietStart: false })
+    const on = simulate({ ...room, peerList: pair(1, 4) })
+    for (const r of [off, on]) {
+      expect(r.completed).toBe(r.tasks)
+      expect(r.results.size).toBe(r.tasks)
+    }
+    expect(on.quietCuts).toBeGreaterThan(0)
+    expect(on.makespanMs).toBeLessThan(off.makespanMs - 500)
+  })
+
+  it('spreads a waiting task over idle workers as it is placed in the tail, each item done once', () => {
+    const tasks = new Map<string, SimTask>()
+    const cfg: SimConfig = { ...small, churn: 0.2, backups: true, stragglers: 0.05 }
+    const on = simulate({ ...cfg, onDispatch: t => { tasks.set(t.id, t) } })
+    expect(on.spreads).toBeGreaterThan(0)
+    expect(on.completed).toBe(on.tasks)
+    const items = new Map<string, number>()
+    for (const [id, t] of tasks) {
+      if (t.phase !== 'map') continue
+      expect(on.results.has(id)).toBe(true)
+      const root = id.split('.')[0]
+      items.set(root, (items.get(root) ?? 0) + (t.items ?? 0))
+    }
+    for (const n of items.values()) expect(n).toBe(DEFAULT_WORKLOAD.mapItems)
+    const off = simulate({ ...cfg, spread: false })
+    expect(off.spreads).toBe(0)
   })
 
   it('splits the running maps of the tail at item boundaries: every item of every map done once, a shorter tail', () => {
@@ -175,7 +207,7 @@ describe('simulate (small, fixed seed)', () => {
       items.set(root, (items.get(root) ?? 0) + (t.items ?? 0))
     }
     for (const n of items.values()) expect(n).toBe(DEFAULT_WORKLOAD.mapItems)
-    expect(on.tasks).toBe(600 + on.splits + on.quietCuts)
+    expect(on.tasks).toBe(600 + on.splits + on.quietCuts + on.spreads)
     const off = simulate({ ...cfg, split: false })
     expect(off.splits).toBe(0)
     expect(on.makespanMs).toBeLessThan(off.makespanMs)

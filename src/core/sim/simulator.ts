@@ -23,8 +23,8 @@ import { lowerBound, policyPeers } from './bounds.js'
 import { oracleMakespan } from './oracle.js'
 import { TaskQueue } from './task-queue.js'
 import { StealIndex } from '../scheduler/steal.js'
-import { chooseSplits } from '../scheduler/split.js'
-import type { SplitCandidate } from '../scheduler/split.js'
+import { chooseSplits, spreadItems } from '../scheduler/split.js'
+import type { SplitCandidate, SpreadSlot } from '../scheduler/split.js'
 import type { QueueEntry } from './task-queue.js'
 
 export type { SchedulerChoice, SimConfig, SimResult } from './config.js'
@@ -106,6 +106,10 @@ export function simulate (config: SimConfig): SimResult {
   // maps are batch tasks (items) by default, as the runtime runs them: they resume and split
   const resumable = (config.resumable ?? true) && progressMs > 0 && k === 1
   const splitOn = (config.split ?? true) && k === 1 && progressMs > 0
+  const spreadOn = splitOn && (config.spread ?? true)
+  const quietStart = splitOn && (config.quietStart ?? true)
+  const quietCopy = config.quietCopy ?? true
+  const quietHold = config.quietHold ?? true
   // a batch task's worker late on its report by half a period is cut (cheap: it keeps the item it is on)
   const quietMs = splitOn ? QUIET_CUT_PERIODS * progressMs : 0
   /** Share of a task's work already done and kept (checkpoints of lost runs), by task id. */
@@ -170,7 +174,7 @@ export function simulate (config: SimConfig): SimResult {
   const open = new Set<number>() // batch mode: known workers with room
   const results = new Map<string, { workerId: string, digest: string, at: number }>()
   const q = new EventQueue<Ev>()
-  const stats = { quietCuts: 0, splits: 0, keptWorkMs: 0, steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
+  const stats = { quietCuts: 0, splits: 0, spreads: 0, keptWorkMs: 0, steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
   let now = 0
   let makespan = 0
   let mapsLeft = job.map.length
@@ -441,6 +445,7 @@ export function simulate (config: SimConfig): SimResult {
   const onResult = (a: Attempt): void => {
     const r = runs[a.peer.idx]
     if (!r.inflight.has(a)) return // written off already: its worker was noticed gone
+    placer.heard(a.peer.id)
     writeOff(a, true)
     const digest = a.peer.liar ? `bad:${a.peer.id}:${a.task.id}` : goodDigest(a.task)
     if (k === 1) {
@@ -478,6 +483,8 @@ export function simulate (config: SimConfig): SimResult {
   }
 
   const pumpEct = (): void => {
+    // free slots, counted once a call (a whole room's scan) when a spread may need them
+    let idleCache = -1
     // work waiting in every class: a free worker refused by the delay rule
     // goes to another class, so a task waits behind all of it
     const w0 = waiting()
@@ -544,7 +551,11 @@ export function simulate (config: SimConfig): SimResult {
           copyQueued.delete(take.task.id)
           stats.backupsLaunched++
         }
-        dispatch(take.task, byId.get(w) as SimPeer, take.backup === true)
+        if (take.backup !== true && spreadOn && pendingTotal <= SPREAD_PENDING_MAX) {
+          if (idleCache < 0) idleCache = idleNow()
+          const used = spreadOrDispatch(take.task, byId.get(w) as SimPeer, idleCache - 1 - pendingTotal)
+          idleCache -= used
+        } else dispatch(take.task, byId.get(w) as SimPeer, take.backup === true)
       }
     }
   }
@@ -762,14 +773,28 @@ export function simulate (config: SimConfig): SimResult {
     // (a worker gone is wherever it stopped, and the piece holds what it never sent)
     const at = Math.min(1, (Math.min(now + a.peer.rttMs / 2, a.peer.leaveAt) - a.startedAt) / a.computeMs)
     if (runs[a.peer.idx].alive && a.from + (1 - a.from) * at >= x) return undefined
-    pieces++
-    const bytes = totalBytes(t)
-    const piece = lastItems(t, moved, pieces)
-    const d = doneShare.get(t.id) ?? 0
     a.computeMs *= (x - a.from) / (1 - a.from)
     a.finishAt = a.startedAt + a.computeMs
     q.push({ t: a.finishAt, type: 'finish', a })
     a.from /= x
+    const piece = cutTask(t, moved)
+    // the run now covers its task from where it started to the cut: its
+    // size (what its time is measured against) is that share of the bytes
+    a.scale = runScale(t, a.from)
+    placer.resized(a.peer.id, t.id, a.scale)
+    // other copies of the task ran it whole: the cut leaves them the kept part only
+    for (const other of [...(live.get(t.id) ?? [])]) if (other !== a) cancel(other)
+    return piece
+  }
+
+  /** Cuts the last `moved` items off task `t` (fewer than it has left) as a task of its own, for the caller to place. */
+  const cutTask = (t: SimTask, moved: number): SimTask => {
+    const items = t.items ?? 1
+    const x = 1 - moved / items
+    pieces++
+    const bytes = totalBytes(t)
+    const piece = lastItems(t, moved, pieces)
+    const d = doneShare.get(t.id) ?? 0
     t.workMs *= x
     t.items = items - moved
     t.inputBytes = [Math.max(1, Math.round(bytes * x))]
@@ -777,16 +802,51 @@ export function simulate (config: SimConfig): SimResult {
     if (d > 0) doneShare.set(t.id, Math.min(d / x, 1 - 1 / (items - moved)))
     // what a copy of the kept part would run (the placer's view of its size)
     t.sizeBytes = Math.max(1, Math.round(bytes * x * (1 - (doneShare.get(t.id) ?? 0))))
-    // the run now covers its task from where it started to the cut: its
-    // size (what its time is measured against) is that share of the bytes
-    a.scale = runScale(t, a.from)
-    placer.resized(a.peer.id, t.id, a.scale)
-    // other copies of the task ran it whole: the cut leaves them the kept part only
-    for (const other of [...(live.get(t.id) ?? [])]) if (other !== a) cancel(other)
     tracker.add(piece.id)
     taskById.set(piece.id, piece)
     if (piece.phase === 'map') mapsLeft++
     return piece
+  }
+
+  /**
+   * A waiting task over items placed on `w` while workers idle to spare
+   * (`spare` free slots beyond what waits) is spread over them at once
+   * (`spreadItems`): `w` keeps its first items, each helper a piece of the
+   * last ones. Returns the slots it took.
+   */
+  const spreadOrDispatch = (t: SimTask, w: SimPeer, spare: number): number => {
+    const items = t.items ?? 1
+    if (spare < 1 || items < 2 || t.splittable !== true) { dispatch(t, w, false); return 1 }
+    const t0 = clock()
+    if (resumable) resumeAtReports(t)
+    const left = items - Math.round((doneShare.get(t.id) ?? 0) * items)
+    const whole = placer.ectParts(w.id, t)
+    if (left < 2 || whole == null) { stats.decisionMs += clock() - t0; dispatch(t, w, false); return 1 }
+    const slots: SpreadSlot[] = [{ workerId: w.id, startMs: Math.max(whole.arrivalMs, whole.waitMs) + whole.rttMs, itemMs: whole.computeMs / left }]
+    const one = lastItems(t, 1, 0)
+    const exclude = new Set([w.id])
+    for (let i = 0; i < Math.min(left - 1, spare, SPREAD_MAX_HELPERS); i++) {
+      const h = placer.place(one, { idleOnly: true, exclude })
+      const parts = h == null ? undefined : placer.ectParts(h, one)
+      if (h == null || parts == null) break
+      exclude.add(h)
+      slots.push({ workerId: h, startMs: Math.max(parts.arrivalMs, parts.waitMs) + parts.rttMs, itemMs: parts.computeMs })
+    }
+    const plan = spreadItems(left, slots)
+    stats.decisionMs += clock() - t0
+    const single = slots[0].startMs + left * slots[0].itemMs
+    if (slots.length < 2 || plan.endMs > single - SPREAD_MIN_GAIN_MS) { dispatch(t, w, false); return 1 }
+    const first = plan.items.findIndex(n => n > 0)
+    let used = 1
+    for (let j = slots.length - 1; j > first; j--) {
+      if (plan.items[j] === 0) continue
+      const piece = cutTask(t, plan.items[j])
+      stats.spreads++
+      dispatch(piece, byId.get(slots[j].workerId) as SimPeer, false)
+      used++
+    }
+    dispatch(t, byId.get(slots[first].workerId) as SimPeer, false)
+    return used
   }
 
   /**
@@ -808,12 +868,19 @@ export function simulate (config: SimConfig): SimResult {
     let any = false
     for (const p of peers) {
       const r = runs[p.idx]
-      if (!r.known || r.busy === 0) continue
+      if (!r.known || r.inflight.size === 0) continue
       for (const a of [...r.inflight]) {
-        if (a.state !== 'running' || (a.task.items ?? 1) < 2 || a.quietCut === true) continue
+        if ((a.task.items ?? 1) < 2 || a.quietCut === true) continue
+        if (a.state === 'sent' || a.state === 'queued') {
+          if (quietStart && cutUnstarted(a)) any = true
+          continue
+        }
+        if (a.state !== 'running') continue
         // what the submitter sees: the reports that came (none after the worker left)
         const last = lastReportAt(a)
         if (now - last < quietMs) continue
+        // its worker gets no new work until it is heard again
+        if (quietHold) placer.silenced(p.id)
         const items = a.task.items as number
         const f = Math.min(1, (last - a.startedAt) / a.computeMs)
         const pos = a.from + (1 - a.from) * f
@@ -835,11 +902,46 @@ export function simulate (config: SimConfig): SimResult {
         if (resumable) keep(a.task, (kept - 1) / kept)
         stats.quietCuts++
         enqueue(piece, true)
+        copyKept(a.task)
         any = true
       }
     }
     if (any) pump()
   }
+  /**
+   * A batch copy whose start report is overdue by `quietMs` (its worker
+   * gone before it started, or its queue far behind) keeps its first item
+   * left, and the rest goes back to the front of the queue (the quiet cut,
+   * for a copy that never reported): unless another copy of it runs and
+   * reports. Other copies waiting to start are cancelled (they were sent
+   * the whole task). True when it cut.
+   */
+  const cutUnstarted = (a: Attempt): boolean => {
+    const t = a.task
+    const startDue = endOf(a) - taskMsNow(t, a.peer)
+    if (now - startDue < quietMs) return false
+    for (const o of live.get(t.id) ?? []) if (o !== a && o.state === 'running' && now - lastReportAt(o) < quietMs) return false
+    a.quietCut = true
+    if (resumable) resumeAtReports(t)
+    const items = t.items as number
+    const left = items - Math.round((doneShare.get(t.id) ?? 0) * items)
+    if (left < 2) return false
+    const piece = cutTask(t, left - 1)
+    placer.resized(a.peer.id, t.id, runScale(t, doneShare.get(t.id) ?? 0))
+    for (const other of [...(live.get(t.id) ?? [])]) if (other !== a) cancel(other)
+    stats.quietCuts++
+    enqueue(piece, true)
+    copyKept(t)
+    return true
+  }
+
+  /** The item a quiet worker keeps goes out as a copy at once (it is likely gone). */
+  const copyKept = (t: SimTask): void => {
+    if (!backups || quietCopy !== true || copyQueued.has(t.id)) return
+    copyQueued.add(t.id)
+    enqueue(t, true, true)
+  }
+
   /**
    * The tail: running maps expected to end last are cut at an item
    * boundary and their last items go to idle workers. The submitter knows
@@ -1047,6 +1149,7 @@ export function simulate (config: SimConfig): SimResult {
     riskCopies: stats.riskCopies,
     steals: stats.steals,
     splits: stats.splits,
+    spreads: stats.spreads,
     quietCuts: stats.quietCuts,
     keptWorkMs: stats.keptWorkMs,
     liars: peers.filter(p => p.liar).length,
@@ -1070,6 +1173,11 @@ const QUIET_CUT_PERIODS = 1.5
 
 /** Idle slots per pending task above which the job is in its tail (tail copies go out though a few re-queued tasks wait). */
 const TAIL_IDLE_PER_PENDING = 8
+/** A spread must end the task this much sooner than one worker would, ms; and takes at most this many helpers. */
+const SPREAD_MIN_GAIN_MS = 50
+const SPREAD_MAX_HELPERS = 31
+/** Spreads are looked for only while at most this many tasks wait (the room's free slots are counted for them). */
+const SPREAD_PENDING_MAX = 2000
 
 function bySizeDesc (tasks: readonly SimTask[]): SimTask[] {
   return sortBySizeDesc([...tasks], totalBytes)
