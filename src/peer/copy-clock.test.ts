@@ -28,6 +28,23 @@ describe('CopyClock', () => {
     expect(clock.overdue('t@w', fn, 'w', 4000)).toBe(true)
   })
 
+  it('finds a copy whose start report is overdue while its worker sends nothing else, not one queued behind a worker still heard from', () => {
+    const { clock } = setup()
+    // queued behind two tasks (1 s each) on a 100 ms link: its start is due at 2.1 s
+    clock.dispatched('t@w', 0, 3, 100)
+    expect(clock.startOverdue('t@w', fn, 'w', 2500, 750)).toBe(false)
+    expect(clock.startOverdue('t@w', fn, 'w', 2900, 750)).toBe(true)
+    // the worker reports on another task: alive, its queue only slow
+    clock.heardFrom('w', 2800)
+    expect(clock.startOverdue('t@w', fn, 'w', 2900, 750)).toBe(false)
+    expect(clock.startOverdue('t@w', fn, 'w', 3600, 750)).toBe(true)
+    // started: the quiet rule watches it from then on; the submitter itself, never
+    clock.progress('t@w', 'w', 3700)
+    expect(clock.startOverdue('t@w', fn, 'w', 9000, 750)).toBe(false)
+    clock.dispatched('t@self', 0, 1, 0)
+    expect(clock.startOverdue('t@self', fn, 'self', 9000, 750)).toBe(false)
+  })
+
   it('floors a late worker\'s slowness, but judges and ends its running copy without the floor', () => {
     const { clock, est } = setup()
     clock.dispatched('t@w', 0, 1, 0)

@@ -88,6 +88,22 @@ export class CopyClock {
     return started != null && workerId !== this.selfId && now - Math.max(started, this.heard.get(workerId) ?? 0) > afterMs
   }
 
+  /**
+   * Whether a copy not yet started is late with its start report by more
+   * than `afterMs` while its worker sends nothing else either (gone before
+   * it started). Its start is due once the link has brought it and the
+   * tasks it queued behind have run; a worker heard from since is alive,
+   * and only its queue is slow. Never the submitter itself.
+   */
+  startOverdue (key: string, task: TimedTask, workerId: string, now: number, afterMs: number): boolean {
+    const s = this.sent.get(key)
+    if (s == null || s.startedAt != null || workerId === this.selfId) return false
+    const ms = this.expectedMs(task, workerId, false)
+    if (!Number.isFinite(ms)) return false
+    const due = s.dispatchedAt + s.linkMs + ms * (s.queueFactor - 1)
+    return now - Math.max(due, this.heard.get(workerId) ?? 0) > afterMs
+  }
+
   /** Expected compute of the task on the worker, ms (Infinity when its capabilities are unknown); `floor`: with the worker's overrun floor. */
   expectedMs (task: TimedTask, workerId: string, floor = true): number {
     const caps = this.capsOf(workerId)

@@ -95,6 +95,11 @@ export function chooseSplits (candidates: readonly SplitCandidate[], find: FindH
   return out
 }
 
+/** A spread must end the task at least this much sooner than its one worker would, ms (each piece costs a dispatch and a fetch). */
+export const SPREAD_MIN_GAIN_MS = 50
+/** Most helpers one waiting task is spread over (a batch task holds at most 32 items in the simulator's workload). */
+export const SPREAD_MAX_HELPERS = 31
+
 /** A worker that could take some of a waiting task's items, and its terms. */
 export interface SpreadSlot {
   workerId: string

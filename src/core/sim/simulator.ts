@@ -23,7 +23,7 @@ import { lowerBound, policyPeers } from './bounds.js'
 import { oracleMakespan } from './oracle.js'
 import { TaskQueue } from './task-queue.js'
 import { StealIndex } from '../scheduler/steal.js'
-import { chooseSplits, spreadItems } from '../scheduler/split.js'
+import { SPREAD_MAX_HELPERS, SPREAD_MIN_GAIN_MS, chooseSplits, spreadItems } from '../scheduler/split.js'
 import type { SplitCandidate, SpreadSlot } from '../scheduler/split.js'
 import type { QueueEntry } from './task-queue.js'
 
@@ -1173,9 +1173,6 @@ const QUIET_CUT_PERIODS = 1.5
 
 /** Idle slots per pending task above which the job is in its tail (tail copies go out though a few re-queued tasks wait). */
 const TAIL_IDLE_PER_PENDING = 8
-/** A spread must end the task this much sooner than one worker would, ms; and takes at most this many helpers. */
-const SPREAD_MIN_GAIN_MS = 50
-const SPREAD_MAX_HELPERS = 31
 /** Spreads are looked for only while at most this many tasks wait (the room's free slots are counted for them). */
 const SPREAD_PENDING_MAX = 2000
 
