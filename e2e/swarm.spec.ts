@@ -3,6 +3,7 @@ import { demoText } from '../src/ui/demo-data.js'
 import { splitText } from '../src/core/mapreduce/records.js'
 import { wordCount as referenceWordCount } from '../src/filters/reference.js'
 import { imageJob, openSwarm, selectedIcePairs, startRelay, waitForMesh } from './harness.js'
+import { SPIN_WASM_B64 } from '../bench/rooms.js'
 import type { Relay, Swarm } from './harness.js'
 import type { Page } from 'playwright-core'
 
@@ -87,6 +88,60 @@ test.describe('a room of four tabs', () => {
     const blurLocal = await imageJob(swarm.pages[2], { filter: 'blur', tileSize: 64, local: true })
     const blurShared = await imageJob(swarm.pages[2], { filter: 'blur', tileSize: 64 })
     expect(blurShared.hash).toBe(blurLocal.hash)
+  })
+
+  test('spreads one batch task over the idle tabs as it is placed, each item computed once, identical to one tab', async () => {
+    await waitForMesh(swarm.pages)
+    const [first] = swarm.pages
+    // the benchmarks' spin function (bench/rooms.ts): 16 items of ~60 ms
+    // on a core, tiny inputs and outputs; one tab alone takes about a
+    // second, far longer than a link's round trip
+    const run = await first.evaluate(async (o) => {
+      const fedra = (window as any).fedra
+      const fnCid = await fedra.peer.publishFunction(Uint8Array.from(atob(o.wasm), c => c.charCodeAt(0)))
+      const base = { fnCid, entry: 'spin', params: new Uint8Array(0), requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 120_000 } }
+      const item = (seed: number): Uint8Array => {
+        const x = new Uint8Array(8)
+        new DataView(x.buffer).setUint32(0, o.iters, true)
+        new DataView(x.buffer).setUint32(4, seed, true)
+        return x
+      }
+      const self = { name: 'self-only', place: (pending: any[], offers: any[]) => { const me = offers.find(x => x.self); return me == null ? [] : pending.map(t => ({ taskId: t.id, workerId: me.workerId })) } }
+      // single items, first on this tab alone (the reference), then on the
+      // room (every tab and link measured)
+      const singles = Array.from({ length: 8 }, (_, i) => ({ ...base, id: `one-${i}`, input: { bytes: item(i + 1) } }))
+      await fedra.peer.runTasks(singles, { scheduler: self })
+      await fedra.peer.runTasks(singles.map(s => ({ ...s, id: `room-${s.id}` })))
+      // one batch task of 16 items (src/core/protocol/batch.ts layout)
+      const n = 16
+      const bytes = new Uint8Array(4 + n * 16)
+      const v = new DataView(bytes.buffer)
+      v.setUint32(0, n, true)
+      for (let i = 0; i < n; i++) { v.setUint32(4 + i * 16 + 4, 8, true); bytes.set(item(100 + i), 4 + i * 16 + 8) }
+      const batch = { ...base, id: 'spin-batch', input: { bytes }, items: n }
+      const outputsOf = (b: Uint8Array): string[] => {
+        const d = new DataView(b.buffer, b.byteOffset, b.byteLength)
+        const out: string[] = []
+        let at = 4
+        for (let i = 0; i < d.getUint32(0, true); i++) {
+          const len = d.getUint32(at, true)
+          out.push([...b.subarray(at + 4, at + 4 + len)].join(','))
+          at += 4 + len
+        }
+        return out
+      }
+      const local = (await fedra.peer.runTasks([{ ...batch, id: 'spin-local' }], { scheduler: self })).get('spin-local')
+      const splits: any[] = []
+      const shared = (await fedra.peer.runTasks([batch], { onProgress: (e: any) => { if (e.type === 'split') splits.push(e) } })).get('spin-batch')
+      return { local: outputsOf(local.output), shared: outputsOf(shared.output), owners: shared.itemWorkers ?? [], splits }
+    }, { wasm: SPIN_WASM_B64, iters: 30_000_000 })
+    expect(run.shared).toHaveLength(16)
+    expect(run.shared).toEqual(run.local)
+    // cut as it was placed, before it was sent (not a split of the running
+    // task in the tail): pieces went to other tabs, and ran there
+    const spread = run.splits.filter(s => s.placed === true && s.to !== '' && s.to !== s.from)
+    expect(spread.length, JSON.stringify(run.splits)).toBeGreaterThan(0)
+    expect(new Set(run.owners).size, JSON.stringify(run.owners)).toBeGreaterThan(1)
   })
 
   test('runs word count as MapReduce on volunteers, identical to a local run', async () => {

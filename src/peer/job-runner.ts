@@ -62,8 +62,13 @@ export type JobProgress =
   | { type: 'backup', taskId: string, workerId: string, /** where the copies already ran */ runningOn: string[] }
   /** A task still waiting in one worker's queue went to a worker that came free (late binding). */
   | { type: 'moved', taskId: string, from: string, to: string }
-  /** A batch task running on `from` was cut: its last `items` items went to `to` as task `pieceId` ('' : back to pending, for the fastest worker to take). */
-  | { type: 'split', taskId: string, pieceId: string, from: string, to: string, items: number }
+  /**
+   * A batch task running on `from` was cut: its last `items` items went to
+   * `to` as task `pieceId` ('' : back to pending, for the fastest worker to
+   * take). `placed`: cut as it was placed, before it was sent (a spread
+   * over idle workers), not while it ran.
+   */
+  | { type: 'split', taskId: string, pieceId: string, from: string, to: string, items: number, placed?: true }
   | { type: 'liar', workerId: string, taskId: string }
   | { type: 'task-failed', taskId: string, workerId: string, code: string, message: string }
   | { type: 'paused', reason: string }
@@ -394,7 +399,7 @@ class JobRun {
         taken.set(w, (taken.get(w) ?? 0) + 1)
         spare--
         this.dispatch(piece, w)
-        this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: slots[first].workerId, to: w, items: plan.items[j] })
+        this.options.onProgress?.({ type: 'split', taskId: spec.root, pieceId: piece.id, from: slots[first].workerId, to: w, items: plan.items[j], placed: true })
       }
       if (first > 0) {
         taken.set(p.workerId, (taken.get(p.workerId) ?? 0) - 1)
