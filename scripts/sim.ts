@@ -94,7 +94,8 @@ console.table(rows.map(({ r, backups, wallS }) => ({
   'backups (won)': `${r.backupsLaunched} (${r.backupsWon})`,
   'insured': r.riskCopies,
   moved: r.steals,
-  splits: r.splits,
+  // tail splits of running tasks / waiting tasks spread as placed / cuts of quiet (or never started) copies
+  'splits/spreads/cuts': `${r.splits}/${r.spreads}/${r.quietCuts}`,
   dups: r.duplicates,
   'liars caught': `${r.liarsCaught}/${r.liars}`,
   'wrong kept': r.wrongAccepted,
