@@ -372,9 +372,9 @@ class JobRun {
     })
     for (const p of placed) {
       const spec = this.spec(p.taskId)
-      const self = current.find(o => o.workerId === p.workerId)
+      const placedOn = current.find(o => o.workerId === p.workerId)
       const left = spec.range == null ? 0 : spec.range.to - this.firstMissing(spec)
-      if (spare < 1 || self == null || spec.range == null || left < 2) {
+      if (spare < 1 || placedOn == null || spec.range == null || left < 2) {
         this.dispatch(spec, p.workerId)
         continue
       }
@@ -383,7 +383,7 @@ class JobRun {
         .map(o => termsOf(o, spec))
         .sort((a, b) => a.startMs + a.itemMs - (b.startMs + b.itemMs))
         .slice(0, Math.min(left - 1, spare, SPREAD_MAX_HELPERS))
-      const slots = [termsOf(self, spec), ...helpers]
+      const slots = [termsOf(placedOn, spec), ...helpers]
       const plan = spreadItems(left, slots)
       const first = plan.items.findIndex(n => n > 0)
       if (slots.length < 2 || first < 0 || plan.endMs > slots[0].startMs + left * slots[0].itemMs - SPREAD_MIN_GAIN_MS) {
