@@ -9,7 +9,7 @@ import { simulate } from './simulator.js'
 import { TaskQueue } from './task-queue.js'
 import { DEFAULT_WORKLOAD, makeJob } from './workload.js'
 import type { SimPeer } from './peers.js'
-import type { SimConfig } from './simulator.js'
+import type { SimConfig, SimResult } from './simulator.js'
 import type { SimTask } from './workload.js'
 
 const small: SimConfig = { seed: 7, peers: 60, tasks: 600, churn: 0, stragglers: 0 }
@@ -171,20 +171,29 @@ describe('simulate (small, fixed seed)', () => {
     expect(on.makespanMs).toBeLessThan(off.makespanMs - 500)
   })
 
+  /**
+   * A piece is a task of its own (`m7.3`, and `m7.3.9` cut from it): every
+   * map task sent has a result, and the pieces of a map hold its items
+   * between them, once each.
+   */
+  const expectEveryItemOnce = (r: SimResult, sent: ReadonlyMap<string, SimTask>): void => {
+    const items = new Map<string, number>()
+    for (const [id, t] of sent) {
+      if (t.phase !== 'map') continue
+      expect(r.results.has(id)).toBe(true)
+      const root = id.split('.')[0]
+      items.set(root, (items.get(root) ?? 0) + (t.items ?? 0))
+    }
+    for (const n of items.values()) expect(n).toBe(DEFAULT_WORKLOAD.mapItems)
+  }
+
   it('spreads a waiting task over idle workers as it is placed in the tail, each item done once', () => {
     const tasks = new Map<string, SimTask>()
     const cfg: SimConfig = { ...small, churn: 0.2, backups: true, stragglers: 0.05 }
     const on = simulate({ ...cfg, onDispatch: t => { tasks.set(t.id, t) } })
     expect(on.spreads).toBeGreaterThan(0)
     expect(on.completed).toBe(on.tasks)
-    const items = new Map<string, number>()
-    for (const [id, t] of tasks) {
-      if (t.phase !== 'map') continue
-      expect(on.results.has(id)).toBe(true)
-      const root = id.split('.')[0]
-      items.set(root, (items.get(root) ?? 0) + (t.items ?? 0))
-    }
-    for (const n of items.values()) expect(n).toBe(DEFAULT_WORKLOAD.mapItems)
+    expectEveryItemOnce(on, tasks)
     const off = simulate({ ...cfg, spread: false })
     expect(off.spreads).toBe(0)
   })
@@ -197,16 +206,7 @@ describe('simulate (small, fixed seed)', () => {
     expect(on.completed).toBe(on.tasks)
     expect(on.results.size).toBe(on.tasks)
     expect(on.violations).toBe(0)
-    // a piece is a task of its own (`m7.3`, and `m7.3.9` cut from it): the
-    // pieces of a map hold its items between them, once each
-    const items = new Map<string, number>()
-    for (const [id, t] of tasks) {
-      if (t.phase !== 'map') continue
-      expect(on.results.has(id)).toBe(true)
-      const root = id.split('.')[0]
-      items.set(root, (items.get(root) ?? 0) + (t.items ?? 0))
-    }
-    for (const n of items.values()) expect(n).toBe(DEFAULT_WORKLOAD.mapItems)
+    expectEveryItemOnce(on, tasks)
     expect(on.tasks).toBe(600 + on.splits + on.quietCuts + on.spreads)
     const off = simulate({ ...cfg, split: false })
     expect(off.splits).toBe(0)
