@@ -17,7 +17,7 @@ import type { OfferV2, PendingTaskV2 } from '../core/scheduler/types-v2.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
 import { StealIndex } from '../core/scheduler/steal.js'
-import { SPREAD_MAX_HELPERS, SPREAD_MIN_GAIN_MS, chooseSplits, spreadItems } from '../core/scheduler/split.js'
+import { SPREAD_MAX_HELPERS, chooseSplits, chooseSpread } from '../core/scheduler/split.js'
 import type { SplitCandidate, SpreadSlot } from '../core/scheduler/split.js'
 import { MAX_BATCH_ITEMS, decodeOutputs } from '../core/protocol/batch.js'
 import { BatchItems } from './batch-items.js'
@@ -384,12 +384,12 @@ class JobRun {
         .sort((a, b) => a.startMs + a.itemMs - (b.startMs + b.itemMs))
         .slice(0, Math.min(left - 1, spare, SPREAD_MAX_HELPERS))
       const slots = [termsOf(placedOn, spec), ...helpers]
-      const plan = spreadItems(left, slots)
-      const first = plan.items.findIndex(n => n > 0)
-      if (slots.length < 2 || first < 0 || plan.endMs > slots[0].startMs + left * slots[0].itemMs - SPREAD_MIN_GAIN_MS) {
+      const plan = chooseSpread(left, slots)
+      if (plan == null) {
         this.dispatch(spec, p.workerId)
         continue
       }
+      const { first } = plan
       let to = spec.range.to
       for (let j = slots.length - 1; j > first; j--) {
         if (plan.items[j] === 0) continue

@@ -132,6 +132,11 @@ export interface PlaceOptions {
 /** A worker whose speed counts in the room's and its classes' (not held in reserve, not quiet). */
 function offered (k: Wk): boolean { return !k.reserve && !k.quiet }
 
+/** Takes the worker out of every heap of the class (it stays a member). */
+function unlist (k: Wk, c: Cls): void {
+  c.open.delete(k.idx); c.full.delete(k.idx); c.idle.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
+}
+
 interface Wk {
   idx: number
   id: string
@@ -301,12 +306,8 @@ export class EctPlacer {
   removeWorker (id: string): boolean {
     const k = this.wk(id)
     if (k == null) return false
-    for (const ci of k.classes) {
-      const c = this.classes[ci]
-      c.open.delete(k.idx); c.full.delete(k.idx); c.idle.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
-      if (offered(k)) c.speed -= k.speed
-    }
-    if (offered(k)) { this.roomSpeed -= k.speed; this.roomSlots -= k.caps.slots }
+    for (const ci of k.classes) unlist(k, this.classes[ci])
+    this.count(k, -1)
     for (const cid of k.cached) this.holders.get(cid)?.delete(k.idx)
     this.workers[k.idx] = undefined
     this.byId.delete(id)
@@ -324,11 +325,7 @@ export class EctPlacer {
   silenced (id: string): void {
     const k = this.wk(id)
     if (k == null || k.quiet) return
-    if (!k.reserve) {
-      for (const ci of k.classes) this.classes[ci].speed -= k.speed
-      this.roomSpeed -= k.speed
-      this.roomSlots -= k.caps.slots
-    }
+    this.count(k, -1)
     k.quiet = true
     this.rekey(k)
   }
@@ -338,12 +335,16 @@ export class EctPlacer {
     const k = this.wk(id)
     if (k == null || !k.quiet) return
     k.quiet = false
-    if (!k.reserve) {
-      for (const ci of k.classes) this.classes[ci].speed += k.speed
-      this.roomSpeed += k.speed
-      this.roomSlots += k.caps.slots
-    }
+    this.count(k, 1)
     this.rekey(k)
+  }
+
+  /** Adds (`sign` 1) or takes out (-1) an offered worker's speed and slots from its classes' and the room's. */
+  private count (k: Wk, sign: 1 | -1): void {
+    if (!offered(k)) return
+    for (const ci of k.classes) this.classes[ci].speed += sign * k.speed
+    this.roomSpeed += sign * k.speed
+    this.roomSlots += sign * k.caps.slots
   }
 
   isQuiet (id: string): boolean { return this.wk(id)?.quiet ?? false }
@@ -749,7 +750,7 @@ export class EctPlacer {
 
   private place1 (k: Wk, c: Cls): void {
     if (k.quiet) {
-      c.open.delete(k.idx); c.full.delete(k.idx); c.idle.delete(k.idx); c.reserveOpen.delete(k.idx); c.reserveFull.delete(k.idx)
+      unlist(k, c)
       return
     }
     const key = this.keyOf(k, c)

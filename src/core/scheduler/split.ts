@@ -142,3 +142,18 @@ export function spreadItems (items: number, slots: readonly SpreadSlot[]): Sprea
   }
   return { items: counts, endMs }
 }
+
+/**
+ * The spread of a waiting task worth making: `spreadItems` over its worker
+ * (`slots[0]`) and the helpers after it, when that ends the task at least
+ * `SPREAD_MIN_GAIN_MS` sooner than its worker alone would; `first` is the
+ * slot that keeps the first items (the others take pieces of the last).
+ * Undefined: send it whole.
+ */
+export function chooseSpread (items: number, slots: readonly SpreadSlot[]): (SpreadPlan & { first: number }) | undefined {
+  if (slots.length < 2) return undefined
+  const plan = spreadItems(items, slots)
+  const first = plan.items.findIndex(n => n > 0)
+  if (first < 0 || plan.endMs > slots[0].startMs + items * slots[0].itemMs - SPREAD_MIN_GAIN_MS) return undefined
+  return { ...plan, first }
+}

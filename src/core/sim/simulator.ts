@@ -23,7 +23,7 @@ import { lowerBound, policyPeers } from './bounds.js'
 import { oracleMakespan } from './oracle.js'
 import { TaskQueue } from './task-queue.js'
 import { StealIndex } from '../scheduler/steal.js'
-import { SPREAD_MAX_HELPERS, SPREAD_MIN_GAIN_MS, chooseSplits, spreadItems } from '../scheduler/split.js'
+import { SPREAD_MAX_HELPERS, chooseSplits, chooseSpread } from '../scheduler/split.js'
 import type { SplitCandidate, SpreadSlot } from '../scheduler/split.js'
 import type { QueueEntry } from './task-queue.js'
 
@@ -832,11 +832,10 @@ export function simulate (config: SimConfig): SimResult {
       exclude.add(h)
       slots.push({ workerId: h, startMs: Math.max(parts.arrivalMs, parts.waitMs) + parts.rttMs, itemMs: parts.computeMs })
     }
-    const plan = spreadItems(left, slots)
+    const plan = chooseSpread(left, slots)
     stats.decisionMs += clock() - t0
-    const single = slots[0].startMs + left * slots[0].itemMs
-    if (slots.length < 2 || plan.endMs > single - SPREAD_MIN_GAIN_MS) { dispatch(t, w, false); return 1 }
-    const first = plan.items.findIndex(n => n > 0)
+    if (plan == null) { dispatch(t, w, false); return 1 }
+    const { first } = plan
     let used = 1
     for (let j = slots.length - 1; j > first; j--) {
       if (plan.items[j] === 0) continue
