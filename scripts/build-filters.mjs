@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Compiles the AssemblyScript filters in src/filters/assembly into
-// public/filters/<name>.wasm plus public/filters/index.json, and the hostile
-// test modules into .cache/filters/hostile/. Skips the work when the sources,
-// the flags and the compiler version are unchanged and the outputs exist (a
-// stamp in .cache/filters records their hash), so tests can call it before
-// every run.
+// public/filters/<name>.wasm (MVP only, for every host, boards included), the
+// image filters also into public/filters/<name>.simd.wasm (the same source
+// with WebAssembly SIMD enabled), plus public/filters/index.json, and the
+// hostile test modules into .cache/filters/hostile/. Skips the work when the
+// sources, the flags and the compiler version are unchanged and the outputs
+// exist (a stamp in .cache/filters records their hash), so tests can call it
+// before every run.
 //
 //   node scripts/build-filters.mjs [--force] [--quiet]
 import { createHash } from 'node:crypto'
@@ -25,6 +27,13 @@ const BOARD_FLAGS = [
   '-O3', '--runtime', 'stub', '--noAssert', '--initialMemory', '1', '--use', 'abort=',
   '--disable', 'bulk-memory,sign-extension,nontrapping-f2i,mutable-globals'
 ]
+// The SIMD builds: the board flags plus SIMD and nothing else, so a SIMD build
+// needs exactly the wasmSimd capability. Sources pick their v128 path with the
+// compile-time constant ASC_FEATURE_SIMD.
+const SIMD_FLAGS = [...BOARD_FLAGS, '--enable', 'simd']
+// The image filters (kind 'image' in src/filters/catalog.ts; filters.test.ts
+// checks that the two agree) get a SIMD build.
+const SIMD_BUILDS = new Set(['blur', 'boxblur', 'brightness', 'grayscale', 'invert', 'pixelate', 'sepia', 'sobel', 'vignette'])
 // Keeps AssemblyScript's env.abort import (the one import the ABI allows).
 const WITH_ABORT_FLAGS = [
   '-O3', '--runtime', 'stub', '--initialMemory', '1',
@@ -40,7 +49,7 @@ async function listTs (dir) {
 
 async function sourceHash (ascVersion) {
   const h = createHash('sha256')
-  h.update(`asc ${ascVersion}\n${BOARD_FLAGS.join(' ')}\n${WITH_ABORT_FLAGS.join(' ')}\n`)
+  h.update(`asc ${ascVersion}\n${BOARD_FLAGS.join(' ')}\n${SIMD_FLAGS.join(' ')}\n${WITH_ABORT_FLAGS.join(' ')}\n`)
   for (const sub of ['lib', '.', 'hostile']) {
     for (const name of await listTs(join(srcDir, sub))) {
       h.update(`${sub}/${name}\n`)
@@ -61,6 +70,10 @@ async function writeAtomic (path, data) {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
   await writeFile(tmp, data)
   await rename(tmp, path)
+}
+
+function fileInfo (bytes) {
+  return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }
 }
 
 function entryPoints (bytes) {
@@ -117,7 +130,10 @@ async function upToDate (hash) {
   const stamp = await readJson(stampPath)
   const index = await readJson(join(outDir, 'index.json'))
   if (stamp?.hash !== hash || index == null) return null
-  for (const f of index.filters) if (!await exists(join(outDir, f.file))) return null
+  for (const f of index.filters) {
+    if (!await exists(join(outDir, f.file))) return null
+    if (f.simd != null && !await exists(join(outDir, f.simd.file))) return null
+  }
   for (const name of stamp.hostile ?? []) if (!await exists(join(hostileOut, name))) return null
   return index
 }
@@ -146,14 +162,16 @@ async function buildAll (asc, hash) {
     const base = name.slice(0, -3)
     const bytes = await compile(asc, join(srcDir, name), BOARD_FLAGS)
     await writeAtomic(join(outDir, `${base}.wasm`), bytes)
-    filters.push({
-      name: base,
-      file: `${base}.wasm`,
-      entries: entryPoints(bytes),
-      size: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex')
-    })
+    const entry = { name: base, file: `${base}.wasm`, entries: entryPoints(bytes), ...fileInfo(bytes) }
+    if (SIMD_BUILDS.has(base)) {
+      const simd = await compile(asc, join(srcDir, name), SIMD_FLAGS)
+      await writeAtomic(join(outDir, `${base}.simd.wasm`), simd)
+      entry.simd = { file: `${base}.simd.wasm`, ...fileInfo(simd) }
+    }
+    filters.push(entry)
   }
+  const missing = [...SIMD_BUILDS].filter(name => !filters.some(f => f.name === name))
+  if (missing.length > 0) throw new Error(`SIMD_BUILDS names filters without a source: ${missing.join(', ')}`)
   const hostile = []
   for (const name of await listTs(join(srcDir, 'hostile'))) {
     const base = name.slice(0, -3)
@@ -163,7 +181,7 @@ async function buildAll (asc, hash) {
   }
   await writeAtomic(join(outDir, 'index.json'), JSON.stringify({ abi: 1, filters }, null, 2) + '\n')
   await writeAtomic(stampPath, JSON.stringify({ hash, hostile }) + '\n')
-  log(`built ${filters.length} filters in ${Date.now() - started} ms: ${filters.map(f => `${f.name} (${f.size} B)`).join(', ')}`)
+  log(`built ${filters.length} filters in ${Date.now() - started} ms: ${filters.map(f => `${f.name} (${f.size} B${f.simd != null ? `, simd ${f.simd.size} B` : ''})`).join(', ')}`)
 }
 
 main().catch(async (err) => {

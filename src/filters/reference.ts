@@ -78,6 +78,79 @@ export function sobel (img: Image): Uint8Array {
   return out
 }
 
+/** Sepia matrix in 8.8 fixed point, each channel clamped to 255. */
+export function sepia (img: Image): Uint8Array {
+  return mapPixels(img, (d, p) => {
+    const r = d[p]; const g = d[p + 1]; const b = d[p + 2]
+    d[p] = Math.min((101 * r + 197 * g + 48 * b + 128) >> 8, 255)
+    d[p + 1] = Math.min((89 * r + 176 * g + 43 * b + 128) >> 8, 255)
+    d[p + 2] = Math.min((70 * r + 137 * g + 34 * b + 128) >> 8, 255)
+  })
+}
+
+/**
+ * Brightness 0..510 (added as brightness - 255) and contrast 0..200 (percent,
+ * as k = (contrast·256 + 50) / 100 in 8.8); `>> 8` floors negatives.
+ */
+export function brightness (img: Image, bright: number, contrast: number): Uint8Array {
+  const k = Math.floor((contrast * 256 + 50) / 100)
+  const offset = bright - 127
+  const adjust = (c: number): number => clamp(((((c - 128) * k + 128) >> 8) + offset), 255)
+  return mapPixels(img, (d, p) => { d[p] = adjust(d[p]); d[p + 1] = adjust(d[p + 1]); d[p + 2] = adjust(d[p + 2]) })
+}
+
+/** floor(d² · 2^15 / size²) for d = |2i + 1 - size|: squared offset from the tile's centre, below 2^15. */
+function offsetSquared (i: number, size: number): number {
+  const d = BigInt(Math.abs(2 * i + 1 - size))
+  return Number((d * d << 15n) / BigInt(size * size))
+}
+
+/**
+ * Vignette on the tile given: factor f = 2^15 - floor(strength · (qx + qy) / 200)
+ * in 1 .. 2^15, each channel (c · f + 2^14) >> 15.
+ */
+export function vignette (img: Image, strength: number): Uint8Array {
+  const { width: w, height: h } = img
+  const out = img.data.slice()
+  for (let y = 0; y < h; y++) {
+    const qy = offsetSquared(y, h)
+    for (let x = 0; x < w; x++) {
+      const f = 32768 - Math.floor(strength * (qy + offsetSquared(x, w)) / 200)
+      const p = (y * w + x) * 4
+      for (let c = 0; c < 3; c++) out[p + c] = (out[p + c] * f + 16384) >> 15
+    }
+  }
+  return out
+}
+
+/** Box blur over the (2r+1)² window, edges clamped: (Σ + floor(n/2)) / n, floored. */
+export function boxblur (img: Image, radius: number): Uint8Array {
+  const { data, width: w, height: h } = img
+  const n = (2 * radius + 1) ** 2
+  // Sums are exact integers, so summing rows first gives the same total.
+  const rows = new Uint32Array(w * h * 3)
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0
+        for (let dx = -radius; dx <= radius; dx++) s += data[(y * w + clamp(x + dx, w - 1)) * 4 + c]
+        rows[(y * w + x) * 3 + c] = s
+      }
+    }
+  }
+  const out = data.slice()
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0
+        for (let dy = -radius; dy <= radius; dy++) s += rows[(clamp(y + dy, h - 1) * w + x) * 3 + c]
+        out[(y * w + x) * 4 + c] = Math.floor((s + (n >> 1)) / n)
+      }
+    }
+  }
+  return out
+}
+
 const isWordByte = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c >= 128
 
 /** Word-count map: one record per distinct word, in order of first occurrence, valued with its count. */

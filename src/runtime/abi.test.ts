@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { FunctionFailedError, FunctionTrapError, InvalidModuleError, MemoryLimitError } from '../core/errors.js'
-import { applyMemoryCap, inspectModule } from './abi.js'
+import { applyMemoryCap, DEFAULT_MAX_MODULE_BYTES, inspectModule } from './abi.js'
 import { createExecutor } from './executor.js'
 import { buildFilters, filterWasm, hostileWasm, tinyModule } from './test-support.js'
 import { parseModule } from './wasm-module.js'
@@ -14,6 +14,41 @@ function expectInvalid (bytes: Uint8Array, pattern: RegExp): void {
   try { inspectModule(bytes) } catch (e) { err = e }
   expect(err).toBeInstanceOf(InvalidModuleError)
   expect((err as Error).message).toMatch(pattern)
+}
+
+/** Byte offset of the body of section `id` and its length (tinyModule's sections are small, but read LEB128 anyway). */
+function findSection (bytes: Uint8Array, id: number): { start: number, size: number } {
+  let p = 8
+  while (p < bytes.length) {
+    const sid = bytes[p++]
+    let size = 0
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[p++]
+      size |= (b & 0x7f) << shift
+      if ((b & 0x80) === 0) break
+    }
+    if (sid === id) return { start: p, size }
+    p += size
+  }
+  throw new Error(`no section ${id}`)
+}
+
+/** Renames an export to a name of the same length, so no size changes. */
+function renameExport (bytes: Uint8Array, from: string, to: string): Uint8Array {
+  const out = bytes.slice()
+  const { start, size } = findSection(out, 7)
+  const needle = [from.length, ...new TextEncoder().encode(from)]
+  const at = out.subarray(start, start + size).findIndex((_, i, a) => needle.every((b, j) => a[i + j] === b))
+  if (at < 0 || to.length !== from.length) throw new Error(`cannot rename ${from}`)
+  out.set(new TextEncoder().encode(to), start + at + 1)
+  return out
+}
+
+/** Gives defined function `index` another type (tinyModule's types: 0 (i32)->i32, 1 ()->i32, 2 entry, 3 ()->()). */
+function retypeFunction (bytes: Uint8Array, index: number, type: number): Uint8Array {
+  const out = bytes.slice()
+  out[findSection(out, 3).start + 1 + index] = type
+  return out
 }
 
 describe('inspectModule', () => {
@@ -52,6 +87,36 @@ describe('inspectModule', () => {
     expectInvalid(tinyModule({ importMemory: true, memory: null }), /imports its memory/)
     expectInvalid(tinyModule({ memory: null }), /defines no memory/)
     expectInvalid(tinyModule({ memory: { initial: 1, maximum: 1, shared: true } }), /shared/)
+  })
+
+  it('refuses an uploaded module at the default 4 MiB limit before parsing it', () => {
+    const big = new Uint8Array(DEFAULT_MAX_MODULE_BYTES + 1)
+    big.set(tinyModule())
+    expectInvalid(big, new RegExp(`is ${DEFAULT_MAX_MODULE_BYTES + 1} bytes; the limit is ${DEFAULT_MAX_MODULE_BYTES}`))
+  })
+
+  it('refuses a module that keeps its memory unexported', () => {
+    expectInvalid(renameExport(tinyModule(), 'memory', 'memorx'), /does not export its memory as "memory"/)
+  })
+
+  it('refuses missing or mistyped ABI functions', () => {
+    expectInvalid(renameExport(tinyModule(), 'fedra_alloc', 'fedra_allox'), /does not export function "fedra_alloc" \(i32\)->i32/)
+    expectInvalid(renameExport(tinyModule(), 'fedra_output_ptr', 'fedra_output_ptx'), /does not export function "fedra_output_ptr" \(\)->i32/)
+    expectInvalid(retypeFunction(tinyModule(), 0, 1), /export "fedra_alloc" has type \(\)->i32; the Fedra ABI requires \(i32\)->i32/)
+  })
+
+  it('refuses a module whose only entry has the wrong signature', () => {
+    expectInvalid(retypeFunction(tinyModule(), 2, 3), /exports no entry point \(i32,i32,i32,i32\)->i32/)
+    expectInvalid(retypeFunction(tinyModule(), 2, 0), /exports no entry point/)
+  })
+
+  it('refuses a module whose code the engine rejects', () => {
+    // "run" is local.get 1; local 9 does not exist.
+    const bad = tinyModule()
+    const { start, size } = findSection(bad, 10)
+    const at = bad.subarray(start, start + size).findIndex((b, i, a) => b === 0x20 && a[i + 1] === 1 && a[i + 2] === 0x0b)
+    bad[start + at + 1] = 9
+    expectInvalid(bad, /fails WebAssembly validation/)
   })
 
   it('allows a start function only without imports', () => {

@@ -3,6 +3,7 @@ export { fedra_alloc, fedra_output_ptr } from './lib/fedra'
 
 // 3x3 box blur of R, G, B with clamped edges; alpha kept. Each channel is
 // (sum of 9 + 4) / 9 in integers, so every host gives the same bytes.
+// SIMD build: this same code compiled with --enable simd (no v128 path).
 export function blur(inPtr: i32, inLen: i32, paramPtr: i32, paramLen: i32): i32 {
   beginEntry()
   const n = imagePixels(inLen, paramPtr, paramLen, 0)

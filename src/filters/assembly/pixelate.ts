@@ -5,6 +5,7 @@ export { fedra_alloc, fedra_output_ptr } from './lib/fedra'
 // rounded mean of its R, G, B; alpha is kept per pixel. Edge blocks are
 // clipped to the tile, so tiles of one frame pixelate alike only when the
 // tile size is a multiple of the block size.
+// SIMD build: this same code compiled with --enable simd (no v128 path).
 export function pixelate(inPtr: i32, inLen: i32, paramPtr: i32, paramLen: i32): i32 {
   beginEntry()
   const n = imagePixels(inLen, paramPtr, paramLen, 4)

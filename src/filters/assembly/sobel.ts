@@ -5,6 +5,7 @@ export { fedra_alloc, fedra_output_ptr } from './lib/fedra'
 // min(255, |Gx| + |Gy|): the L1 norm keeps it integer and host-independent.
 // Written to R, G, B; alpha kept. The luma plane lives in scratch memory so
 // the tile can be overwritten in place.
+// SIMD build: this same code compiled with --enable simd (no v128 path).
 export function sobel(inPtr: i32, inLen: i32, paramPtr: i32, paramLen: i32): i32 {
   beginEntry()
   const n = imagePixels(inLen, paramPtr, paramLen, 0)
