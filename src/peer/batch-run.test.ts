@@ -216,3 +216,57 @@ describe('batch tasks through the runner and the worker service', () => {
     expect(events.some(e => e.type === 'task-failed' && e.workerId === 'liar' && e.code === 'ERR_INVALID_MESSAGE')).toBe(true)
   })
 })
+
+describe('a streaming job: tasks that join while it runs', () => {
+  const plain = (n: number): TaskSpec => ({
+    id: `unit-${n}`, fnCid: FN, entry: 'run', input: { bytes: new Uint8Array([n, 9]) }, params: new Uint8Array([n]),
+    requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 30_000 }
+  })
+
+  it('dispatches each task as the source yields it, reports each once, and ends when the source is closed and all are done', async () => {
+    const { env } = room({ a: { itemMs: 15 }, b: { itemMs: 25 } })
+    const log: string[] = []
+    async function * source (): AsyncGenerator<TaskSpec> {
+      for (let n = 0; n < 6; n++) {
+        log.push(`yield ${n}`)
+        yield plain(n)
+        await new Promise(resolve => setTimeout(resolve, 60))
+      }
+      log.push('closed')
+    }
+    const done = new Map<string, Uint8Array>()
+    const out = await runTasks(env, 'stream', [], {
+      source: source(),
+      onProgress: e => { if (e.type === 'dispatched') log.push(`dispatched ${e.taskId}`) },
+      onTaskDone: (id, o) => {
+        expect(done.has(id)).toBe(false)
+        done.set(id, o.output)
+        log.push(`done ${id}`)
+      }
+    })
+    expect([...out.keys()]).toEqual(Array.from({ length: 6 }, (_, n) => `unit-${n}`))
+    for (let n = 0; n < 6; n++) {
+      expect(out.get(`unit-${n}`)?.output).toEqual(expected(new Uint8Array([n]), new Uint8Array([n, 9])))
+      expect(done.get(`unit-${n}`)).toEqual(out.get(`unit-${n}`)?.output)
+    }
+    // the first task ran while the source was still open (streaming, not collect-then-run)
+    expect(log.indexOf('done unit-0')).toBeGreaterThan(-1)
+    expect(log.indexOf('done unit-0')).toBeLessThan(log.indexOf('closed'))
+    expect(log.indexOf('dispatched unit-0')).toBeLessThan(log.indexOf('yield 1'))
+  })
+
+  it('fails the job with the source\'s own error when the source throws', async () => {
+    const { env } = room({ a: { itemMs: 5 } })
+    async function * source (): AsyncGenerator<TaskSpec> {
+      yield plain(0)
+      throw new RangeError('the clip ends inside a frame')
+    }
+    await expect(runTasks(env, 'broken', [], { source: source() })).rejects.toThrow('the clip ends inside a frame')
+  })
+
+  it('refuses a task id given twice', async () => {
+    const { env } = room({ a: { itemMs: 5 } })
+    async function * source (): AsyncGenerator<TaskSpec> { yield plain(0); yield plain(0) }
+    await expect(runTasks(env, 'twice', [], { source: source() })).rejects.toMatchObject({ name: 'InvalidMessageError' })
+  })
+})

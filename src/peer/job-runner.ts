@@ -57,6 +57,8 @@ export interface TaskOutcome {
 }
 
 export type JobProgress =
+  /** A copy of a task was sent to a worker (its first, a re-queue, a backup, a quorum replica). */
+  | { type: 'dispatched', taskId: string, workerId: string }
   | { type: 'task-done', taskId: string, workerId: string, done: number, total: number }
   | { type: 'requeued', taskIds: string[], workerId: string, /** why the worker was given up on */ reason: string }
   | { type: 'backup', taskId: string, workerId: string, /** where the copies already ran */ runningOn: string[] }
@@ -105,6 +107,15 @@ export interface RunTasksOptions {
    * (default on).
    */
   split?: boolean
+  /**
+   * A streaming job: tasks that join while it runs (a video read or
+   * recorded as it is filtered). The job ends when the source is exhausted
+   * and every task is done; the returned map holds the tasks of `specs` and
+   * of the source. A source that throws fails the job.
+   */
+  source?: AsyncIterable<TaskSpec>
+  /** Called once per task the caller gave (not per piece or copy) as its output is in. */
+  onTaskDone?: (taskId: string, outcome: TaskOutcome) => void
 }
 
 /** What the runner needs from the peer around it. */
@@ -211,25 +222,60 @@ class JobRun {
   private paused?: string
   /** The first placement round has been looked at for twins (`twin`). */
   private twinned = false
+  /** The caller's tasks, in the order given (the specs, then the source's). */
+  private readonly given: string[] = []
+  /** The streaming source is still open: the job cannot end yet. */
+  private sourceOpen: boolean
+  private sourceError?: unknown
+  /** Tasks already given to `onTaskDone`. */
+  private readonly reported = new Set<string>()
 
-  constructor (private readonly env: JobEnv, private readonly jobId: string, private readonly specs: readonly TaskSpec[], private readonly options: RunTasksOptions) {
-    this.byId = new Map(specs.map(s => [s.id, runSpec(s)]))
-    for (const s of specs) {
-      if (s.items == null) continue
-      this.items.add(s.id, s.items)
-      this.piecesOf.set(s.id, [s.id])
-    }
+  constructor (private readonly env: JobEnv, private readonly jobId: string, specs: readonly TaskSpec[], private readonly options: RunTasksOptions) {
+    this.byId = new Map()
     this.clock = new CopyClock(env.estimator, w => this.capsOf.get(w), env.selfId)
-    this.tracker = new JobTracker<TaskOutcome>(specs.map(s => s.id))
+    this.tracker = new JobTracker<TaskOutcome>([])
+    for (const s of specs) this.addTask(s)
+    this.sourceOpen = options.source != null
+    // twins are for a job whose whole first round is known; a stream's first task is not that
+    this.twinned = this.sourceOpen
     this.quorum = Math.max(1, options.quorum ?? 1)
     if (this.quorum > 1) this.book = new QuorumBook({ k: this.quorum })
     this.signal = options.signal != null ? AbortSignal.any([options.signal, this.life.signal]) : this.life.signal
   }
 
+  /** A task joins the job (from the specs, or later from the source). */
+  private addTask (s: TaskSpec): void {
+    if (this.byId.has(s.id)) throw new InvalidMessageError(`task id ${s.id} is given twice in one job`)
+    this.byId.set(s.id, runSpec(s))
+    if (s.items != null) {
+      this.items.add(s.id, s.items)
+      this.piecesOf.set(s.id, [s.id])
+    }
+    this.tracker.add(s.id)
+    this.given.push(s.id)
+  }
+
+  /** Takes the source's tasks as they come; each one wakes the loop to place it. */
+  private async pump (source: AsyncIterable<TaskSpec>): Promise<void> {
+    try {
+      for await (const s of source) {
+        if (this.signal.aborted) return
+        this.addTask(s)
+        this.wake()
+      }
+    } catch (err) {
+      this.sourceError = err
+    } finally {
+      this.sourceOpen = false
+      this.wake()
+    }
+  }
+
   async run (): Promise<Map<string, TaskOutcome>> {
     const unsubscribe = this.env.onPeerLost(peerId => { this.onPeerLost(peerId) })
+    if (this.options.source != null) void this.pump(this.options.source)
     try {
-      while (!this.tracker.finished) {
+      while (this.sourceOpen || !this.tracker.finished) {
         this.signal.throwIfAborted()
         this.throwIfFailed()
         this.plan()
@@ -238,7 +284,8 @@ class JobRun {
           this.wake = () => { clearTimeout(t); resolve() }
         })
       }
-      return new Map(this.specs.map(s => [s.id, this.outcome(s.id)]))
+      this.throwIfFailed()
+      return new Map(this.given.map(id => [id, this.outcome(id)]))
     } finally {
       unsubscribe()
       this.life.abort(new AbortedError('job finished'))
@@ -253,6 +300,7 @@ class JobRun {
   }
 
   private throwIfFailed (): void {
+    if (this.sourceError != null) throw this.sourceError
     const failed = this.tracker.failed
     if (failed != null) {
       throw errorFromCode(failed.lastError?.code ?? 'ERR_FEDRA', `task ${failed.id} failed ${failed.attempts} times: ${failed.lastError?.message ?? 'unknown error'}`)
@@ -268,7 +316,8 @@ class JobRun {
     const quiet = this.quietWorkers(Date.now())
     const usable = (list: OfferV2[]): OfferV2[] => quiet.size === 0 ? list : list.filter(o => !quiet.has(o.workerId))
     if (pendingIds.length === 0) {
-      if (this.book == null && this.options.backups !== false) {
+      // no tail while a source may still bring tasks: idle workers wait for them
+      if (this.book == null && this.options.backups !== false && !this.sourceOpen) {
         const current = usable(this.offers())
         if (this.options.lateBinding === true) this.moveWaiting(current)
         this.splitTail(current)
@@ -642,6 +691,7 @@ class JobRun {
     const queueFactor = Math.max(1, this.tracker.inFlightOn(workerId) / Math.max(1, caps?.slots ?? 1))
     const link = workerId === env.selfId ? 0 : env.estimator.linkMs(workerId) ?? 0
     this.clock.dispatched(key, now, queueFactor, link)
+    this.options.onProgress?.({ type: 'dispatched', taskId: spec.id, workerId })
     const taskSignal = AbortSignal.any([this.signal, ac.signal])
     const req = this.request(spec, workerId)
     if (req.range != null) this.items.sentFor(key, req.range)
@@ -724,8 +774,21 @@ class JobRun {
     }
   }
 
+  /** Tells the caller a task it gave is done (once; a batch task when all its pieces are). */
+  private reportDone (root: string): void {
+    if (this.options.onTaskDone == null || this.reported.has(root)) return
+    if ((this.piecesOf.get(root) ?? [root]).some(id => this.tracker.get(id).status !== 'done')) return
+    this.reported.add(root)
+    this.options.onTaskDone(root, this.outcome(root))
+  }
+
   /** Marks done every task of the root whose items are all in, and cancels their other copies. */
   private settle (root: string, key: string, workerId = splitKey(key).workerId, ms = 0): void {
+    this.settlePieces(root, key, workerId, ms)
+    this.reportDone(root)
+  }
+
+  private settlePieces (root: string, key: string, workerId: string, ms: number): void {
     for (const id of this.piecesOf.get(root) ?? []) {
       const s = this.spec(id)
       if (s.range == null || this.tracker.get(s.id).status === 'done') continue
@@ -929,6 +992,7 @@ class JobRun {
     if (this.book != null && !(await this.settleVote(spec, workerId, output))) return
     if (!this.tracker.complete(spec.id, workerId, { output, workerId, ms })) return
     this.options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: this.tracker.done, total: this.tracker.total })
+    if (spec.range == null) this.reportDone(spec.id)
     // first result wins: stop the other copies
     for (const k of this.inflight.keys()) {
       if (k.startsWith(`${spec.id}@`) && k !== key) {

@@ -17,7 +17,7 @@ import type { RoomSecret } from '../core/room/link.js'
 import type { ApplicationScheduler } from '../core/scheduler/types.js'
 import type { FedraLibp2p } from '../net/libp2p.js'
 import type { JobEnv, RunTasksOptions, TaskOutcome, TaskSpec } from './job-runner.js'
-import type { FunctionRunner } from './types.js'
+import type { FunctionRunner, VideoUnitRunner } from './types.js'
 import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
 
@@ -37,6 +37,8 @@ export interface FedraPeerInit {
   listen?: string[]
   /** False for Node peers: browsers reach them over their WebSockets listener. */
   webrtc?: boolean
+  /** Runs video units (browsers with WebCodecs). */
+  video?: VideoUnitRunner
 }
 
 /**
@@ -84,7 +86,7 @@ export class FedraPeer {
     const keys = await deriveRoomKeys(this.init.room)
     this.node = await createFedraNode({ relays: this.init.relays, listen: this.init.listen, webrtc: this.init.webrtc })
     this.blocks = new FedraBlocks({ node: this.node, blockstore: this.init.blockstore, datastore: this.init.datastore })
-    this.worker = new WorkerService({ blocks: this.blocks, runner: this.init.runner })
+    this.worker = new WorkerService({ blocks: this.blocks, runner: this.init.runner, video: this.init.video, simd: this.init.capabilities.wasmSimd })
     this.channels = new TaskChannels(this.node, {
       keys,
       handler: async (req, ctx) => {

@@ -1,3 +1,4 @@
+import type { VideoChain } from '../core/media/chain.js'
 import type { TaskLimits } from '../core/protocol/task.js'
 
 /** The slice of the runtime's worker pool a peer uses to run functions. */
@@ -20,4 +21,20 @@ export interface FunctionRunner {
   }) => Promise<{ output: Uint8Array, ms: number }>
   start?: () => void | Promise<void>
   stop?: () => void | Promise<void>
+}
+
+/**
+ * Runs one video unit (src/core/media): decode, the chain's filters on
+ * every frame, encode. Only peers with WebCodecs have one; admission keeps
+ * video units off the others.
+ */
+export interface VideoUnitRunner {
+  run: (task: {
+    chain: VideoChain
+    /** The chain's filter modules, in its order (the build this peer runs). */
+    modules: Array<{ key: string, bytes: Uint8Array }>
+    /** The encoded unit (src/core/media/units.ts). */
+    input: Uint8Array
+    limits: TaskLimits
+  }, options?: { signal?: AbortSignal, onStart?: () => void }) => Promise<{ output: Uint8Array, ms: number }>
 }

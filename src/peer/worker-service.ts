@@ -7,7 +7,9 @@ import { rawCid } from '../storage/blocks.js'
 import { FunctionCache } from './function-cache.js'
 import type { DataRef, ItemRange, TaskRequest } from '../core/protocol/task.js'
 import type { FedraBlocks } from '../storage/blocks.js'
-import type { FunctionRunner } from './types.js'
+import { VIDEO_UNIT_ENTRY, decodeVideoChain } from '../core/media/chain.js'
+import { FunctionFailedError } from '../core/errors.js'
+import type { FunctionRunner, VideoUnitRunner } from './types.js'
 
 const log = logger('fedra:peer:worker')
 
@@ -40,6 +42,10 @@ export interface WorkerServiceInit {
   blocks: FedraBlocks
   runner: FunctionRunner
   cache?: FunctionCache
+  /** Runs video units (browsers with WebCodecs); absent: such tasks fail with a clear error. */
+  video?: VideoUnitRunner
+  /** This peer runs WASM SIMD: a video chain's filters use their SIMD builds where they have one. */
+  simd?: boolean
 }
 
 /**
@@ -65,18 +71,36 @@ export class WorkerService {
   }
 
   private async moduleBytes (req: TaskRequest, signal: AbortSignal): Promise<Uint8Array> {
-    const cached = this.functions.get(req.fn.cid)
+    return this.moduleByCid(req.fn.cid, req.fn.bytes, signal)
+  }
+
+  /** A module by CID: cached, pushed with the task (checked against its CID), or pulled from the room. */
+  private async moduleByCid (cid: string, pushed: Uint8Array | undefined, signal: AbortSignal): Promise<Uint8Array> {
+    const cached = this.functions.get(cid)
     if (cached != null) return cached
-    let bytes = req.fn.bytes
+    let bytes = pushed
     if (bytes != null) {
       // pushed bytes must be what the CID names, or anyone could swap the code
-      if (await rawCid(bytes) !== req.fn.cid) throw new InvalidModuleError(`module bytes do not match ${req.fn.cid}`)
+      if (await rawCid(bytes) !== cid) throw new InvalidModuleError(`module bytes do not match ${cid}`)
       await this.init.blocks.put(bytes, { signal })
     } else {
-      bytes = await this.init.blocks.get(req.fn.cid, { signal })
+      bytes = await this.init.blocks.get(cid, { signal })
     }
-    this.functions.set(req.fn.cid, bytes)
+    this.functions.set(cid, bytes)
     return bytes
+  }
+
+  /** A video unit: the task's function is a filter chain (src/core/media/chain.ts); its modules are resolved like any function's. */
+  private async runVideo (req: TaskRequest, chainBytes: Uint8Array, input: Uint8Array, signal: AbortSignal, onStart?: () => void): Promise<{ output: Uint8Array, ms: number }> {
+    const video = this.init.video
+    if (video == null) throw new FunctionFailedError('this peer cannot run video units (no WebCodecs here)')
+    const chain = decodeVideoChain(chainBytes)
+    const fetchSignal = AbortSignal.any([signal, AbortSignal.timeout(req.limits.timeoutMs)])
+    const modules = await Promise.all(chain.filters.map(async f => {
+      const key = this.init.simd === true && f.simdCid != null ? f.simdCid : f.cid
+      return { key, bytes: await this.moduleByCid(key, undefined, fetchSignal) }
+    }))
+    return video.run({ chain, modules, input, limits: req.limits }, { signal, onStart })
   }
 
   private async inputBytes (input: DataRef, signal: AbortSignal): Promise<Uint8Array> {
@@ -116,9 +140,11 @@ export class WorkerService {
         this.completed++
         return { ...await this.deliver(req, r.output, signal), ms: r.ms, from: r.from, to: r.to }
       }
-      const { output, ms } = await this.init.runner.run({
-        key: req.fn.cid, module, entry: req.entry, input, params: req.params, limits: req.limits
-      }, { signal, onStart })
+      const { output, ms } = req.entry === VIDEO_UNIT_ENTRY
+        ? await this.runVideo(req, module, input, signal, onStart)
+        : await this.init.runner.run({
+          key: req.fn.cid, module, entry: req.entry, input, params: req.params, limits: req.limits
+        }, { signal, onStart })
       this.completed++
       return { ...await this.deliver(req, output, signal), ms }
     } catch (err) {

@@ -1,3 +1,4 @@
+import { codecFamily, codecWords } from '../media/chain.js'
 import type { Capabilities, RuntimeKind } from './capabilities.js'
 
 export const CAPABILITY_FLAGS = ['wasmSimd', 'wasmThreads', 'webgpu', 'videoDecode', 'videoEncode'] as const
@@ -13,6 +14,8 @@ export interface Requirement {
   kinds?: Array<Capabilities['kind']>
   /** Bytes of the task's input and of its output, whichever is larger. */
   ioBytes?: number
+  /** Video units: the worker decodes `decode` and encodes `encode` (WebCodecs codec strings, matched by family). */
+  video?: { decode: string, encode: string }
 }
 
 const FLAG_WORDS: Record<CapabilityFlag, string> = {
@@ -42,11 +45,25 @@ export function unmetRequirements (caps: Capabilities, req: Requirement): string
   for (const flag of req.capabilities ?? []) {
     if (!hasFlag(caps, flag)) unmet.push(FLAG_WORDS[flag])
   }
+  if (req.video != null) {
+    if (!offersCodec(caps.videoDecode, req.video.decode)) unmet.push(`${withArticle(codecWords(req.video.decode))} video decoder`)
+    if (!offersCodec(caps.videoEncode, req.video.encode)) unmet.push(`${withArticle(codecWords(req.video.encode))} video encoder`)
+  }
   if (req.ioBytes != null && caps.maxIoBytes != null && req.ioBytes > caps.maxIoBytes) unmet.push(`room for ${req.ioBytes}-byte inputs and outputs`)
   if (req.kinds != null && req.kinds.length > 0 && !req.kinds.includes(caps.kind)) {
     unmet.push(`${/^[aeiou]|^mcu/.test(req.kinds[0]) ? 'an' : 'a'} ${req.kinds.join(' or ')} peer`)
   }
   return unmet
+}
+
+/** Codec names are read letter by letter: an H.264, an AV1, a VP8. */
+function withArticle (name: string): string {
+  return `${/^[AEFHILMNORSX]/.test(name) ? 'an' : 'a'} ${name}`
+}
+
+function offersCodec (offered: readonly string[], codec: string): boolean {
+  const family = codecFamily(codec)
+  return offered.some(c => c === codec || (family != null && codecFamily(c) === family))
 }
 
 export function satisfies (caps: Capabilities, req: Requirement): boolean {
