@@ -992,7 +992,7 @@ class JobRun {
     if (this.book != null && !(await this.settleVote(spec, workerId, output))) return
     if (!this.tracker.complete(spec.id, workerId, { output, workerId, ms })) return
     this.options.onProgress?.({ type: 'task-done', taskId: spec.id, workerId, done: this.tracker.done, total: this.tracker.total })
-    if (spec.range == null) this.reportDone(spec.id)
+    this.reportDone(spec.root)
     // first result wins: stop the other copies
     for (const k of this.inflight.keys()) {
       if (k.startsWith(`${spec.id}@`) && k !== key) {

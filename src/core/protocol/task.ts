@@ -25,7 +25,7 @@ export const MAX_INLINE_BYTES = 1024 * 1024
  * A worker reports `progress` when a task starts and then this often while
  * it runs: a submitter that hears nothing for `QUIET_AFTER_MS` treats the
  * worker as suspect (gone silently, or stalled) and copies its tasks,
- * sooner than the room's missed beats (3 s) would tell.
+ * sooner than the room's three missed beats (6 s) would tell.
  */
 export const PROGRESS_EVERY_MS = 500
 export const QUIET_AFTER_MS = 4 * PROGRESS_EVERY_MS

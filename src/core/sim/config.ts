@@ -71,7 +71,7 @@ export interface SimConfig {
   probeSlots?: number
   /** A task running this many times its estimate is overdue (default 1.5). */
   overdueFactor?: number
-  /** Workers slower than this share of the room's average slot take the smallest pending task (default 0.6; 0: off). */
+  /** Workers slower than this share of the room's average slot take the smallest pending task (default 0.8, SLOW_SHARE; 0: off). */
   slowShare?: number
   /** Also schedule the job clairvoyantly (`oracleMakespan`: true sizes, speeds, joins and leaves) for reference. */
   oracle?: boolean
