@@ -40,3 +40,26 @@ describe('relay gossip with many peers behind one address', () => {
     expect([...heard].sort((a, b) => a - b)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1))
   }, 40_000)
 })
+
+describe('relay over TLS', () => {
+  it('listens on WSS and announces /tls/ws addresses', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { ensureCertificate } = await import('./certificate.js')
+    const { relayListenAddr } = await import('./relay-node.js')
+    expect(relayListenAddr({ host: '0.0.0.0', port: 1 })).toBe('/ip4/0.0.0.0/tcp/1/ws')
+    expect(relayListenAddr({ host: '::', port: 1, tls: { cert: '', key: '' } })).toBe('/ip6/::/tcp/1/tls/ws')
+    const dir = await mkdtemp(join(tmpdir(), 'fedra-relay-tls-'))
+    const tls = await ensureCertificate(dir, { dns: ['localhost'], ips: ['127.0.0.1'] })
+    const relay = await createRelayNode({ host: '127.0.0.1', port: 0, tls })
+    try {
+      const addrs = relay.getMultiaddrs().map(a => a.toString())
+      expect(addrs.length).toBeGreaterThan(0)
+      for (const a of addrs) expect(a).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/tls\/ws\/p2p\//)
+    } finally {
+      await relay.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -19,6 +19,14 @@ export interface RelayInit {
   host: string
   port: number
   maxReservations?: number
+  /** Listen on WSS (`/tls/ws`) with this PEM certificate (chain) and key, instead of WS. */
+  tls?: { cert: string, key: string }
+}
+
+/** The relay's listen address: WS, or WSS when it has a certificate. */
+export function relayListenAddr (init: Pick<RelayInit, 'host' | 'port' | 'tls'>): string {
+  const ip = init.host.includes(':') ? 'ip6' : 'ip4'
+  return `/${ip}/${init.host}/tcp/${init.port}/${init.tls != null ? 'tls/ws' : 'ws'}`
 }
 
 export type RelayNode = Libp2p<{ pubsub: GossipSub }>
@@ -32,8 +40,9 @@ export type RelayNode = Libp2p<{ pubsub: GossipSub }>
  */
 export async function createRelayNode (init: RelayInit): Promise<RelayNode> {
   const node = await createLibp2p({
-    addresses: { listen: [`/ip4/${init.host}/tcp/${init.port}/ws`] },
-    transports: [webSockets()],
+    addresses: { listen: [relayListenAddr(init)] },
+    // browsers on an https:// page may only dial wss://
+    transports: [webSockets(init.tls != null ? { https: { cert: init.tls.cert, key: init.tls.key } } : {})],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: 2048 },

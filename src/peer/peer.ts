@@ -39,6 +39,8 @@ export interface FedraPeerInit {
   webrtc?: boolean
   /** Runs video units (browsers with WebCodecs). */
   video?: VideoUnitRunner
+  /** STUN/TURN servers the operator configured (the relay's /fedra.json); none by default. */
+  iceServers?: RTCIceServer[]
 }
 
 /**
@@ -84,7 +86,7 @@ export class FedraPeer {
 
   async start (): Promise<void> {
     const keys = await deriveRoomKeys(this.init.room)
-    this.node = await createFedraNode({ relays: this.init.relays, listen: this.init.listen, webrtc: this.init.webrtc })
+    this.node = await createFedraNode({ relays: this.init.relays, listen: this.init.listen, webrtc: this.init.webrtc, iceServers: this.init.iceServers ?? [] })
     this.blocks = new FedraBlocks({ node: this.node, blockstore: this.init.blockstore, datastore: this.init.datastore })
     this.worker = new WorkerService({ blocks: this.blocks, runner: this.init.runner, video: this.init.video, simd: this.init.capabilities.wasmSimd })
     this.channels = new TaskChannels(this.node, {
