@@ -2,6 +2,7 @@ import { simulate } from '../src/core/sim/simulator.js'
 import { leastLoaded } from '../src/core/scheduler/least-loaded.js'
 import { ectScheduler } from '../src/core/scheduler/ect-scheduler.js'
 import { TaskTimeEstimator } from '../src/core/scheduler/estimates.js'
+import { POLICY } from '../src/core/scheduler/policy-config.js'
 import { fmt, median, quantile, table } from './stats.js'
 import { SPIN_ITERS, SPIN_WASM_BYTES, openRoom, reopenWorker, runJob, settle, warmUp } from './rooms.js'
 import type { Device, JobRun, Room, W } from './rooms.js'
@@ -42,7 +43,7 @@ const SEEDS = Number(process.env.BENCH_CAL_SEEDS ?? 20)
 /** Reference work of one spin task in the simulator, ms on a "speed 1" slot (any value: speeds are relative to it). */
 const REF_MS = 100
 /** The job runner's backup policy (src/peer/job-runner.ts launchBackups). */
-const RUNNER_BACKUP_POLICY = { minGainMs: 20 }
+const RUNNER_BACKUP_POLICY = { minGainMs: POLICY.runnerBackupMinGainMs }
 
 interface WorkerFigures {
   d: Device
@@ -169,8 +170,8 @@ function simRuns (peers: () => SimPeer[], schedulerName: string, jitter: number,
       ect: { estimator },
       backups: true,
       backupPolicy: RUNNER_BACKUP_POLICY,
-      // the runner re-plans (and looks at the tail) at least every 250 ms (TICK_MS)
-      backupEveryMs: 250,
+      // the runner re-plans (and looks at the tail) at least every tick
+      backupEveryMs: POLICY.tickMs,
       jitter,
       detectMs: detectMs ?? 3000,
       workload: { onnxShare: 0, mapWorkMs: REF_MS, sizeSigma: 0, chunkBytes: 8, mapFunctionBytes: SPIN_WASM_BYTES, mapItems: 0 }

@@ -6,8 +6,9 @@ import type { Page } from 'playwright-core'
  * Fedra's protocols against the raw libp2p limits, measured in one run on
  * the same direct WebRTC connections between three tabs:
  *  - warm task round trip (echo function) vs a 32-byte echo on a reused stream
- *  - Helia/bitswap fetch of a 5 MiB file vs raw stream throughput
- *  - bytes moved when a third tab fetches from two providers
+ *  - a 5 MiB file fetched directly from its holder (/fedra/blocks/1.0.0)
+ *    and over Helia/bitswap, vs raw stream throughput
+ *  - bytes moved when a third tab fetches from two providers, both ways
  *  - a tiled image job: one tab alone vs the room
  * Run inside the loopback-only namespace (scripts/bench.sh does it).
  */
@@ -98,6 +99,26 @@ async function rawThroughput (a: Page, b: Page, bytes: number): Promise<number> 
   }, { bId, bytes })
 }
 
+/** Stores `n` random bytes in `page`; returns the CID. */
+async function storeFile (page: Page, n: number): Promise<string> {
+  return page.evaluate(async (n) => {
+    const bytes = new Uint8Array(n)
+    for (let i = 0; i < n; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(n, i + 65536)))
+    return (window as W).fedra.peer.blocks.put(bytes)
+  }, n)
+}
+
+/** Fetches `cid` in `page`: directly from `providers` when given (no fallback), else over bitswap. Returns ms. */
+async function fetchMs (page: Page, cid: string, providers?: string[]): Promise<number> {
+  return page.evaluate(async ({ cid, providers }) => {
+    const blocks = (window as W).fedra.peer.blocks
+    const signal = AbortSignal.timeout(60_000)
+    const t0 = performance.now()
+    await (providers != null ? blocks.fetchFrom(cid, providers, { signal }) : blocks.get(cid, { signal }))
+    return performance.now() - t0
+  }, { cid, providers })
+}
+
 async function sentBytes (page: Page): Promise<number> {
   return page.evaluate(() => (window as W).__fedraSentBytes as number)
 }
@@ -119,29 +140,47 @@ async function main (): Promise<void> {
     // transfer on a loaded 2-core machine is too noisy to compare against
     await rawThroughput(a, b, 1024 * 1024)
     const rawMiBs = median([await rawThroughput(a, b, 8 * 1024 * 1024), await rawThroughput(a, b, 8 * 1024 * 1024), await rawThroughput(a, b, 8 * 1024 * 1024)])
-    const cid = await a.evaluate(async (n) => {
-      const bytes = new Uint8Array(n)
-      for (let i = 0; i < n; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(n, i + 65536)))
-      return (window as W).fedra.peer.blocks.put(bytes)
-    }, FILE_BYTES)
-    const heliaMs = await b.evaluate(async (cid) => {
-      const t0 = performance.now()
-      await (window as W).fedra.peer.blocks.get(cid, { signal: AbortSignal.timeout(60_000) })
-      return performance.now() - t0
-    }, cid)
-    const heliaMiBs = FILE_BYTES / (heliaMs / 1000) / (1024 * 1024)
+    // direct and bitswap fetches of fresh 5 MiB files from a to b,
+    // interleaved on the same connection: the median of three each
+    const aId = await a.evaluate(() => (window as W).fedra.peer.id as string)
+    const bId = await b.evaluate(() => (window as W).fedra.peer.id as string)
+    const directMs: number[] = []
+    const heliaMs: number[] = []
+    const cids: string[] = []
+    for (let i = 0; i < 3; i++) {
+      directMs.push(await fetchMs(b, await storeFile(a, FILE_BYTES), [aId]))
+      const cid = await storeFile(a, FILE_BYTES)
+      cids.push(cid)
+      heliaMs.push(await fetchMs(b, cid))
+    }
+    const mibs = (ms: number): number => FILE_BYTES / (ms / 1000) / (1024 * 1024)
+    const directMiBs = mibs(median(directMs))
+    const heliaMiBs = mibs(median(heliaMs))
     rows.push({ figure: 'raw stream throughput, 8 MiB', median: `${fmt(rawMiBs)} MiB/s`, p95: '', ratio: '1.00' })
-    rows.push({ figure: 'Helia/bitswap fetch, 5 MiB file, 1 provider', median: `${fmt(heliaMiBs)} MiB/s`, p95: `${fmt(heliaMs, 0)} ms`, ratio: `${fmt(heliaMiBs / rawMiBs)}× raw` })
+    rows.push({ figure: 'direct fetch (/fedra/blocks), 5 MiB file, 1 provider', median: `${fmt(directMiBs)} MiB/s`, p95: `${fmt(median(directMs), 0)} ms`, ratio: `${fmt(directMiBs / rawMiBs)}× raw` })
+    rows.push({ figure: 'Helia/bitswap fetch, 5 MiB file, 1 provider', median: `${fmt(heliaMiBs)} MiB/s`, p95: `${fmt(median(heliaMs), 0)} ms`, ratio: `${fmt(heliaMiBs / rawMiBs)}× raw` })
 
-    const before = await Promise.all([sentBytes(a), sentBytes(b)])
-    const twoMs = await c.evaluate(async (cid) => {
-      const t0 = performance.now()
-      await (window as W).fedra.peer.blocks.get(cid, { signal: AbortSignal.timeout(60_000) })
-      return performance.now() - t0
-    }, cid)
-    const after = await Promise.all([sentBytes(a), sentBytes(b)])
-    const moved = (after[0] - before[0]) + (after[1] - before[1])
-    rows.push({ figure: 'third tab fetches from 2 providers: bytes sent', median: `${fmt(moved / (1024 * 1024))} MiB`, p95: `${fmt(twoMs, 0)} ms`, ratio: `${fmt(moved / FILE_BYTES)}× file` })
+    // a third tab fetches files that a and b both hold: bytes a and b sent
+    const fromTwo = async (cid: string, direct: boolean): Promise<{ moved: number, ms: number }> => {
+      const before = await Promise.all([sentBytes(a), sentBytes(b)])
+      const ms = await fetchMs(c, cid, direct ? [aId, bId] : undefined)
+      const after = await Promise.all([sentBytes(a), sentBytes(b)])
+      return { moved: (after[0] - before[0]) + (after[1] - before[1]), ms }
+    }
+    // direct first: bitswap's duplicate sends can still be in flight after
+    // its fetch returns, and would be counted against the next figure.
+    // b holds a direct fetch's blocks once its background store is done
+    const held = await storeFile(a, FILE_BYTES)
+    await fetchMs(b, held, [aId])
+    await b.waitForFunction(async (cid) => (window as W).fedra.peer.blocks.has(cid), held, { polling: 100, timeout: 30_000 })
+    const settle = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 1000)) }
+    await settle()
+    const directTwo = await fromTwo(held, true)
+    await settle()
+    const bitswapTwo = await fromTwo(cids[0], false)
+    await settle()
+    rows.push({ figure: 'third tab, 2 providers, direct: bytes sent', median: `${fmt(directTwo.moved / (1024 * 1024))} MiB`, p95: `${fmt(directTwo.ms, 0)} ms`, ratio: `${fmt(directTwo.moved / FILE_BYTES)}× file` })
+    rows.push({ figure: 'third tab, 2 providers, bitswap: bytes sent', median: `${fmt(bitswapTwo.moved / (1024 * 1024))} MiB`, p95: `${fmt(bitswapTwo.ms, 0)} ms`, ratio: `${fmt(bitswapTwo.moved / FILE_BYTES)}× file` })
 
     const job = async (page: Page, local: boolean): Promise<number> => page.evaluate(async (local) => {
       const r = await (window as W).fedra.imageJob({ filter: 'blur', tileSize: 64, local })

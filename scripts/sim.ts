@@ -92,7 +92,6 @@ console.table(rows.map(({ r, backups, wallS }) => ({
   done: `${r.completed}/${r.tasks}`,
   're-exec': r.reExecuted,
   'backups (won)': `${r.backupsLaunched} (${r.backupsWon})`,
-  'insured': r.riskCopies,
   moved: r.steals,
   // tail splits of running tasks / waiting tasks spread as placed / cuts of quiet (or never started) copies
   'splits/spreads/cuts': `${r.splits}/${r.spreads}/${r.quietCuts}`,

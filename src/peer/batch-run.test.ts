@@ -3,9 +3,10 @@ import { WorkerLostError } from '../core/errors.js'
 import { decodeOutputs, encodeBatch } from '../core/protocol/batch.js'
 import { Registry } from '../core/registry/registry.js'
 import { ectScheduler } from '../core/scheduler/ect-scheduler.js'
+import { localOnly } from '../core/scheduler/local-only.js'
 import { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import { testCaps } from '../core/test-support.js'
-import { runTasks } from './job-runner.js'
+import { PAUSED_BY_PERSON, runTasks } from './job-runner.js'
 import { WorkerService } from './worker-service.js'
 import type { JobEnv, JobProgress, TaskSpec } from './job-runner.js'
 import type { FunctionRunner } from './types.js'
@@ -268,5 +269,87 @@ describe('a streaming job: tasks that join while it runs', () => {
     const { env } = room({ a: { itemMs: 5 } })
     async function * source (): AsyncGenerator<TaskSpec> { yield plain(0); yield plain(0) }
     await expect(runTasks(env, 'twice', [], { source: source() })).rejects.toMatchObject({ name: 'InvalidMessageError' })
+  })
+})
+
+describe('twins: a first round the room can hold twice over', () => {
+  const unit = (n: number): TaskSpec => ({
+    id: `twin-${n}`, fnCid: FN, entry: 'run', input: { bytes: new Uint8Array([n, 3]) }, params: new Uint8Array([n]),
+    requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 30_000 }
+  })
+  const four = (): ReturnType<typeof room> => room({ a: { itemMs: 40 }, b: { itemMs: 40 }, c: { itemMs: 40 }, d: { itemMs: 40 } })
+  const copiesOf = (events: JobProgress[], taskId: string): string[] =>
+    events.flatMap(e => e.type === 'dispatched' && e.taskId === taskId ? [e.workerId] : [])
+
+  it('starts a task on three workers when four slots are free (POLICY.phaseCopies), two tasks twice each; each done once', async () => {
+    const one: JobProgress[] = []
+    const out = await runTasks(four().env, 'one', [unit(1)], { onProgress: e => one.push(e) })
+    expect(out.get('twin-1')?.output).toEqual(expected(new Uint8Array([1]), new Uint8Array([1, 3])))
+    expect(new Set(copiesOf(one, 'twin-1')).size).toBe(3)
+    expect(one.filter(e => e.type === 'backup')).toHaveLength(2)
+    expect(one.filter(e => e.type === 'task-done')).toHaveLength(1)
+
+    const two: JobProgress[] = []
+    await runTasks(four().env, 'two', [unit(1), unit(2)], { onProgress: e => two.push(e) })
+    for (const id of ['twin-1', 'twin-2']) expect(new Set(copiesOf(two, id)).size).toBe(2)
+    expect(new Set(two.flatMap(e => e.type === 'dispatched' ? [e.workerId] : [])).size).toBe(4)
+  })
+
+  it('starts none with backups off, nor for a streaming job', async () => {
+    const off: JobProgress[] = []
+    await runTasks(four().env, 'off', [unit(1)], { onProgress: e => off.push(e), backups: false })
+    expect(copiesOf(off, 'twin-1')).toHaveLength(1)
+
+    // the source stays open until its task is done: no tail either
+    const streamed: JobProgress[] = []
+    let done = (): void => {}
+    const finished = new Promise<void>(resolve => { done = resolve })
+    async function * source (): AsyncGenerator<TaskSpec> { yield unit(1); await finished }
+    await runTasks(four().env, 'stream', [], { source: source(), onProgress: e => streamed.push(e), onTaskDone: () => done() })
+    expect(copiesOf(streamed, 'twin-1')).toHaveLength(1)
+  })
+})
+
+describe('a job the person pauses', () => {
+  it('sends nothing while paused, says so once, and resumes where it was', async () => {
+    const { env } = room({ a: { itemMs: 10 } })
+    let paused = true
+    const events: string[] = []
+    const specs: TaskSpec[] = Array.from({ length: 3 }, (_, n) => ({
+      id: `t${n}`, fnCid: FN, entry: 'run', input: { bytes: new Uint8Array([n]) }, params: new Uint8Array([n]),
+      requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 30_000 }
+    }))
+    const job = runTasks(env, 'paused', specs, {
+      isPaused: () => paused,
+      onProgress: e => { events.push(e.type === 'paused' ? `paused: ${e.reason}` : e.type) }
+    })
+    await new Promise(resolve => setTimeout(resolve, 600))
+    expect(events).toEqual([`paused: ${PAUSED_BY_PERSON}`])
+    paused = false
+    const out = await job
+    expect(out.size).toBe(3)
+    expect(events[1]).toBe('resumed')
+    expect(events.filter(e => e === 'dispatched')).toHaveLength(3)
+  })
+})
+
+describe('a local-only job', () => {
+  it('never sends a copy of its slow tasks to the idle workers of the room', async () => {
+    const { env } = room({ fast: { itemMs: 1 } })
+    env.selfConsent = () => true
+    // slow and silent past the quiet limit: the copy rules would copy it to the idle worker
+    env.runLocal = async (req, signal, onProgress) => {
+      onProgress?.()
+      await sleep(2600, signal)
+      return { output: { bytes: req.params }, ms: 2600 }
+    }
+    const events: JobProgress[] = []
+    const specs: TaskSpec[] = Array.from({ length: 2 }, (_, n) => ({
+      id: `t${n}`, fnCid: FN, entry: 'run', input: { bytes: new Uint8Array([n]) }, params: new Uint8Array([n]),
+      requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 30_000 }
+    }))
+    const out = await runTasks({ ...env, scheduler: localOnly() }, 'local', specs, { backups: true, onProgress: e => events.push(e) })
+    for (const o of out.values()) expect(o.workerId).toBe('submitter')
+    expect(events.filter(e => e.type === 'dispatched').every(e => e.type === 'dispatched' && e.workerId === 'submitter')).toBe(true)
   })
 })

@@ -1,5 +1,6 @@
 import { lateFactor } from '../core/scheduler/estimates.js'
-import { QUIET_AFTER_MS } from '../core/protocol/task.js'
+import { POLICY } from '../core/scheduler/policy-config.js'
+import { PROGRESS_EVERY_MS } from '../core/protocol/task.js'
 import type { Capabilities } from '../core/requirements/capabilities.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 
@@ -81,9 +82,10 @@ export class CopyClock {
   /**
    * Whether the worker running this started copy has sent nothing at all
    * for a while (gone silently, or stalled); one report late is no sign: a
-   * throttled tab sends them late. Never the submitter itself.
+   * throttled tab sends them late (`POLICY.quietAfterReports`). Never the
+   * submitter itself.
    */
-  quiet (key: string, workerId: string, now: number, afterMs = QUIET_AFTER_MS): boolean {
+  quiet (key: string, workerId: string, now: number, afterMs = POLICY.quietAfterReports * PROGRESS_EVERY_MS): boolean {
     const started = this.sent.get(key)?.startedAt
     return started != null && workerId !== this.selfId && now - Math.max(started, this.heard.get(workerId) ?? 0) > afterMs
   }
@@ -139,8 +141,8 @@ export class CopyClock {
     const started = s.startedAt
     if (this.quiet(key, workerId, now)) return true
     if (!this.estimator.knows(task.fnCid)) return false
-    // late beyond the worker's own usual spread: a throttled or busy device strays a lot
-    const factor = lateFactor(this.estimator.spread(workerId))
+    // late beyond the worker's own usual dispersion: a throttled or busy device strays a lot
+    const factor = lateFactor(this.estimator.dispersion(workerId))
     const expected = this.expectedMs(task, workerId, false)
     // from its start when the worker said so: time spent waiting behind
     // other tasks is not lateness (it made queued tasks look overdue)

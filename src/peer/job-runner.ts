@@ -7,21 +7,21 @@ import type { Capabilities } from '../core/requirements/capabilities.js'
 import type { Requirement } from '../core/requirements/requirement.js'
 import type { DataRef, TaskLimits, TaskRequest, TaskResult } from '../core/protocol/task.js'
 import type { Registry } from '../core/registry/registry.js'
-import { INSURE_IDLE_SHARE, PHASE_COPIES, chooseBackups } from '../core/scheduler/backups.js'
+import { chooseBackups } from '../core/scheduler/backups.js'
+import { POLICY } from '../core/scheduler/policy-config.js'
 import { sortBySizeDesc } from '../core/scheduler/ect-scheduler.js'
 import { QuorumBook } from '../core/scheduler/quorum.js'
 import { sha256Hex } from '../core/digest.js'
 import { MAX_INLINE_BYTES } from '../core/protocol/task.js'
-import type { ApplicationScheduler, Offer } from '../core/scheduler/types.js'
-import type { OfferV2, PendingTaskV2 } from '../core/scheduler/types-v2.js'
+import type { ApplicationScheduler, Offer, PendingTask } from '../core/scheduler/types.js'
 import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
 import type { RunningTaskInfo } from '../core/scheduler/backups.js'
 import { StealIndex } from '../core/scheduler/steal.js'
-import { SPREAD_MAX_HELPERS, chooseSplits, chooseSpread } from '../core/scheduler/split.js'
+import { chooseSplits, chooseSpread } from '../core/scheduler/split.js'
 import type { SplitCandidate, SpreadSlot } from '../core/scheduler/split.js'
 import { MAX_BATCH_ITEMS, decodeOutputs } from '../core/protocol/batch.js'
 import { BatchItems } from './batch-items.js'
-import { PROGRESS_EVERY_MS, QUIET_CUT_MS } from '../core/protocol/task.js'
+import { PROGRESS_EVERY_MS } from '../core/protocol/task.js'
 import type { ItemRange, TaskProgress } from '../core/protocol/task.js'
 import type { BatchControl, ProgressReport, TaskOutput } from './worker-service.js'
 import { CopyClock } from './copy-clock.js'
@@ -98,7 +98,8 @@ export interface RunTasksOptions {
    * tasks still waiting in another worker's queue (the waiting copy is
    * cancelled). Off by default: in the 6-browser cgroup bench it cost
    * efficiency (0.73–0.83 with it, 1.05 without; docs/decisions.md), though
-   * the simulator gains from it at 10,000 peers.
+   * the simulator gains from it at 10,000 peers. Kept while the simulator
+   * runs it by default: the one policy (issue 26) settles one value for both.
    */
   lateBinding?: boolean
   /**
@@ -114,6 +115,11 @@ export interface RunTasksOptions {
    * of the source. A source that throws fails the job.
    */
   source?: AsyncIterable<TaskSpec>
+  /**
+   * The person paused the job: while this says so, no copy is sent (those
+   * running finish); `paused`/`resumed` events say when it changes.
+   */
+  isPaused?: () => boolean
   /** Called once per task the caller gave (not per piece or copy) as its output is in. */
   onTaskDone?: (taskId: string, outcome: TaskOutcome) => void
 }
@@ -147,9 +153,9 @@ interface RunSpec extends TaskSpec {
   range?: ItemRange
 }
 
-function pendingOf (s: RunSpec, splittable = false): PendingTaskV2 {
+function pendingOf (s: RunSpec, splittable = false): PendingTask {
   const size = sizeOf(s)
-  const p: PendingTaskV2 = 'cid' in s.input
+  const p: PendingTask = 'cid' in s.input
     ? { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [s.input.cid], ...(s.range != null ? { sizeBytes: size } : {}) }
     : { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [], sizeBytes: size }
   if (splittable && s.range != null && s.range.to - s.range.from > 1) {
@@ -169,15 +175,11 @@ function sizeOf (s: RunSpec): number {
   return 'bytes' in s.input ? s.input.bytes.byteLength : 0
 }
 
-/**
- * A worker whose stream just failed sits out a moment, or a dead link would
- * bounce tasks back and forth: 100 ms after one failure, doubling with each
- * failure in a row (to 5 s), back to none after a result.
- */
-const BENCH_FIRST_MS = 100
-const BENCH_MAX_MS = 5000
-/** The loop re-plans at least this often, and at once when something happens. */
-const TICK_MS = 250
+/** A batch copy's worker silent this long has its copy cut after its item (`POLICY.quietCutReports` report periods). */
+const QUIET_CUT_MS = POLICY.quietCutReports * PROGRESS_EVERY_MS
+
+/** The reason a `paused` event gives when the person paused the job. */
+export const PAUSED_BY_PERSON = 'paused by you'
 
 /**
  * Runs a set of independent tasks on the room: place, dispatch, collect,
@@ -209,7 +211,8 @@ class JobRun {
   private readonly waiting = new StealIndex<string>()
   private readonly capsOf = new Map<string, Capabilities>()
   private readonly warmOn = new Map<string, Set<string>>() // worker → function CIDs it ran for us
-  private readonly benchedUntil = new Map<string, number>()
+  /** A worker whose stream just failed sits out until then (`POLICY.backOffFirstMs`, doubling per failure in a row). */
+  private readonly backedOffUntil = new Map<string, number>()
   /** Workers whose answers broke the protocol (a batch result for items they were not sent): no more tasks in this job. */
   private readonly broken = new Set<string>()
   private readonly failuresInARow = new Map<string, number>()
@@ -280,7 +283,7 @@ class JobRun {
         this.throwIfFailed()
         this.plan()
         await new Promise<void>(resolve => {
-          const t = setTimeout(resolve, TICK_MS)
+          const t = setTimeout(resolve, POLICY.tickMs)
           this.wake = () => { clearTimeout(t); resolve() }
         })
       }
@@ -311,10 +314,21 @@ class JobRun {
   /** One round: admission, then placement of pending tasks (or backups near the end). */
   private plan (): void {
     this.cutQuiet()
+    if (this.options.isPaused?.() === true) {
+      if (this.paused !== PAUSED_BY_PERSON) {
+        this.paused = PAUSED_BY_PERSON
+        this.options.onProgress?.({ type: 'paused', reason: PAUSED_BY_PERSON })
+      }
+      return
+    }
+    if (this.paused === PAUSED_BY_PERSON) {
+      this.paused = undefined
+      this.options.onProgress?.({ type: 'resumed' })
+    }
     const pendingIds = this.tracker.pending()
     // a worker gone quiet gets no new work until heard again (admission still counts it)
     const quiet = this.quietWorkers(Date.now())
-    const usable = (list: OfferV2[]): OfferV2[] => quiet.size === 0 ? list : list.filter(o => !quiet.has(o.workerId))
+    const usable = (list: Offer[]): Offer[] => quiet.size === 0 ? list : list.filter(o => !quiet.has(o.workerId))
     if (pendingIds.length === 0) {
       // no tail while a source may still bring tasks: idle workers wait for them
       if (this.book == null && this.options.backups !== false && !this.sourceOpen) {
@@ -365,23 +379,23 @@ class JobRun {
    * A job the room can hold twice over (its first round places every task,
    * and the free slots left are at least as many) starts each task twice,
    * on two workers, largest first — three times over, three times
-   * (`PHASE_COPIES`): a reduce phase's largest task is its critical path,
+   * (`POLICY.phaseCopies`): a reduce phase's largest task is its critical path,
    * and a copy sent a round later, once the fast workers were taken, ran
    * on a slow one (a 10,000-peer simulated room: its reduce phase 0.4 s
    * shorter on average, 6.6 → 6.2 s). The first result wins; the other
    * copies are cancelled.
    */
-  private twin (placed: ReadonlyArray<{ taskId: string, workerId: string }>, pending: readonly PendingTaskV2[], current: OfferV2[]): void {
+  private twin (placed: ReadonlyArray<{ taskId: string, workerId: string }>, pending: readonly PendingTask[], current: Offer[]): void {
     if (this.twinned || this.book != null) return
     this.twinned = true
     if (placed.length === 0 || placed.length < pending.length) return
     const taken = new Map<string, number>()
     for (const p of placed) taken.set(p.workerId, (taken.get(p.workerId) ?? 0) + 1)
-    const room = (o: OfferV2): number => o.caps.slots - o.inFlight - (taken.get(o.workerId) ?? 0)
+    const room = (o: Offer): number => o.caps.slots - o.inFlight - (taken.get(o.workerId) ?? 0)
     let free = 0
     for (const o of current) free += Math.max(0, room(o))
     // a room that holds the job three times over starts each task three times
-    const copies = Math.min(PHASE_COPIES - 1, Math.floor(free / placed.length))
+    const copies = Math.min(POLICY.phaseCopies - 1, Math.floor(free / placed.length))
     if (copies < 1) return
     const pendingById = new Map(pending.map(t => [t.id, t]))
     // the largest task's copies first, on the best workers left
@@ -407,16 +421,16 @@ class JobRun {
    * another while the others idled, and the tail's splits halved it once a
    * round (src/core/sim: a 10,000-peer room's maps ended 0.1 s sooner).
    */
-  private spread (placed: ReadonlyArray<{ taskId: string, workerId: string }>, pendingCount: number, current: OfferV2[]): void {
+  private spread (placed: ReadonlyArray<{ taskId: string, workerId: string }>, pendingCount: number, current: Offer[]): void {
     const taken = new Map<string, number>()
     for (const p of placed) taken.set(p.workerId, (taken.get(p.workerId) ?? 0) + 1)
-    const free = (o: OfferV2): number => o.caps.slots - o.inFlight - (taken.get(o.workerId) ?? 0)
+    const free = (o: Offer): number => o.caps.slots - o.inFlight - (taken.get(o.workerId) ?? 0)
     let spare = -(pendingCount - placed.length)
     for (const o of current) spare += Math.max(0, free(o))
     const est = this.env.estimator
-    const termsOf = (o: OfferV2, spec: RunSpec): SpreadSlot => ({
+    const termsOf = (o: Offer, spec: RunSpec): SpreadSlot => ({
       workerId: o.workerId,
-      startMs: o.self ? 0 : est.linkMs(o.workerId) ?? PROGRESS_EVERY_MS,
+      startMs: o.self ? 0 : est.linkMs(o.workerId) ?? POLICY.runnerUnknownLinkMs,
       itemMs: est.taskMs(o.workerId, o.caps, spec.fnCid, est.sizeScale(spec.fnCid, 1))
     })
     for (const p of placed) {
@@ -431,7 +445,7 @@ class JobRun {
         .filter(o => o.workerId !== p.workerId && free(o) > 0 && satisfies(o.caps, spec.requirement))
         .map(o => termsOf(o, spec))
         .sort((a, b) => a.startMs + a.itemMs - (b.startMs + b.itemMs))
-        .slice(0, Math.min(left - 1, spare, SPREAD_MAX_HELPERS))
+        .slice(0, Math.min(left - 1, spare, POLICY.spreadMaxHelpers))
       const slots = [termsOf(placedOn, spec), ...helpers]
       const plan = chooseSpread(left, slots)
       if (plan == null) {
@@ -488,7 +502,7 @@ class JobRun {
     return this.clock.expectedEnd(copyKey(spec.id, workerId), this.timed(spec), workerId, Date.now())
   }
 
-  /** Whether the task's copy on the worker is overdue (late beyond the worker's spread, or its worker quiet). */
+  /** Whether the task's copy on the worker is overdue (late beyond the worker's dispersion, or its worker quiet). */
   private overdue (spec: RunSpec, workerId: string, now: number): boolean {
     return this.clock.overdue(copyKey(spec.id, workerId), this.timed(spec), workerId, now)
   }
@@ -533,7 +547,7 @@ class JobRun {
             return now + this.clock.expectedMs(this.timed(this.spec(taskId)), o.workerId) + link
           },
           key => { const { taskId, workerId } = splitKey(key); return this.expectedEnd(this.spec(taskId), workerId) },
-          { minGainMs: 50 })
+          { minGainMs: POLICY.runnerLateBindingMinGainMs })
         if (pick == null) break
         const { taskId, workerId: from } = splitKey(pick.item)
         this.stopCopy(pick.item, 'moved to a worker that came free')
@@ -637,10 +651,10 @@ class JobRun {
     this.wake()
   }
 
-  /** Verified, consenting, trusted workers not benched, this peer included when it volunteers. */
-  private offers (): OfferV2[] {
+  /** Verified, consenting, trusted workers not backed off, this peer included when it volunteers. */
+  private offers (): Offer[] {
     const { env, tracker } = this
-    const list: OfferV2[] = []
+    const list: Offer[] = []
     this.capsOf.set(env.selfId, env.selfCaps())
     if (env.selfConsent()) {
       list.push({ workerId: env.selfId, caps: env.selfCaps(), inFlight: tracker.inFlightOn(env.selfId), reportedLoad: 0, cached: new Set(), self: true, rttMs: 0 })
@@ -650,12 +664,13 @@ class JobRun {
       if (!e.verified || !e.beat.consent) continue
       if (this.book != null && !this.book.isTrusted(e.id)) continue
       if (this.broken.has(e.id)) continue
-      if ((this.benchedUntil.get(e.id) ?? 0) > now) continue
+      if ((this.backedOffUntil.get(e.id) ?? 0) > now) continue
       const cached = new Set([...e.beat.cache, ...(this.warmOn.get(e.id) ?? [])])
       this.capsOf.set(e.id, e.beat.caps)
       list.push({ workerId: e.id, caps: e.beat.caps, inFlight: tracker.inFlightOn(e.id), reportedLoad: e.beat.load.queued + e.beat.load.running, cached, self: false, rttMs: env.estimator.linkMs(e.id) })
     }
-    return list
+    const accepts = env.scheduler.accepts
+    return accepts == null ? list : list.filter(o => accepts(o))
   }
 
   private request (spec: RunSpec, workerId: string): Omit<TaskRequest, 'v' | 't'> {
@@ -663,6 +678,8 @@ class JobRun {
       id: spec.id, job: this.jobId, epoch: 0, fn: { cid: spec.fnCid }, entry: spec.entry,
       input: spec.input, params: spec.params, limits: spec.limits, output: 'inline'
     }
+    // the owner holds every input it sends by CID: the worker fetches it from here directly
+    if ('cid' in spec.input && spec.input.from == null) req.input = { ...spec.input, from: this.env.selfId }
     if (spec.range != null) {
       // a batch task resumes at its first item not yet in (a lost run's
       // reported items are kept); quorum votes on whole outputs instead
@@ -812,7 +829,7 @@ class JobRun {
    * a slow worker's whole task run again; a split shares what is left, and
    * the worker's items done so far are kept.
    */
-  private splitTail (current: OfferV2[]): void {
+  private splitTail (current: Offer[]): void {
     if (this.book != null || this.options.split === false) return
     const idle = current.filter(o => o.inFlight < o.caps.slots)
     if (idle.length === 0) return
@@ -870,12 +887,12 @@ class JobRun {
       let best: { workerId: string, startMs: number, allMs: number } | undefined
       for (const o of idle) {
         if (o.workerId === worker || (load.get(o.workerId) ?? 0) >= o.caps.slots || !satisfies(o.caps, spec.requirement)) continue
-        const startMs = o.self ? 0 : est.linkMs(o.workerId) ?? PROGRESS_EVERY_MS
+        const startMs = o.self ? 0 : est.linkMs(o.workerId) ?? POLICY.runnerUnknownLinkMs
         const allMs = est.taskMs(o.workerId, o.caps, spec.fnCid, est.sizeScale(spec.fnCid, left))
         if (best == null || startMs + allMs < best.startMs + best.allMs) best = { workerId: o.workerId, startMs, allMs }
       }
       return best
-    }, { minGainMs: PROGRESS_EVERY_MS / 2, maxPerRound: idleSlots }, plan => {
+    }, { minGainMs: POLICY.splitMinGainReports * PROGRESS_EVERY_MS, maxPerRound: idleSlots }, plan => {
       const key = keyOf.get(plan.taskId) as string
       const spec = this.spec(plan.taskId)
       for (const w of othersOf.get(plan.taskId) ?? []) {
@@ -1014,7 +1031,7 @@ class JobRun {
       if (this.tracker.release(spec.id, workerId)) this.options.onProgress?.({ type: 'requeued', taskIds: [spec.id], workerId, reason: (err as Error).message })
       const n = (this.failuresInARow.get(workerId) ?? 0) + 1
       this.failuresInARow.set(workerId, n)
-      this.benchedUntil.set(workerId, Date.now() + Math.min(BENCH_MAX_MS, BENCH_FIRST_MS * 2 ** (n - 1)))
+      this.backedOffUntil.set(workerId, Date.now() + Math.min(POLICY.backOffMaxMs, POLICY.backOffFirstMs * 2 ** (n - 1)))
       return
     }
     log('task %s failed on %s: %s', spec.id, workerId, (err as Error).message)
@@ -1095,11 +1112,11 @@ class JobRun {
         if (exclude.has(o.workerId) || (load.get(o.workerId) ?? 0) >= o.caps.slots) continue
         if (!satisfies(o.caps, spec.requirement)) continue
         // a remote copy also pays a round trip and its input fetch
-        const ectMs = this.env.estimator.taskMs(o.workerId, o.caps, spec.fnCid, this.scale(spec)) + (o.self ? 0 : 5)
+        const ectMs = this.env.estimator.taskMs(o.workerId, o.caps, spec.fnCid, this.scale(spec)) + (o.self ? 0 : POLICY.runnerRemoteCopyMs)
         if (best == null || ectMs < best.ectMs) best = { workerId: o.workerId, ectMs }
       }
       return best
-    }, { minGainMs: 20, insure: idleSlots > INSURE_IDLE_SHARE * running.length ? 2 : undefined }, b => {
+    }, { minGainMs: POLICY.runnerBackupMinGainMs, insure: idleSlots > POLICY.insureIdleShare * running.length ? POLICY.insureWithin : undefined }, b => {
       load.set(b.workerId, (load.get(b.workerId) ?? 0) + 1)
       const runningOn = [...this.tracker.get(b.taskId).runningOn]
       this.dispatch(this.spec(b.taskId), b.workerId)

@@ -2,6 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { WorkerLostError } from '../core/errors.js'
 import { Registry } from '../core/registry/registry.js'
+import { SharedFilterBook, roomFilters } from '../core/registry/shared-filters.js'
 import { deriveRoomKeys } from '../core/room/keys.js'
 import { ectScheduler } from '../core/scheduler/ect-scheduler.js'
 import { TaskTimeEstimator } from '../core/scheduler/estimates.js'
@@ -14,6 +15,7 @@ import { WorkerService } from './worker-service.js'
 import type { Capabilities } from '../core/requirements/capabilities.js'
 import type { TaskRequest, TaskResult } from '../core/protocol/task.js'
 import type { RoomSecret } from '../core/room/link.js'
+import type { SharedFilter } from '../core/registry/shared-filters.js'
 import type { ApplicationScheduler } from '../core/scheduler/types.js'
 import type { FedraLibp2p } from '../net/libp2p.js'
 import type { JobEnv, RunTasksOptions, TaskOutcome, TaskSpec } from './job-runner.js'
@@ -56,11 +58,15 @@ export class FedraPeer {
   private room!: Room
   private channels!: TaskChannels
   private readonly lostListeners = new Set<(peerId: string) => void>()
+  /** Peers that proved the room key on a task stream: the only ones served blocks directly. */
+  private readonly members = new Set<string>()
   consent: boolean
   scheduler: ApplicationScheduler
   private jobSeq = 0
   /** Task times learned per worker and function, across jobs. */
   readonly estimator = new TaskTimeEstimator()
+  /** Filters this peer's person added and shares with the room. */
+  readonly sharedFilters = new SharedFilterBook()
 
   constructor (private readonly init: FedraPeerInit) {
     this.registry = new Registry({ beatIntervalMs: init.beatIntervalMs })
@@ -79,6 +85,15 @@ export class FedraPeer {
     return this.init.capabilities
   }
 
+  /** The display name this peer announces on its beats. */
+  get name (): string {
+    return this.init.name ?? 'peer'
+  }
+
+  set name (name: string) {
+    this.init.name = name
+  }
+
   /** A bridge whose board came back (maybe another board) announces afresh. */
   set capabilities (caps: Capabilities) {
     this.init.capabilities = caps
@@ -87,8 +102,8 @@ export class FedraPeer {
   async start (): Promise<void> {
     const keys = await deriveRoomKeys(this.init.room)
     this.node = await createFedraNode({ relays: this.init.relays, listen: this.init.listen, webrtc: this.init.webrtc, iceServers: this.init.iceServers ?? [] })
-    this.blocks = new FedraBlocks({ node: this.node, blockstore: this.init.blockstore, datastore: this.init.datastore })
-    this.worker = new WorkerService({ blocks: this.blocks, runner: this.init.runner, video: this.init.video, simd: this.init.capabilities.wasmSimd })
+    this.blocks = new FedraBlocks({ node: this.node, blockstore: this.init.blockstore, datastore: this.init.datastore, isMember: id => this.members.has(id) })
+    this.worker = new WorkerService({ blocks: this.blocks, runner: this.init.runner, video: this.init.video, simd: this.init.capabilities.wasmSimd, selfId: this.node.peerId.toString() })
     this.channels = new TaskChannels(this.node, {
       keys,
       handler: async (req, ctx) => {
@@ -96,7 +111,7 @@ export class FedraPeer {
         if (!this.consent) throw new WorkerLostError('this peer stopped volunteering')
         return this.worker.handle(req, ctx.signal, ctx.onProgress, ctx.control)
       },
-      onVerified: id => { this.registry.markVerified(id) }
+      onVerified: id => { this.members.add(id); this.registry.markVerified(id) }
     })
     this.room = new Room({
       node: this.node,
@@ -107,7 +122,8 @@ export class FedraPeer {
         consent: this.consent,
         load: { queued: this.worker.queued, running: this.worker.running },
         cache: this.worker.functions.keys().slice(0, 64),
-        name: this.init.name ?? 'peer'
+        name: this.name,
+        filters: this.sharedFilters.list()
       }),
       verify: async (id, signal) => { await this.channels.connect(peerIdFromString(id), { signal }) },
       onPeerLost: id => {
@@ -169,6 +185,18 @@ export class FedraPeer {
     return this.channels.submit(peerIdFromString(peerId), req, options)
   }
 
+  /** Publishes a filter module (already checked against the ABI) and shares it with the room; returns its CID. */
+  async shareFilter (bytes: Uint8Array, title: string, entry: string): Promise<string> {
+    const cid = await this.publishFunction(bytes)
+    this.sharedFilters.add({ cid, title, entry })
+    return cid
+  }
+
+  /** Every filter shared in the room (this peer's and those its members announce), each once. */
+  roomFilters (): SharedFilter[] {
+    return roomFilters([this.sharedFilters.list(), ...this.registry.list().map(e => e.beat.filters)])
+  }
+
   /** Stores a function module in the repository; returns its CID. */
   async publishFunction (bytes: Uint8Array): Promise<string> {
     const cid = await this.blocks.put(bytes)
@@ -187,7 +215,7 @@ export class FedraPeer {
       runLocal: async (req, signal, onProgress, control) => this.worker.handle(req, signal, onProgress, control),
       submitRemote: async (peerId, req, signal, onProgress) => this.channels.submit(peerIdFromString(peerId), req, { signal, onProgress }),
       cutRemote: (peerId, taskId, at) => { void this.channels.cut(peerIdFromString(peerId), taskId, at).catch(() => {}) },
-      fetchOutput: async (ref, signal) => 'bytes' in ref ? ref.bytes : this.blocks.get(ref.cid, { signal }),
+      fetchOutput: async (ref, signal) => 'bytes' in ref ? ref.bytes : this.blocks.get(ref.cid, { signal, providers: ref.from != null ? [ref.from] : undefined }),
       moduleBytes: cid => this.worker.functions.get(cid),
       onPeerLost: fn => {
         this.lostListeners.add(fn)

@@ -46,6 +46,8 @@ export interface WorkerServiceInit {
   video?: VideoUnitRunner
   /** This peer runs WASM SIMD: a video chain's filters use their SIMD builds where they have one. */
   simd?: boolean
+  /** This peer's id: a stored output names it (`from`) so the submitter fetches from here directly. */
+  selfId?: string
 }
 
 /**
@@ -104,7 +106,7 @@ export class WorkerService {
   }
 
   private async inputBytes (input: DataRef, signal: AbortSignal): Promise<Uint8Array> {
-    return 'bytes' in input ? input.bytes : await this.init.blocks.get(input.cid, { signal })
+    return 'bytes' in input ? input.bytes : await this.init.blocks.get(input.cid, { signal, providers: input.from != null ? [input.from] : undefined })
   }
 
   /**
@@ -160,7 +162,7 @@ export class WorkerService {
   private async deliver (req: TaskRequest, output: Uint8Array, signal: AbortSignal): Promise<{ output: DataRef }> {
     if (this.faults.corruptOutputs && output.byteLength > 0) output[output.byteLength - 1] ^= 0x01
     // too big to ride back inline: store it, the submitter fetches it by CID
-    if (req.output === 'store' || output.byteLength > MAX_INLINE_BYTES) return { output: { cid: await this.init.blocks.put(output, { signal }) } }
+    if (req.output === 'store' || output.byteLength > MAX_INLINE_BYTES) return { output: { cid: await this.init.blocks.put(output, { signal }), from: this.init.selfId } }
     return { output: { bytes: output } }
   }
 

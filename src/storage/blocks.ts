@@ -4,48 +4,97 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { unixfs } from '@helia/unixfs'
+import { logger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { AbortedError, BlockError } from '../core/errors.js'
+import { blockChannel } from '../net/block-channel.js'
+import { chooseProviders } from './providers.js'
+import { tightBlockstore } from './tight-blockstore.js'
+import type { BlockChannel, BlockProgressEvent, FetchedBlocks } from '../net/block-channel.js'
 import type { FedraLibp2p } from '../net/libp2p.js'
 import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
 import type { Helia } from 'helia'
 
-/** Raw blocks up to this size; larger data is chunked as UnixFS. */
+const log = logger('fedra:storage:blocks')
+
+/** Raw blocks up to this size; larger data is chunked as UnixFS (1 MiB leaves, Helia's default). */
 const MAX_RAW_BLOCK = 1024 * 1024
 
 export interface BlockStoreInit {
   node: FedraLibp2p
   blockstore: Blockstore
   datastore: Datastore
+  /**
+   * Peers allowed to fetch blocks directly (`/fedra/blocks/1.0.0`): those
+   * that proved the room key. Absent: nobody is served directly.
+   */
+  isMember?: (peerId: string) => boolean
+  /** Block-protocol tuning (src/net/block-channel.ts defaults). */
+  pieceBytes?: number
+  window?: number
 }
 
 export interface FetchOptions {
   signal?: AbortSignal
 }
 
+export interface GetOptions extends FetchOptions {
+  /**
+   * Peers that hold the data (a DataRef's `from`): asked directly, in this
+   * order (src/storage/providers.ts), before bitswap asks the whole room.
+   */
+  providers?: readonly string[]
+  /** Bytes received from a provider (direct fetches only). */
+  onProgress?: (evt: BlockProgressEvent) => void
+}
+
 /**
  * Content-addressed data for the room: Helia built on our own libp2p node
  * with bitswap as its only block broker. Never the full createHelia: its defaults add
  * public bootstrap nodes, routing and HTTP gateways. Blocks fetched from
- * peers are hash-checked by Helia, so a corrupt block is rejected.
+ * peers are hash-checked (by Helia, or by the block channel), so a corrupt
+ * block is rejected.
+ *
+ * A fetch that names providers goes to them directly first
+ * (`/fedra/blocks/1.0.0`, src/net/block-channel.ts): one peer sends each
+ * block once, pipelined, and the bytes are returned as soon as they are
+ * checked; they reach the local store in the background (docs/data-plane.md).
  */
 export class FedraBlocks {
   readonly helia: Helia
+  readonly channel: BlockChannel
   private readonly fs: ReturnType<typeof unixfs>
+  /** Background writes of directly fetched blocks (awaited on stop). */
+  private readonly persisting = new Set<Promise<void>>()
 
-  constructor (init: BlockStoreInit) {
-    const helia = createHeliaLight({ blockstore: init.blockstore, datastore: init.datastore })
+  private readonly blockstore: Blockstore
+
+  constructor (private readonly init: BlockStoreInit) {
+    // blocks are stored as their own bytes, never as views of a larger buffer
+    this.blockstore = tightBlockstore(init.blockstore)
+    const helia = createHeliaLight({ blockstore: this.blockstore, datastore: init.datastore })
     Object.defineProperty(helia, 'libp2p', { value: init.node, enumerable: true })
     withBitswap(helia as Parameters<typeof withBitswap>[0])
     this.helia = helia
     this.fs = unixfs(helia)
+    this.channel = blockChannel({ isMember: init.isMember ?? (() => false), pieceBytes: init.pieceBytes, window: init.window })({
+      libp2p: init.node,
+      // the local store: serving must never turn into fetching
+      blockstore: this.blockstore,
+      getCodec: helia.getCodec,
+      getHasher: helia.getHasher
+    })
   }
 
   async start (): Promise<void> {
     await this.helia.start()
+    await this.channel.start()
   }
 
   async stop (): Promise<void> {
+    await this.channel.stop().catch(() => {})
+    await Promise.all([...this.persisting])
     await this.helia.stop()
   }
 
@@ -64,11 +113,19 @@ export class FedraBlocks {
     return this.helia.blockstore.has(parseCid(cid))
   }
 
-  /** Fetches bytes by CID: from the local store, else from room peers over bitswap. */
-  async get (cid: string, options: FetchOptions = {}): Promise<Uint8Array> {
+  /**
+   * Fetches bytes by CID: from the local store, else directly from the
+   * named providers in turn, else from room peers over bitswap.
+   */
+  async get (cid: string, options: GetOptions = {}): Promise<Uint8Array> {
     const c = parseCid(cid)
     try {
-      const source = c.code === raw.code ? this.helia.blockstore.get(c, options) : this.fs.cat(c, options)
+      if (options.providers != null && options.providers.length > 0 && !(await this.blockstore.has(c))) {
+        const direct = await this.fetchDirect(c, options.providers, options)
+        if (direct instanceof Uint8Array) return direct
+      }
+      // only the signal: Helia's own `providers` and progress options mean other things
+      const source = c.code === raw.code ? this.helia.blockstore.get(c, { signal: options.signal }) : this.fs.cat(c, { signal: options.signal })
       return await concat(source)
     } catch (err) {
       // cancelled by the caller: say so; a deadline that ran out while the
@@ -79,6 +136,86 @@ export class FedraBlocks {
       throw new BlockError(`could not fetch ${cid}: ${(err as Error).message}`, undefined, { cause: err })
     }
   }
+
+  /**
+   * Fetches bytes by CID from the named providers only (no bitswap): the
+   * first that serves the whole DAG wins. Throws the last provider's error
+   * (BlockError, NotRoomMemberError), or BlockError when none is reachable.
+   */
+  async fetchFrom (cid: string, providers: readonly string[], options: Omit<GetOptions, 'providers'> = {}): Promise<Uint8Array> {
+    const r = await this.fetchDirect(parseCid(cid), providers, options)
+    if (r instanceof Uint8Array) return r
+    throw r
+  }
+
+  /** The bytes, or the error that ended the last try (blocks that did arrive are stored either way). */
+  private async fetchDirect (root: CID, providers: readonly string[], options: Omit<GetOptions, 'providers'>): Promise<Uint8Array | Error> {
+    const order = chooseProviders(providers, {
+      self: this.init.node.peerId.toString(),
+      isConnected: id => this.isConnected(id),
+      isVerified: id => this.init.isMember?.(id) ?? false
+    })
+    let last: Error = new BlockError(`none of ${providers.length} named providers of ${root} is connected`)
+    const got: FetchedBlocks = new Map()
+    for (const from of order) {
+      try {
+        await this.channel.fetch(root, from, got, options)
+        const bytes = await readDag(root, got, { signal: options.signal })
+        this.persist(root, got)
+        return bytes
+      } catch (err) {
+        if (options.signal?.aborted === true) throw err
+        log('direct fetch of %s from %s failed: %s', root, from, (err as Error).message)
+        last = err as Error
+      }
+    }
+    // what did arrive is kept: bitswap asks the room only for the rest
+    await this.persistNow(root, got)
+    return last
+  }
+
+  private isConnected (peerId: string): boolean {
+    try {
+      return this.init.node.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open' && c.limits == null)
+    } catch {
+      return false
+    }
+  }
+
+  /** Stores fetched blocks without holding up the caller; the root goes last, so `has(root)` means the whole DAG is here. */
+  private persist (root: CID, got: FetchedBlocks): void {
+    const p = this.persistNow(root, got).catch(err => { log.error('storing fetched blocks of %s failed: %e', root, err) })
+    this.persisting.add(p)
+    void p.finally(() => this.persisting.delete(p))
+  }
+
+  private async persistNow (root: CID, got: FetchedBlocks): Promise<void> {
+    const rootKey = root.toString()
+    for (const [key, bytes] of got) {
+      if (key !== rootKey) await this.helia.blockstore.put(CID.parse(key), bytes)
+    }
+    const rootBytes = got.get(rootKey)
+    if (rootBytes != null) await this.helia.blockstore.put(root, rootBytes)
+  }
+}
+
+/** The bytes a fetched DAG holds: a raw block as it is, a UnixFS file read from the fetched blocks (no store, no network). */
+async function readDag (root: CID, got: FetchedBlocks, options: FetchOptions): Promise<Uint8Array> {
+  if (root.code === raw.code) {
+    const bytes = got.get(root.toString())
+    if (bytes == null) throw new BlockError(`${root} was not fetched`)
+    return bytes
+  }
+  const store = {
+    get: async function * (cid: CID): AsyncGenerator<Uint8Array> {
+      const bytes = got.get(cid.toString())
+      if (bytes == null) throw new BlockError(`${cid} was not fetched`)
+      yield bytes
+    },
+    has: async (cid: CID) => got.has(cid.toString()),
+    put: async (cid: CID) => cid
+  }
+  return concat(unixfs({ blockstore: store as unknown as Pick<Blockstore, 'get' | 'put' | 'has'> }).cat(root, options))
 }
 
 export function parseCid (text: string): CID {

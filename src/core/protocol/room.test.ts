@@ -124,3 +124,19 @@ describe('room messages', () => {
     expect(thrown(() => raw({ ...beat(), caps: { ...caps, battery: { level: 2, charging: true } } }))).toMatchObject(invalid)
   })
 })
+
+describe('filters shared on the heartbeat', () => {
+  const sepia = { cid: 'bafkreisepia', title: 'my-sepia', entry: 'sepia' }
+
+  it('round-trips the shared filters, and a beat without them', () => {
+    expect(raw(beat({ filters: [sepia] }))).toEqual(beat({ filters: [sepia] }))
+    expect('filters' in raw(beat())).toBe(false)
+  })
+
+  it('refuses malformed or oversized lists with the field named', () => {
+    expect(thrown(() => raw({ ...beat(), filters: 'x' }))).toMatchObject(invalid)
+    expect(thrown(() => raw({ ...beat(), filters: Array(17).fill(sepia) }))).toMatchObject(invalid)
+    expect(thrown(() => raw({ ...beat(), filters: [{ ...sepia, title: 'x'.repeat(41) }] }))).toMatchObject(invalid)
+    expect(thrown(() => raw({ ...beat(), filters: [{ cid: 'bafk', title: 't' }] }))).toMatchObject(invalid)
+  })
+})

@@ -1,7 +1,10 @@
 import { readCapabilities } from '../requirements/capabilities.js'
+import { InvalidMessageError } from '../errors.js'
 import { decodeMessage, encodeMessage } from './codec.js'
 import { asObject, readBool, readEnum, readInt, readString, readStringArray, readVersion } from './validate.js'
+import { MAX_SHARED_FILTERS } from '../registry/shared-filters.js'
 import type { Capabilities } from '../requirements/capabilities.js'
+import type { SharedFilter } from '../registry/shared-filters.js'
 
 export const ROOM_PROTOCOL_VERSION = 1
 /** Room messages are small: a heartbeat with addresses and a cache summary. */
@@ -26,6 +29,8 @@ export interface Beat {
   /** Content ids of functions and models this peer holds compiled or cached. */
   cache: string[]
   name: string
+  /** Filters this peer shares with the room (added by its person, by CID). */
+  filters?: SharedFilter[]
 }
 
 export interface Bye { v: 1, t: 'bye', id: string }
@@ -51,8 +56,17 @@ export function readRoomMessage (value: unknown): RoomMessage {
       running: readInt(load, 'running', 'beat.load', 0, 1_000_000)
     },
     cache: readStringArray(o, 'cache', 'beat', MAX_CACHE_ENTRIES, 128),
-    name: readString(o, 'name', 'beat', 64)
+    name: readString(o, 'name', 'beat', 64),
+    ...(o.filters != null ? { filters: readSharedFilters(o.filters) } : {})
   }
+}
+
+function readSharedFilters (value: unknown): SharedFilter[] {
+  if (!Array.isArray(value) || value.length > MAX_SHARED_FILTERS) throw new InvalidMessageError(`beat.filters must be a list of at most ${MAX_SHARED_FILTERS} filters`)
+  return value.map((v, i) => {
+    const f = asObject(v, `beat.filters[${i}]`)
+    return { cid: readString(f, 'cid', `beat.filters[${i}]`, 128), title: readString(f, 'title', `beat.filters[${i}]`, 40), entry: readString(f, 'entry', `beat.filters[${i}]`, 64) }
+  })
 }
 
 export function encodeRoomMessage (msg: RoomMessage): Uint8Array {

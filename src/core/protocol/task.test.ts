@@ -40,6 +40,7 @@ describe('task protocol round trips', () => {
     { ...task(), params: new Uint8Array(0), limits: { memoryPages: 65536, timeoutMs: 3_600_000 } },
     { v: 1, t: 'cancel', id: 't-1' },
     { ...task(), range: { from: 0, to: 32 }, partial: true },
+    { ...task(), input: { cid: 'bafkreiinput', from: '12D3KooWowner' } },
     { ...task(), range: { from: 65_535, to: 65_536 }, partial: false },
     { v: 1, t: 'cut', id: 't-1', at: 17 },
     { v: 1, t: 'hello', nonce: bytes(32) },
@@ -64,6 +65,7 @@ describe('task protocol round trips', () => {
     { v: 1, t: 'result', id: 't-1', output: { bytes: bytes(10) }, ms: 12.5 },
     { v: 1, t: 'result', id: 't-1', output: { cid: 'bafkreiout' }, ms: 0 },
     { v: 1, t: 'result', id: 't-1', output: { cid: 'bafkreiout' }, ms: 3.25, heldMs: 7.5 },
+    { v: 1, t: 'result', id: 't-1', output: { cid: 'bafkreiout', from: 'w'.repeat(MAX_ID_LENGTH) }, ms: 1 },
     { v: 1, t: 'error', id: 't-1', code: 'ERR_FUNCTION_TRAP', message: 'unreachable' },
     { v: 1, t: 'error', id: '', code: 'ERR_NOT_ROOM_MEMBER', message: '' },
     { v: 1, t: 'hello', nonce: bytes(64), proof: bytes(32) },
@@ -90,6 +92,14 @@ describe('task protocol round trips', () => {
     expect(thrown(() => fromWorker({ v: 1, t: 'progress', id: 't-1', done: 3, total: 9, from: 0, outputs: bytes(MAX_INLINE_BYTES + 1) }))).toMatchObject(invalid)
     expect(thrown(() => fromWorker({ v: 1, t: 'result', id: 't-1', output: { bytes: bytes(1) }, ms: 1, from: 5, to: 4 }))).toMatchObject(invalid)
     expect(thrown(() => fromWorker({ v: 1, t: 'result', id: 't-1', output: { bytes: bytes(1) }, ms: 1, to: 4 }))).toMatchObject(invalid)
+  })
+
+  it('a provider hint (from) is a peer id of at most 128 characters, with a CID only', () => {
+    expect(thrown(() => toWorker({ ...task(), input: { cid: 'c', from: 'x'.repeat(MAX_ID_LENGTH + 1) } }))).toMatchObject(invalid)
+    expect(thrown(() => toWorker({ ...task(), input: { cid: 'c', from: 7 } }))).toMatchObject(invalid)
+    expect(thrown(() => fromWorker({ v: 1, t: 'result', id: 'a', output: { cid: 'c', from: ['p'] }, ms: 1 }))).toMatchObject(invalid)
+    // inline bytes carry no hint: it is dropped like any unknown field
+    expect(fromWorker({ v: 1, t: 'result', id: 'a', output: { bytes: bytes(2), from: 'p' }, ms: 1 })).toEqual({ v: 1, t: 'result', id: 'a', output: { bytes: bytes(2) }, ms: 1 })
   })
 
   it('refuses a held time out of range', () => {

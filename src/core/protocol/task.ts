@@ -37,7 +37,13 @@ export const QUIET_AFTER_MS = 4 * PROGRESS_EVERY_MS
 export const QUIET_CUT_MS = 1.5 * PROGRESS_EVERY_MS
 export const MAX_ID_LENGTH = 128
 
-export type DataRef = { cid: string } | { bytes: Uint8Array }
+/**
+ * Data by CID or inline. `from` names a peer that holds the CID's blocks
+ * (the job owner for inputs it stored, the worker for an output it stored):
+ * the fetcher asks it directly before asking the room (docs/protocol.md §7).
+ * A hint only: peers that do not know it ignore it.
+ */
+export type DataRef = { cid: string, from?: string } | { bytes: Uint8Array }
 
 export interface TaskLimits {
   memoryPages: number
@@ -117,7 +123,11 @@ export type FromWorker = TaskProgress | TaskResult | TaskFailure | HandshakeHell
 
 function readDataRef (value: unknown, what: string): DataRef {
   const o = asObject(value, what)
-  if (o.cid != null && o.bytes == null) return { cid: readString(o, 'cid', what, 256) }
+  if (o.cid != null && o.bytes == null) {
+    const ref: DataRef = { cid: readString(o, 'cid', what, 256) }
+    if (o.from != null) ref.from = readString(o, 'from', what, MAX_ID_LENGTH)
+    return ref
+  }
   if (o.bytes != null && o.cid == null) return { bytes: readBytes(o, 'bytes', what, MAX_INLINE_BYTES) }
   throw new InvalidMessageError(`${what} must hold exactly one of cid or bytes`)
 }

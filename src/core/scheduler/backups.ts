@@ -1,3 +1,5 @@
+import { POLICY } from './policy-config.js'
+
 /**
  * Backup tasks (MapReduce's answer to stragglers), as a pure policy: near the
  * end of a job, copy the running tasks expected to finish last onto idle
@@ -38,32 +40,12 @@ export interface BackupPolicy {
   insure?: number
 }
 
-/**
- * Idle slots per running task above which the tail gets insurance copies
- * (`BackupPolicy.insure`). At 2 rather than 4 a 10,000-peer simulated job
- * ended ~1 % sooner (the end of a map phase insured earlier); the runner
- * and the simulator use the same share.
- */
-export const INSURE_IDLE_SHARE = 2
-
-/**
- * Copies of each task, original included, that a phase the room can hold
- * that many times over starts with (the runner's `twin`, the simulator's
- * `startPhase`): 3 rather than 2 shortened a 10,000-peer simulated reduce
- * phase under 20 % churn (both copies of a largest reduce lost with their
- * peers cost a whole reduce again, 2–3 s).
- */
-export const PHASE_COPIES = 3
-
 export interface BackupPlacement {
   taskId: string
   workerId: string
   /** Expected time saved, ms. */
   gainMs: number
 }
-
-/** Tasks per call that find no idle worker, or none that gains, before the call gives up (bounds its cost). */
-const MAX_MISSES = 64
 
 /** Where a fresh copy would run and when it would finish, ms from now; undefined when no idle worker fits. */
 export type PlaceCopy = (taskId: string, exclude: ReadonlySet<string>) => { workerId: string, ectMs: number } | undefined
@@ -83,9 +65,9 @@ export function remainingMs (t: RunningTaskInfo, now: number): number {
  * `launch`, when given, is called for each as it is chosen.
  */
 export function chooseBackups (running: readonly RunningTaskInfo[], now: number, place: PlaceCopy, policy: BackupPolicy = {}, launch?: (b: BackupPlacement) => void): BackupPlacement[] {
-  const maxCopies = policy.maxCopies ?? 2
+  const maxCopies = policy.maxCopies ?? POLICY.maxCopies
   const minGain = policy.minGainMs ?? 0
-  const maxPerRound = policy.maxPerRound ?? 64
+  const maxPerRound = policy.maxPerRound ?? POLICY.backupsPerRound
   const slow = running
     .filter(t => (t.healthy ?? t.workers.length) < maxCopies && t.workers.length < maxCopies + 2)
     .map(t => ({ t, rem: remainingMs(t, now) }))
@@ -93,7 +75,7 @@ export function chooseBackups (running: readonly RunningTaskInfo[], now: number,
   const out: BackupPlacement[] = []
   let misses = 0
   for (const { t, rem } of slow) {
-    if (out.length >= maxPerRound || misses >= MAX_MISSES) break
+    if (out.length >= maxPerRound || misses >= POLICY.copyMissesPerCall) break
     const copy = place(t.taskId, new Set(t.workers))
     if (copy == null) { misses++; continue }
     const gain = rem - copy.ectMs

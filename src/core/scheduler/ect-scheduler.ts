@@ -1,15 +1,12 @@
 import { satisfies } from '../requirements/requirement.js'
-import { BATTERY_THRESHOLD, EctPlacer, lowBattery } from './ect.js'
+import { EctPlacer, lowBattery } from './ect.js'
 import { TaskTimeEstimator } from './estimates.js'
+import { POLICY } from './policy-config.js'
 import type { EctInit } from './ect.js'
-import type { ApplicationScheduler, Offer, Placement } from './types.js'
-import type { OfferV2, PendingTaskV2 } from './types-v2.js'
-
-/** A worker whose slots run below this share of the room's average takes the smallest task waiting. */
-export const SLOW_SHARE = 0.8
+import type { ApplicationScheduler, Offer, PendingTask, Placement } from './types.js'
 
 /** True when the worker holds every input of the task (by its offer's cache summary). */
-function holds (o: Offer, t: PendingTaskV2): boolean {
+function holds (o: Offer, t: PendingTask): boolean {
   return t.inputCids.length > 0 && t.inputCids.every(c => o.cached.has(c))
 }
 
@@ -31,9 +28,9 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
   return {
     name: 'ect',
     estimator,
-    place (pending: readonly PendingTaskV2[], offers: readonly Offer[]): Placement[] {
+    place (pending: readonly PendingTask[], offers: readonly Offer[]): Placement[] {
       const placer = new EctPlacer({ ...init, estimator })
-      for (const o of offers as readonly OfferV2[]) {
+      for (const o of offers) {
         placer.addWorker({
           id: o.workerId, caps: o.caps, rttMs: o.rttMs, bandwidthBps: o.bandwidthBps,
           // this job's tasks in flight there; the load a worker reports on its
@@ -42,7 +39,7 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
         })
       }
       // by class, the most constrained class first
-      const classes = new Map<string, PendingTaskV2[]>()
+      const classes = new Map<string, PendingTask[]>()
       for (const t of pending) {
         const key = `${t.functionCid}\u0000${JSON.stringify(t.requirement)}`
         const list = classes.get(key)
@@ -60,9 +57,9 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       const explored = new Set<string>()
       const offerOf = new Map(offers.map(o => [o.workerId, o]))
       for (const o of offers) {
-        if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? BATTERY_THRESHOLD)) continue
+        if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? POLICY.batteryThreshold)) continue
         for (const { ts } of order) {
-          const fits = (x: PendingTaskV2): boolean => !explored.has(x.id) && satisfies(o.caps, x.requirement)
+          const fits = (x: PendingTask): boolean => !explored.has(x.id) && satisfies(o.caps, x.requirement)
           // one whose inputs it holds starts without a download
           const t = ts.findLast(x => fits(x) && holds(o, x)) ?? ts.findLast(fits)
           if (t == null) continue
@@ -91,7 +88,7 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
           // of the small ones, one whose input it already holds (no
           // download first: a phone fetching a chunk idles)
           let i = lo
-          if (placer.relativeSpeed(w) < SLOW_SHARE) {
+          if (placer.relativeSpeed(w) < POLICY.slowShare) {
             i = hi
             const o = offerOf.get(w)
             if (o != null && byInput.size > 0) {

@@ -9,11 +9,11 @@ import { QuorumBook } from './quorum.js'
 import { StealIndex } from './steal.js'
 import { testCaps } from '../test-support.js'
 import type { Requirement } from '../requirements/requirement.js'
-import type { OfferV2, PendingTaskV2 } from './types-v2.js'
+import type { Offer, PendingTask } from './types.js'
 
 const caps = testCaps
 const WASM: Requirement = { runtime: 'wasm', memoryPages: 16 }
-const task = (id: string, over: Partial<PendingTaskV2> = {}): PendingTaskV2 => ({ id, functionCid: 'fn', requirement: WASM, inputCids: [], ...over })
+const task = (id: string, over: Partial<PendingTask> = {}): PendingTask => ({ id, functionCid: 'fn', requirement: WASM, inputCids: [], ...over })
 
 /** Two measured workers: 'fast' (1 s a task) with two tasks queued, 'slow' (5 s) free. */
 function fastBusySlowFree (p: EctPlacer): EctPlacer {
@@ -132,12 +132,12 @@ describe('TaskTimeEstimator: sizes and priors', () => {
 
   it('learns how far a worker\'s run times stray', () => {
     const e = new TaskTimeEstimator()
-    expect(lateFactor(e.spread('w'))).toBeCloseTo(1.5)
+    expect(lateFactor(e.dispersion('w'))).toBeCloseTo(1.5)
     for (let i = 0; i < 40; i++) { e.observe('steady', caps(), 'fn', 100); e.observe('noisy', caps(), 'fn', i % 2 === 0 ? 50 : 200) }
-    expect(e.spread('steady')).toBeLessThan(0.01)
-    expect(e.spread('noisy')).toBeGreaterThan(0.5)
-    expect(lateFactor(e.spread('steady'))).toBe(1.5)
-    expect(lateFactor(e.spread('noisy'))).toBeGreaterThan(2.5)
+    expect(e.dispersion('steady')).toBeLessThan(0.01)
+    expect(e.dispersion('noisy')).toBeGreaterThan(0.5)
+    expect(lateFactor(e.dispersion('steady'))).toBe(1.5)
+    expect(lateFactor(e.dispersion('noisy'))).toBeGreaterThan(2.5)
   })
 
   it('learns the link\'s cost and a worker\'s typical task', () => {
@@ -289,7 +289,7 @@ describe('EctPlacer', () => {
   })
 
   it('lets a slower free worker take a splittable task sooner than an indivisible one', () => {
-    // a cautious delay rule for indivisible tasks; splittable ones get SPLIT_DRAIN_FACTOR at least
+    // a cautious delay rule for indivisible tasks; splittable ones get POLICY.splitDrainFactor at least
     const p = fastBusySlowFree(new EctPlacer({ drainFactor: 0.4 }))
     // the tail cuts a splittable task the slow worker is late with: waiting for the fast one is worth less
     let only = 0
@@ -394,14 +394,14 @@ describe('ectScheduler (ApplicationScheduler)', () => {
   it('places by ECT from offers and serves the constrained class first', () => {
     const s = ectScheduler()
     expect(s.name).toBe('ect')
-    const offer = (workerId: string, over: Partial<OfferV2> = {}): OfferV2 => ({ workerId, caps: caps(), inFlight: 0, reportedLoad: 0, cached: new Set(), self: false, ...over })
+    const offer = (workerId: string, over: Partial<Offer> = {}): Offer => ({ workerId, caps: caps(), inFlight: 0, reportedLoad: 0, cached: new Set(), self: false, ...over })
     const onnxReq: Requirement = { runtime: 'onnx', memoryPages: 1 }
     const pending = [task('w1'), task('w2'), task('o1', { functionCid: 'ml', requirement: onnxReq })]
     const offers = [offer('plain'), offer('gpu', { caps: caps({ runtimes: ['wasm', 'onnx'] }) })]
     const placed = s.place(pending, offers)
     expect(placed.find(p => p.taskId === 'o1')?.workerId).toBe('gpu')
     for (const pl of placed) {
-      const o = offers.find(x => x.workerId === pl.workerId) as OfferV2
+      const o = offers.find(x => x.workerId === pl.workerId) as Offer
       expect(satisfies(o.caps, pending.find(t => t.id === pl.taskId)?.requirement as Requirement)).toBe(true)
     }
     expect(s.place(pending, offers)).toEqual(placed)
@@ -413,10 +413,10 @@ describe('ectScheduler (ApplicationScheduler)', () => {
     estimator.observe('fast', caps({ slots: 1 }), 'fn', 1000)
     estimator.observe('slow', caps({ slots: 1 }), 'fn', 5000)
     const s = ectScheduler({ estimator })
-    const sized = (id: string, bytes: number): PendingTaskV2 => task(id, { inputCids: [`in-${id}`], inputBytes: [bytes] })
+    const sized = (id: string, bytes: number): PendingTask => task(id, { inputCids: [`in-${id}`], inputBytes: [bytes] })
     // a long queue: the room is far from draining it (in the tail the slow worker takes the smallest of all)
     const pending = [...Array.from({ length: 30 }, (_, i) => sized(`big${i}`, 4000)), sized('mid', 2000), sized('mid2', 1900), sized('small', 1000)]
-    const offer = (workerId: string, cached: string[]): OfferV2 => ({ workerId, caps: caps({ slots: 1 }), inFlight: 0, reportedLoad: 0, cached: new Set(cached), self: false })
+    const offer = (workerId: string, cached: string[]): Offer => ({ workerId, caps: caps({ slots: 1 }), inFlight: 0, reportedLoad: 0, cached: new Set(cached), self: false })
     const slowGets = (cached: string[]): string | undefined => s.place(pending, [offer('fast', []), offer('slow', cached)]).find(p => p.workerId === 'slow')?.taskId
     expect(slowGets([])).toBe('small')
     // it holds the inputs of both mid tasks: the smaller of them, no download first
@@ -426,6 +426,46 @@ describe('ectScheduler (ApplicationScheduler)', () => {
     // near the end of the queue: the smallest of all
     const tail = [sized('mid', 2000), sized('mid2', 1900), sized('small', 1000)]
     expect(s.place(tail, [offer('fast', []), offer('slow', ['in-mid', 'in-mid2'])]).find(p => p.workerId === 'slow')?.taskId).toBe('small')
+  })
+
+  describe('exploration', () => {
+    // 'known' is measured and has room for every task; 'new' was never measured
+    const explorer = (): ReturnType<typeof ectScheduler> => {
+      const estimator = new TaskTimeEstimator()
+      estimator.observe('known', caps({ slots: 4 }), 'fn', 100)
+      return ectScheduler({ estimator })
+    }
+    const offer = (workerId: string, over: Partial<Offer> = {}): Offer => ({ workerId, caps: caps(), inFlight: 0, reportedLoad: 0, cached: new Set(), self: false, ...over })
+    const known = offer('known', { caps: caps({ slots: 4 }) })
+    const sized = (id: string, bytes: number): PendingTask => task(id, { inputCids: [`in-${id}`], sizeBytes: bytes })
+    const pending = [sized('big', 4000), sized('mid', 2000), sized('small', 1000)]
+
+    it('gives an idle worker never measured one task first, the smallest that fits', () => {
+      const placed = explorer().place(pending, [known, offer('new')])
+      // first, before the placement by ECT (which gives the largest first)
+      expect(placed[0]).toEqual({ taskId: 'small', workerId: 'new' })
+      expect(placed.filter(p => p.workerId === 'new')).toHaveLength(1)
+      expect(new Set(placed.map(p => p.taskId))).toEqual(new Set(['big', 'mid', 'small']))
+      // the smallest it can run: a requirement it fails rules a task out
+      const onnx = { ...sized('tiny', 10), requirement: { runtime: 'onnx', memoryPages: 1 } } satisfies PendingTask
+      const both = offer('known', { caps: caps({ slots: 4, runtimes: ['wasm', 'onnx'] }) })
+      expect(explorer().place([...pending, onnx], [both, offer('new')])[0]).toEqual({ taskId: 'small', workerId: 'new' })
+    })
+
+    it('prefers the smallest task whose inputs it holds: it starts without a download', () => {
+      expect(explorer().place(pending, [known, offer('new', { cached: new Set(['in-mid']) })])[0]).toEqual({ taskId: 'mid', workerId: 'new' })
+    })
+
+    it('leaves out a worker that is busy, low on battery or measured', () => {
+      const s = explorer()
+      // busy: this job has a task on it already (it will report soon anyway)
+      expect(s.place(pending, [known, offer('new', { caps: caps({ slots: 2 }), inFlight: 1 })])[0].taskId).toBe('big')
+      // a discharging phone is kept in reserve, not probed
+      const phone = offer('new', { caps: caps({ battery: { level: 0.1, charging: false } }) })
+      expect(s.place(pending, [known, phone]).filter(p => p.workerId === 'new')).toEqual([])
+      // measured: placed by its ECT like any worker, largest first
+      expect(s.place(pending, [known])[0]).toEqual({ taskId: 'big', workerId: 'known' })
+    })
   })
 })
 
@@ -557,7 +597,7 @@ describe('EctPlacer: the link, overruns and idle workers', () => {
     const p = new EctPlacer()
     // two equal workers, 1 MB/s links, eight slots each
     for (const id of ['a', 'b']) p.addWorker({ id, caps: caps({ slots: 8 }), rttMs: 0, bandwidthBps: 1_000_000 })
-    const big = (id: string): PendingTaskV2 => task(id, { inputCids: [`in:${id}`], inputBytes: [2_000_000] })
+    const big = (id: string): PendingTask => task(id, { inputCids: [`in:${id}`], inputBytes: [2_000_000] })
     const before = p.ect('a', big('t2'))
     p.assigned('a', big('t1'))
     // the link of a is busy for 2 s: t2 there starts 2 s later (less the
@@ -582,7 +622,7 @@ describe('EctPlacer: the link, overruns and idle workers', () => {
     expect(p.ect('new', task('x'))).toBeGreaterThan(4 * guess)
     // its lateness is still judged against the estimate (copies of its tasks are due)
     expect(p.lateness('new', 'a')).toBeCloseTo(5, 0)
-    // a run within its spread teaches nothing
+    // a run within its dispersion teaches nothing
     p.assigned('known', task('k2'))
     now.t = 6200
     p.noteRunning('known')

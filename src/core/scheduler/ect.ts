@@ -1,9 +1,10 @@
 import { satisfies } from '../requirements/requirement.js'
 import { IndexedMinHeap } from './indexed-heap.js'
 import { TaskTimeEstimator, lateFactor } from './estimates.js'
+import { POLICY } from './policy-config.js'
 import type { Capabilities } from '../requirements/capabilities.js'
 import type { Requirement } from '../requirements/requirement.js'
-import type { PendingTaskV2 } from './types-v2.js'
+import type { PendingTask } from './types.js'
 
 /**
  * Estimated-completion-time placement.
@@ -66,35 +67,23 @@ export interface EctInit {
   now?: () => number
 }
 
-/**
- * The delay rule's factor for a task that can be split while it runs
- * (`PendingTaskV2.splittable`): a slow worker's late task is cut in the
- * tail, so slow devices may keep taking such tasks longer (10,000 simulated
- * peers, 20 % churn: mean ratio 1.335 → 1.308 over seeds 1-4; 5 let
- * microcontrollers hold one-item pieces nothing rescued).
+/*
+ * The delay rule for a task that can be split while it runs
+ * (`PendingTask.splittable`; `POLICY.splitDrainFactor`, `splitItemShare`,
+ * `splitItemDrain`): a slow worker's late task is cut in the tail, so slow
+ * devices may keep taking such tasks longer (10,000 simulated peers, 20 %
+ * churn: mean ratio 1.335 → 1.308 over seeds 1-4; 5 let microcontrollers
+ * hold one-item pieces nothing rescued). A cut leaves its worker the item
+ * it is on, so only on a worker whose one item takes at most
+ * `splitItemShare` of the task's whole time on the best worker: a
+ * microcontroller's item (seconds) is no piece to leave behind (without
+ * this bound a 10,000-peer job's end was set by one: a ratio of 1.7–1.9 on
+ * 1 to 3 seeds of 32, by variant). While the room's queued work would take
+ * longer than `splitItemDrain` of a worker's items, such a worker takes a
+ * splittable task even past the delay rule: the items it does before the
+ * tail are work the fast workers need not do, and the tail cuts the rest
+ * off (seeds 1-32: mean ratio 1.147 → 1.141).
  */
-export const SPLIT_DRAIN_FACTOR = 2
-
-/**
- * A cut leaves its worker the item it is on: a splittable task gets the
- * longer delay rule (`SPLIT_DRAIN_FACTOR`, `SPLIT_ITEM_DRAIN`) only on a
- * worker whose one item takes at most this share of the task's whole time
- * on the best worker. A microcontroller's item (seconds) is no piece to
- * leave behind: without this bound the copies of a quiet worker's last
- * items went to microcontrollers early in a 10,000-peer job and set its
- * end (a ratio of 1.7–1.9 on 1 to 3 seeds of 32, by variant).
- */
-export const SPLIT_ITEM_SHARE = 0.25
-
-/**
- * While the room's queued work would take longer than this many of a
- * worker's items (`PendingTaskV2.items`), a slow worker that fits
- * `SPLIT_ITEM_SHARE` takes a splittable task even past the delay rule:
- * the items it does before the tail are work the fast workers need not
- * do, and the tail cuts the rest off (10,000 simulated peers, 20 % churn,
- * seeds 1-32: mean ratio 1.147 → 1.141).
- */
-export const SPLIT_ITEM_DRAIN = 10
 
 /** What the placer knows of a worker. */
 export interface EctWorker {
@@ -212,7 +201,7 @@ const MAX_SKIP = 32
 /**
  * Workers re-keyed per decision after a drift of the work estimate. A full
  * rebuild is O(P log P) in one decision (milliseconds at 10,000 peers);
- * sweeping spreads it, and workers that get or finish a task are re-keyed
+ * sweeping shares it out, and workers that get or finish a task are re-keyed
  * anyway. Keys only pick candidates: their exact ECT is computed.
  */
 const SWEEP = 48
@@ -244,17 +233,17 @@ export class EctPlacer {
 
   constructor (init: EctInit = {}) {
     this.estimator = init.estimator ?? new TaskTimeEstimator()
-    this.depth = init.depthPerSlot ?? 2
-    this.maxDepth = Math.max(this.depth, init.maxDepthPerSlot ?? 8)
+    this.depth = init.depthPerSlot ?? POLICY.depthPerSlot
+    this.maxDepth = Math.max(this.depth, init.maxDepthPerSlot ?? POLICY.maxDepthPerSlot)
     // 1 since backlogs are priced by their tasks' sizes (0.5 was tuned on a
     // count × the reference task's work, which overstated them by half)
-    this.drainFactor = init.drainFactor ?? 1
-    this.probation = Math.min(init.probationDepth ?? 1, this.depth)
-    this.batteryThreshold = init.batteryThreshold ?? BATTERY_THRESHOLD
-    this.cacheBias = init.cacheBias ?? 0.85
-    this.coldStartMs = init.coldStartMs ?? 50
-    this.defaultRtt = init.defaultRttMs ?? 50
-    this.defaultBw = init.defaultBandwidthBps ?? 2_000_000
+    this.drainFactor = init.drainFactor ?? POLICY.drainFactor
+    this.probation = Math.min(init.probationDepth ?? POLICY.probationDepth, this.depth)
+    this.batteryThreshold = init.batteryThreshold ?? POLICY.batteryThreshold
+    this.cacheBias = init.cacheBias ?? POLICY.cacheBias
+    this.coldStartMs = init.coldStartMs ?? POLICY.coldStartMs
+    this.defaultRtt = init.defaultRttMs ?? POLICY.defaultRttMs
+    this.defaultBw = init.defaultBandwidthBps ?? POLICY.defaultBandwidthBps
     this.now = init.now ?? (() => 0)
   }
 
@@ -358,7 +347,7 @@ export class EctPlacer {
   }
 
   /** A task was dispatched to the worker; it will hold the task's function and inputs. */
-  assigned (id: string, task: PendingTaskV2): void {
+  assigned (id: string, task: PendingTask): void {
     const k = this.wk(id)
     if (k == null) return
     // its place at the end of the worker's modelled queue
@@ -463,8 +452,8 @@ export class EctPlacer {
       if (e.start == null) continue
       worst = Math.max(worst, (now - e.start) / this.ownRunMs(k, e))
     }
-    // within the run-to-run spread is no news
-    if (worst < lateFactor(this.estimator.spread(k.id)) || !this.estimator.observeOverrun(k.id, worst)) return
+    // within the run-to-run dispersion is no news
+    if (worst < lateFactor(this.estimator.dispersion(k.id)) || !this.estimator.observeOverrun(k.id, worst)) return
     this.respeed(k)
     this.project(k)
     this.rekey(k)
@@ -542,7 +531,7 @@ export class EctPlacer {
   }
 
   /** Estimated completion time of the task on the worker, ms from now. */
-  ect (id: string, task: PendingTaskV2): number {
+  ect (id: string, task: PendingTask): number {
     const k = this.wk(id)
     return k == null ? Infinity : this.ectOf(k, task, this.estimator.workMs(task.functionCid) * this.scaleOf(task))
   }
@@ -554,7 +543,7 @@ export class EctPlacer {
    * and keeps the link's: rescaling the whole ECT by the work estimate
    * multiplied a 4 MB model download with it.
    */
-  ectParts (id: string, task: PendingTaskV2): { arrivalMs: number, waitMs: number, computeMs: number, rttMs: number } | undefined {
+  ectParts (id: string, task: PendingTask): { arrivalMs: number, waitMs: number, computeMs: number, rttMs: number } | undefined {
     const k = this.wk(id)
     if (k == null) return undefined
     const per = this.estimator.workMs(task.functionCid) * this.scaleOf(task) * this.estimator.slowness(k.id, k.caps, task.functionCid)
@@ -565,7 +554,7 @@ export class EctPlacer {
    * Time the fitting workers need to drain `backlog` tasks like this one, ms
    * (Infinity when none fits).
    */
-  drainMs (task: PendingTaskV2, backlog: number): number {
+  drainMs (task: PendingTask, backlog: number): number {
     const c = this.classOf(task)
     return c.speed > 0 ? backlog * this.estimator.workMs(c.fnCid) / c.speed : Infinity
   }
@@ -576,12 +565,12 @@ export class EctPlacer {
    * filter only some peers run) first, or the flexible ones (a filter any
    * peer runs) fill the scarce workers and the constrained class ends late.
    */
-  capacity (task: PendingTaskV2): number {
+  capacity (task: PendingTask): number {
     return this.classOf(task).speed
   }
 
   /** Orders classes (each given by a head task and its backlog): most constrained first, then longest drain. */
-  classOrder<T extends { task: PendingTaskV2, backlog: number }> (classes: T[]): T[] {
+  classOrder<T extends { task: PendingTask, backlog: number }> (classes: T[]): T[] {
     const keyed = classes.map(x => ({ x, cap: this.capacity(x.task), drain: this.drainMs(x.task, x.backlog) }))
     keyed.sort((a, b) => a.cap - b.cap || b.drain - a.drain)
     return keyed.map(k => k.x)
@@ -591,7 +580,7 @@ export class EctPlacer {
    * The worker for this task now, or undefined: none fits, every fitting one
    * is full, or waiting for a better busy worker beats the best free one.
    */
-  place (task: PendingTaskV2, opts: PlaceOptions = {}): string | undefined {
+  place (task: PendingTask, opts: PlaceOptions = {}): string | undefined {
     const c = this.classOf(task)
     const work = this.estimator.workMs(c.fnCid)
     if (c.staleLeft > 0) this.sweep(c)
@@ -634,14 +623,14 @@ export class EctPlacer {
     // microcontroller's seconds (items unknown: the factor alone)
     const items = task.items ?? 1
     const itemMs = task.items != null ? e / Math.max(1, items) : undefined
-    const cuttable = task.splittable === true && (itemMs == null || itemMs <= SPLIT_ITEM_SHARE * bestAny)
+    const cuttable = task.splittable === true && (itemMs == null || itemMs <= POLICY.splitItemShare * bestAny)
     if (!cuttable) return e <= bestAny + this.drainFactor * queued ? cand.id : undefined
-    const inTime = e <= bestAny + Math.max(this.drainFactor, SPLIT_DRAIN_FACTOR) * queued
-    const itemsBeforeTail = itemMs != null && items > 1 && SPLIT_ITEM_DRAIN * itemMs <= queued
+    const inTime = e <= bestAny + Math.max(this.drainFactor, POLICY.splitDrainFactor) * queued
+    const itemsBeforeTail = itemMs != null && items > 1 && POLICY.splitItemDrain * itemMs <= queued
     return inTime || itemsBeforeTail ? cand.id : undefined
   }
 
-  private bestOpen (open: IndexedMinHeap, task: PendingTaskV2, work: number, opts: PlaceOptions): { k?: Wk, e: number } {
+  private bestOpen (open: IndexedMinHeap, task: PendingTask, work: number, opts: PlaceOptions): { k?: Wk, e: number } {
     const top = open.peek()
     if (top < 0) return { e: Infinity }
     const first = this.workers[top] as Wk
@@ -684,7 +673,7 @@ export class EctPlacer {
   }
 
   /** A task's size relative to its function's reference task, by input bytes (1 when unsized). */
-  scaleOf (task: PendingTaskV2): number {
+  scaleOf (task: PendingTask): number {
     let b = task.sizeBytes
     if (b == null) {
       const sizes = task.inputBytes
@@ -696,7 +685,7 @@ export class EctPlacer {
   }
 
   /** `work`: this task's work on a reference core (the function's, scaled by the task's size). */
-  private ectOf (k: Wk, task: PendingTaskV2, work: number): number {
+  private ectOf (k: Wk, task: PendingTask, work: number): number {
     const per = work * this.estimator.slowness(k.id, k.caps, task.functionCid)
     return Math.max(this.arrivalOf(k, task), this.waitOf(k, per)) + per + k.rtt / 2
   }
@@ -706,7 +695,7 @@ export class EctPlacer {
    * half the round trip, then the missing bytes once the downloads already
    * queued on its link are done, then a cold start.
    */
-  private arrivalOf (k: Wk, task: PendingTaskV2): number {
+  private arrivalOf (k: Wk, task: PendingTask): number {
     const bytes = this.missingBytes(k, task)
     const cold = k.cached.has(task.functionCid) ? 0 : this.coldStartMs
     return this.linkWait(k) + bytes * 1000 / k.bw + cold
@@ -718,7 +707,7 @@ export class EctPlacer {
   }
 
   /** Bytes of the task's function and inputs the worker lacks. */
-  private missingBytes (k: Wk, task: PendingTaskV2): number {
+  private missingBytes (k: Wk, task: PendingTask): number {
     let bytes = k.cached.has(task.functionCid) ? 0 : (task.functionBytes ?? 0)
     const sizes = task.inputBytes
     if (sizes != null) {
@@ -815,7 +804,7 @@ export class EctPlacer {
     }
   }
 
-  private classOf (task: PendingTaskV2): Cls {
+  private classOf (task: PendingTask): Cls {
     let rk = this.reqKeys.get(task.requirement)
     if (rk == null) {
       rk = JSON.stringify(task.requirement)
@@ -879,9 +868,6 @@ function earliest (xs: Float64Array): number {
   for (let i = 1; i < xs.length; i++) if (xs[i] < xs[best]) best = i
   return best
 }
-
-/** Default battery level under which a worker not charging is held in reserve. */
-export const BATTERY_THRESHOLD = 0.2
 
 export function lowBattery (caps: Capabilities, threshold: number): boolean {
   return caps.battery != null && !caps.battery.charging && caps.battery.level < threshold

@@ -1,3 +1,4 @@
+import { POLICY } from './policy-config.js'
 import type { Capabilities, PeerKind } from '../requirements/capabilities.js'
 
 /**
@@ -39,33 +40,21 @@ export interface EstimatorInit {
 }
 
 /**
- * A run this many times faster or slower than a worker's mean is taken as a
- * change of speed, not noise (`TaskTimeEstimator.weight`). At 1.5× the
- * ordinary spread of runs tripped it now and then: a 10,000-peer simulated
- * room ended ~1 % later.
+ * Dispersion (σ of the log of run time over expectation) assumed of a
+ * worker not yet seen twice: exactly the late floor
+ * (`POLICY.lateFloor`, `POLICY.lateSigmas`).
  */
-const CHANGED = 2
-
-/** Standard deviations of its own spread a run may stray before it counts as late. */
-export const LATE_SIGMAS = 2
-/** The least a task must overrun its expected end to count as late. */
-export const LATE_FLOOR = 1.5
-/** Spread assumed of a worker not yet seen twice: exactly the floor. */
-export const SPREAD_UNKNOWN = Math.log(LATE_FLOOR) / LATE_SIGMAS
+export const DISPERSION_UNKNOWN = Math.log(POLICY.lateFloor) / POLICY.lateSigmas
 
 /**
- * How many times its expected time a task may run on a worker of this
- * spread before it is overdue (its worker suspect): late beyond the
- * worker's own usual straying, and never less than `floor`.
+ * How many times its expected time a task may run on a worker of
+ * dispersion `sigma` before it is overdue (its worker suspect): late beyond
+ * the worker's own usual straying (`POLICY.lateSigmas` × σ), and never
+ * less than `floor`.
  */
-export function lateFactor (spread: number, floor = LATE_FLOOR): number {
-  return Math.max(floor, Math.exp(LATE_SIGMAS * spread))
+export function lateFactor (sigma: number, floor = POLICY.lateFloor): number {
+  return Math.max(floor, Math.exp(POLICY.lateSigmas * sigma))
 }
-
-/** Prior speed of a phone's core relative to a laptop's, before it is measured. */
-export const MOBILE_SPEED = 0.5
-
-export const DEFAULT_KIND_SPEED: Readonly<Record<PeerKind, number>> = { browser: 1, node: 1.2, mcu: 0.01 }
 
 export class TaskTimeEstimator {
   private readonly alpha: number
@@ -92,18 +81,18 @@ export class TaskTimeEstimator {
   private readonly refBytes = new Map<string, number>()
 
   constructor (init: EstimatorInit = {}) {
-    this.alpha = init.alpha ?? 0.3
-    this.ratioAlpha = init.ratioAlpha ?? 0.1
-    this.defaultWorkMs = init.defaultWorkMs ?? 1000
-    this.workWindow = Math.max(1, init.workWindow ?? 256)
-    this.kindSpeed = { ...DEFAULT_KIND_SPEED, ...init.kindSpeed }
+    this.alpha = init.alpha ?? POLICY.estimatorAlpha
+    this.ratioAlpha = init.ratioAlpha ?? POLICY.ratioAlpha
+    this.defaultWorkMs = init.defaultWorkMs ?? POLICY.defaultWorkMs
+    this.workWindow = Math.max(1, init.workWindow ?? POLICY.workWindow)
+    this.kindSpeed = { ...POLICY.kindSpeed, ...init.kindSpeed }
   }
 
   /** Speed guessed from the description alone (1 = a reference browser core). */
   prior (caps: Capabilities): number {
     // small devices with one or two cores also run slower cores; a phone's
     // cores run WASM at about half a laptop's speed (thermal and power limits)
-    return this.kindSpeed[caps.kind] * (caps.cores >= 4 ? 1 : 0.7) * (caps.mobile === true ? MOBILE_SPEED : 1)
+    return this.kindSpeed[caps.kind] * (caps.cores >= 4 ? 1 : POLICY.fewCoresSpeed) * (caps.mobile === true ? POLICY.mobileSpeed : 1)
   }
 
   /** Estimated work of a function on a reference core, ms. */
@@ -161,14 +150,14 @@ export class TaskTimeEstimator {
   }
 
   /**
-   * The spread of the worker's run times around their expectation (σ of
-   * the log ratio; `SPREAD_UNKNOWN` until two runs of one function were seen). A
-   * throttled or busy device strays more: late is only suspicious beyond
-   * its own usual spread.
+   * The dispersion of the worker's run times around their expectation (σ
+   * of the log ratio; `DISPERSION_UNKNOWN` until two runs of one function
+   * were seen). A throttled or busy device strays more: late is only
+   * suspicious beyond its own usual dispersion.
    */
-  spread (workerId: string): number {
+  dispersion (workerId: string): number {
     const v = this.logVar.get(workerId)
-    return v == null ? SPREAD_UNKNOWN : Math.sqrt(v)
+    return v == null ? DISPERSION_UNKNOWN : Math.sqrt(v)
   }
 
   /** Whether a duration of this function has been seen. */
@@ -261,14 +250,15 @@ export class TaskTimeEstimator {
 
   /**
    * Weight of a new run in a slow moving mean: `ratioAlpha`, or the moving
-   * means' `alpha` for a run off by more than 2× either way (`CHANGED`) — a
+   * means' `alpha` for a run off by more than 2× either way
+   * (`POLICY.changedFactor`) — a
    * device that has really changed speed (a cgroup quota cut, a phone
    * gone hot) is followed within a few runs, not a dozen, while the
    * ordinary noise of runs stays averaged out.
    */
   private weight (mean: number | undefined, x: number): number {
     if (mean == null || !(mean > 0)) return this.ratioAlpha
-    return Math.abs(Math.log(x / mean)) > Math.log(CHANGED) ? Math.max(this.alpha, this.ratioAlpha) : this.ratioAlpha
+    return Math.abs(Math.log(x / mean)) > Math.log(POLICY.changedFactor) ? Math.max(this.alpha, this.ratioAlpha) : this.ratioAlpha
   }
 
   /**

@@ -9,6 +9,7 @@ import type { ApplicationScheduler, Offer, PendingTask, Placement } from './type
 export function localOnly (): ApplicationScheduler {
   return {
     name: 'local-only',
+    accepts: offer => offer.self === true,
     place (pending: readonly PendingTask[], offers: readonly Offer[]): Placement[] {
       const self = offers.find(o => o.self)
       if (self == null) return []

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { satisfies } from '../requirements/requirement.js'
+import { ectScheduler } from './ect-scheduler.js'
+import { TaskTimeEstimator } from './estimates.js'
 import { leastLoaded } from './least-loaded.js'
+import { POLICY } from './policy-config.js'
 import { localOnly } from './local-only.js'
 import { admit } from './resource.js'
 import type { Capabilities } from '../requirements/capabilities.js'
@@ -130,9 +133,11 @@ describe('placement property (fixed seed)', () => {
     return req
   }
 
+  // every scheduler shipped, the default (ectScheduler) included: each
+  // with the most tasks it may hold per worker (`depthOf`)
   it('placements satisfy requirements and capacity, and no task is placed twice', () => {
     const rand = prng(2024)
-    let placed = 0
+    const placedBy: Record<string, number> = {}
     for (let round = 0; round < 300; round++) {
       const offers = Array.from({ length: Math.floor(rand() * 8) }, (_, i) => offer(`w${i}`, {
         caps: randomCaps(rand),
@@ -144,9 +149,19 @@ describe('placement property (fixed seed)', () => {
         id: `t${i}`, functionCid: `f${Math.floor(rand() * 2)}`, requirement: randomRequirement(rand), inputCids: []
       }))
       const depth = 1 + Math.floor(rand() * 3)
-      for (const [s, d] of [[leastLoaded({ depthPerSlot: depth }), depth], [localOnly(), 2]] as const) {
+      // half the workers measured (no draw from rand: the rooms stay those of the other schedulers);
+      // ECT holds a measured worker at depthPerSlot, one never measured at probationDepth (no link
+      // is measured here, so no deeper queues)
+      const estimator = new TaskTimeEstimator()
+      offers.forEach((o, i) => { if ((round + i) % 2 === 0) for (const f of ['f0', 'f1']) estimator.observe(o.workerId, o.caps, f, 100 + 10 * i) })
+      const schedulers = [
+        { s: leastLoaded({ depthPerSlot: depth }), depthOf: () => depth },
+        { s: localOnly(), depthOf: () => 2 },
+        { s: ectScheduler({ estimator }), depthOf: (w: string) => estimator.measured(w) ? POLICY.depthPerSlot : POLICY.probationDepth }
+      ]
+      for (const { s, depthOf } of schedulers) {
         const ps = s.place(pending, offers)
-        placed += ps.length
+        placedBy[s.name] = (placedBy[s.name] ?? 0) + ps.length
         expect(new Set(ps.map(p => p.taskId)).size).toBe(ps.length)
         const byTask = new Map(pending.map(t => [t.id, t]))
         const byWorker = new Map(offers.map(o => [o.workerId, o]))
@@ -160,7 +175,7 @@ describe('placement property (fixed seed)', () => {
         }
         for (const [w, n] of Object.entries(countBy(ps))) {
           const o = byWorker.get(w) as Offer
-          expect(o.inFlight + n).toBeLessThanOrEqual(Math.max(o.inFlight, o.caps.slots * d))
+          expect(o.inFlight + n).toBeLessThanOrEqual(Math.max(o.inFlight, o.caps.slots * depthOf(w)))
         }
         // work-conserving: a task left out has no fitting worker with room to spare
         if (s.name === 'least-loaded') {
@@ -169,13 +184,13 @@ describe('placement property (fixed seed)', () => {
           for (const t of pending) {
             if (placedIds.has(t.id)) continue
             for (const o of offers) {
-              if (satisfies(o.caps, t.requirement)) expect(load.get(o.workerId)).toBeGreaterThanOrEqual(o.caps.slots * d)
+              if (satisfies(o.caps, t.requirement)) expect(load.get(o.workerId)).toBeGreaterThanOrEqual(o.caps.slots * depth)
             }
           }
         }
       }
     }
-    expect(placed).toBeGreaterThan(100)
+    for (const name of ['least-loaded', 'local-only', 'ect']) expect(placedBy[name]).toBeGreaterThan(100)
   })
 })
 

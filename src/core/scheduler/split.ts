@@ -1,3 +1,5 @@
+import { POLICY } from './policy-config.js'
+
 /**
  * Splitting a running task (SkewTune's answer to a long tail, as a pure
  * policy). A task over a batch of items (frames of a clip, rows of tiles,
@@ -85,7 +87,7 @@ export function chooseSplits (candidates: readonly SplitCandidate[], find: FindH
   const out: SplitPlan[] = []
   let misses = 0
   for (const c of order) {
-    if (out.length >= maxPerRound || misses >= 64) break
+    if (out.length >= maxPerRound || misses >= POLICY.copyMissesPerCall) break
     const h = find(c)
     const plan = h == null ? undefined : splitShare(c, h, minGain)
     if (plan == null) { misses++; continue }
@@ -94,11 +96,6 @@ export function chooseSplits (candidates: readonly SplitCandidate[], find: FindH
   }
   return out
 }
-
-/** A spread must end the task at least this much sooner than its one worker would, ms (each piece costs a dispatch and a fetch). */
-export const SPREAD_MIN_GAIN_MS = 50
-/** Most helpers one waiting task is spread over (a batch task holds at most 32 items in the simulator's workload). */
-export const SPREAD_MAX_HELPERS = 31
 
 /** A worker that could take some of a waiting task's items, and its terms. */
 export interface SpreadSlot {
@@ -146,7 +143,7 @@ export function spreadItems (items: number, slots: readonly SpreadSlot[]): Sprea
 /**
  * The spread of a waiting task worth making: `spreadItems` over its worker
  * (`slots[0]`) and the helpers after it, when that ends the task at least
- * `SPREAD_MIN_GAIN_MS` sooner than its worker alone would; `first` is the
+ * `POLICY.spreadMinGainMs` sooner than its worker alone would; `first` is the
  * slot that keeps the first items (the others take pieces of the last).
  * Undefined: send it whole.
  */
@@ -154,6 +151,6 @@ export function chooseSpread (items: number, slots: readonly SpreadSlot[]): (Spr
   if (slots.length < 2) return undefined
   const plan = spreadItems(items, slots)
   const first = plan.items.findIndex(n => n > 0)
-  if (first < 0 || plan.endMs > slots[0].startMs + items * slots[0].itemMs - SPREAD_MIN_GAIN_MS) return undefined
+  if (first < 0 || plan.endMs > slots[0].startMs + items * slots[0].itemMs - POLICY.spreadMinGainMs) return undefined
   return { ...plan, first }
 }

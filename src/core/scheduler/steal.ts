@@ -1,4 +1,5 @@
 import { satisfies } from '../requirements/requirement.js'
+import { POLICY } from './policy-config.js'
 import type { Capabilities } from '../requirements/capabilities.js'
 import type { Requirement } from '../requirements/requirement.js'
 
@@ -24,11 +25,11 @@ import type { Requirement } from '../requirements/requirement.js'
  * dropped lazily (the caller says which are still waiting).
  */
 export interface StealOptions {
-  /** Entries looked at per class, latest first (default 4). */
+  /** Entries looked at per class, latest first (default `POLICY.lateBindingLook`). */
   look?: number
   /** A move must gain at least this, ms (default 0), and `minGainShare` of the thief's time. */
   minGainMs?: number
-  /** A move must gain at least this share of the thief's own expected time (default 0.1): estimates are noisy. */
+  /** A move must gain at least this share of the thief's own expected time (default `POLICY.lateBindingMinGainShare`): estimates are noisy. */
   minGainShare?: number
 }
 
@@ -72,9 +73,9 @@ export class StealIndex<T> {
    * where it waits.
    */
   choose (thief: Capabilities, now: number, waiting: (item: T) => boolean, endOn: (item: T) => number | undefined, endNow: (item: T) => number, opts: StealOptions = {}): StealPick<T> | undefined {
-    const look = opts.look ?? 4
+    const look = opts.look ?? POLICY.lateBindingLook
     const minGain = opts.minGainMs ?? 0
-    const share = opts.minGainShare ?? 0.1
+    const share = opts.minGainShare ?? POLICY.lateBindingMinGainShare
     let best: StealPick<T> | undefined
     for (const c of this.classes.values()) {
       if (c.heap.length === 0 || !satisfies(thief, c.requirement)) continue

@@ -29,7 +29,7 @@ export interface SimConfig {
   detectMs?: number
   /** Offers per round for batch (ApplicationScheduler) mode, as a Mesos offer. */
   maxOffers?: number
-  /** How often the backup policy looks at the tail, ms of simulated time (default 250: the runner's TICK_MS). */
+  /** How often the backup policy looks at the tail, ms of simulated time (default `POLICY.tickMs`, as the runner's loop). */
   backupEveryMs?: number
   /**
    * While tasks are still pending, copy the tasks of suspect workers (one
@@ -50,35 +50,22 @@ export interface SimConfig {
   onRun?: (task: SimTask, peer: SimPeer, startMs: number, endMs: number, outcome: 'finished' | 'cancelled' | 'lost') => void
   /** Peers to use instead of drawing them (tests, calibration against a measured room). */
   peerList?: SimPeer[]
-  /**
-   * While work is pending, copy a task expected to end long after the room
-   * drains the queue, and insure against churn (`riskBudget`). Default off:
-   * since the tail splits the copy ahead and lost batch tasks resume, these
-   * copies cost more than they saved (10k peers, seeds 1–8: 1.223 on, 1.189
-   * off), and the runner has neither.
-   */
-  criticalCopies?: boolean
-  /**
-   * Churn insurance, with `criticalCopies`: while work is pending, the
-   * running tasks whose loss would cost most (leave rate seen × time left
-   * × how late a restart would end past the room's drain) get a copy, up
-   * to this share of the room's slots in copies at once (default 0.03; 0: off).
-   */
-  riskBudget?: number
-  /** Insurance copies (BackupPolicy.insure) once idle slots outnumber running tasks this many times (default 2; 0: never). */
+  /** Insurance copies (BackupPolicy.insure) once idle slots outnumber running tasks this many times (default `POLICY.insureIdleShare`; 0: never). */
   insureShare?: number
-  /** Tasks a never-measured worker gets from the small end of the queue (default 1). */
+  /** Tasks a never-measured worker gets from the small end of the queue (default `POLICY.probeTasks`). */
   probeSlots?: number
-  /** A task running this many times its estimate is overdue (default 1.5). */
+  /** A task running this many times its estimate is overdue, at least (default `POLICY.lateFloor`). */
   overdueFactor?: number
-  /** Workers slower than this share of the room's average slot take the smallest pending task (default 0.8, SLOW_SHARE; 0: off). */
+  /** Workers slower than this share of the room's average slot take the smallest pending task (default `POLICY.slowShare`; 0: off). */
   slowShare?: number
   /** Also schedule the job clairvoyantly (`oracleMakespan`: true sizes, speeds, joins and leaves) for reference. */
   oracle?: boolean
   /**
    * Late binding: a worker with a free slot takes over a copy still waiting
    * (not started) on another worker when it would finish it sooner
-   * (src/core/scheduler/steal.ts; default true).
+   * (src/core/scheduler/steal.ts; default true). Kept on, though the runner
+   * has it off: in the simulator a move is exact and free and pays at
+   * 10,000 peers (docs/decisions.md); the one policy will settle one value.
    */
   steal?: boolean
   /**
@@ -87,15 +74,6 @@ export interface SimConfig {
    * reports instead of `detectMs`.
    */
   progressMs?: number
-  /**
-   * Workers acknowledge a task as it arrives; a task not acknowledged
-   * within a round trip plus this long, ms, has its worker taken as gone
-   * (0: no acknowledgements, the default, as the runner today: a worker
-   * that left silently while idle is noticed by its missed beats,
-   * `detectMs`). An experiment for the runner's protocol: 10,000 peers,
-   * 20 % churn, 250 ms: the maps ended ~0.18 s sooner on average.
-   */
-  ackMs?: number
   /**
    * A lost run of a task over items keeps the items done up to its last
    * progress report (the runtime's batch tasks send their outputs with it):
@@ -151,8 +129,6 @@ export interface SimResult {
   reExecuted: number
   backupsLaunched: number
   backupsWon: number
-  /** Of the backups, churn-insurance copies queued (`riskBudget`). */
-  riskCopies: number
   /** Waiting copies taken over by idle workers (`steal`). */
   steals: number
   /** Running tasks split, a piece sent to an idle worker (`split`). */

@@ -1,9 +1,10 @@
 import { DEFAULT_BEAT_INTERVAL_MS, MISSED_BEATS_TO_DIE } from '../registry/registry.js'
 import { JobTracker } from '../jobs/tracker.js'
 import { satisfies } from '../requirements/requirement.js'
-import { INSURE_IDLE_SHARE, PHASE_COPIES, chooseBackups } from '../scheduler/backups.js'
-import { BATTERY_THRESHOLD, EctPlacer } from '../scheduler/ect.js'
-import { SLOW_SHARE, sortBySizeDesc } from '../scheduler/ect-scheduler.js'
+import { chooseBackups } from '../scheduler/backups.js'
+import { EctPlacer } from '../scheduler/ect.js'
+import { sortBySizeDesc } from '../scheduler/ect-scheduler.js'
+import { POLICY } from '../scheduler/policy-config.js'
 import { leastLoaded } from '../scheduler/least-loaded.js'
 import { localOnly } from '../scheduler/local-only.js'
 import { QuorumBook } from '../scheduler/quorum.js'
@@ -11,11 +12,10 @@ import { EventQueue } from './event-queue.js'
 import { PROFILES, drawPeer } from './peers.js'
 import { Rng } from './prng.js'
 import { DEFAULT_WORKLOAD, makeJob } from './workload.js'
-import type { ApplicationScheduler } from '../scheduler/types.js'
+import type { ApplicationScheduler, Offer } from '../scheduler/types.js'
 import { lateFactor } from '../scheduler/estimates.js'
 import type { TaskTimeEstimator } from '../scheduler/estimates.js'
 import type { BackupPlacement, BackupPolicy, RunningTaskInfo } from '../scheduler/backups.js'
-import type { OfferV2 } from '../scheduler/types-v2.js'
 import type { SimPeer } from './peers.js'
 import type { SimTask } from './workload.js'
 import type { SimConfig, SimResult } from './config.js'
@@ -23,7 +23,7 @@ import { lowerBound, policyPeers } from './bounds.js'
 import { oracleMakespan } from './oracle.js'
 import { TaskQueue } from './task-queue.js'
 import { StealIndex } from '../scheduler/steal.js'
-import { SPREAD_MAX_HELPERS, chooseSplits, chooseSpread } from '../scheduler/split.js'
+import { chooseSplits, chooseSpread } from '../scheduler/split.js'
 import type { SplitCandidate, SpreadSlot } from '../scheduler/split.js'
 import type { QueueEntry } from './task-queue.js'
 
@@ -56,7 +56,7 @@ interface Attempt {
 }
 
 type Ev =
-  | { t: number, type: 'arrive' | 'fetched' | 'finish' | 'result' | 'ack', a: Attempt }
+  | { t: number, type: 'arrive' | 'fetched' | 'finish' | 'result', a: Attempt }
   | { t: number, type: 'join' | 'leave' | 'detect', p: SimPeer }
   | { t: number, type: 'tick' }
 
@@ -91,18 +91,15 @@ export function simulate (config: SimConfig): SimResult {
   // the runner's registry drops a peer after this many missed beats
   const detectMs = config.detectMs ?? DEFAULT_BEAT_INTERVAL_MS * MISSED_BEATS_TO_DIE
   const maxOffers = config.maxOffers ?? 256
-  const backupEvery = config.backupEveryMs ?? 250
+  const backupEvery = config.backupEveryMs ?? POLICY.tickMs
   const clock = config.clock ?? (() => 0)
   const jitter = config.jitter ?? 0.1
-  const slowShare = config.slowShare ?? SLOW_SHARE
-  const overdueFactor = config.overdueFactor ?? 1.5
-  const probeSlots = config.probeSlots ?? 1
-  const insureShare = config.insureShare ?? INSURE_IDLE_SHARE
-  const criticalCopies = config.criticalCopies ?? false
-  const riskBudget = config.riskBudget ?? 0.03
+  const slowShare = config.slowShare ?? POLICY.slowShare
+  const overdueFactor = config.overdueFactor ?? POLICY.lateFloor
+  const probeSlots = config.probeSlots ?? POLICY.probeTasks
+  const insureShare = config.insureShare ?? POLICY.insureIdleShare
   const stealOn = (config.steal ?? true) && k === 1
   const progressMs = config.progressMs ?? 500
-  const ackMs = config.ackMs ?? 0
   // maps are batch tasks (items) by default, as the runtime runs them: they resume and split
   const resumable = (config.resumable ?? true) && progressMs > 0 && k === 1
   const splitOn = (config.split ?? true) && k === 1 && progressMs > 0
@@ -111,7 +108,7 @@ export function simulate (config: SimConfig): SimResult {
   const quietCopy = config.quietCopy ?? true
   const quietHold = config.quietHold ?? true
   // a batch task's worker late on its report by half a period is cut (cheap: it keeps the item it is on)
-  const quietMs = splitOn ? QUIET_CUT_PERIODS * progressMs : 0
+  const quietMs = splitOn ? POLICY.quietCutReports * progressMs : 0
   /** Share of a task's work already done and kept (checkpoints of lost runs), by task id. */
   const doneShare = new Map<string, number>()
 
@@ -141,7 +138,7 @@ export function simulate (config: SimConfig): SimResult {
   }
   // only tasks over items resume (a batch task's reported items are kept): reduces restart
   // low-battery devices held in reserve offer no speed while others fit (the battery policy)
-  const offered = policyPeers(peers, job, config.ect?.batteryThreshold ?? BATTERY_THRESHOLD)
+  const offered = policyPeers(peers, job, config.ect?.batteryThreshold ?? POLICY.batteryThreshold)
   const bound = lowerBound(offered, job, { resumable: resumable && job.reduce.some(t => (t.items ?? 1) > 1), splittable: splitOn })
   const oracleMs = config.oracle === true ? oracleMakespan(offered, job) : undefined
   const byId = new Map(peers.map(p => [p.id, p]))
@@ -174,24 +171,15 @@ export function simulate (config: SimConfig): SimResult {
   const open = new Set<number>() // batch mode: known workers with room
   const results = new Map<string, { workerId: string, digest: string, at: number }>()
   const q = new EventQueue<Ev>()
-  const stats = { quietCuts: 0, splits: 0, spreads: 0, keptWorkMs: 0, steals: 0, riskCopies: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
+  const stats = { quietCuts: 0, splits: 0, spreads: 0, keptWorkMs: 0, steals: 0, duplicates: 0, reExecuted: 0, backupsLaunched: 0, backupsWon: 0, liarsCaught: 0, wrongAccepted: 0, tieBreaks: 0, violations: 0, decisions: 0, decisionMs: 0, events: 0, joined: 0, left: 0 }
   let now = 0
   let makespan = 0
   let mapsLeft = job.map.length
-  // leaves noticed per known peer per ms (the churn the room has shown so far)
-  let noticedLeaves = 0
-  let peerMs = 0
-  let known = 0
-  let peerMsAt = 0
-  const countPeers = (d: number): void => { peerMs += known * (now - peerMsAt); peerMsAt = now; known += d }
-  const leaveRate = (): number => { countPeers(0); return peerMs > 0 ? noticedLeaves / peerMs : 0 }
   let pendingTotal = 0
 
   const copyQueued = new Set<string>()
-  /** Peers whose leave the scheduler has noticed (by missed beats or reports, or a task never acknowledged). */
+  /** Peers whose leave the scheduler has noticed (by missed beats or reports). */
   const noticedGone = new Set<number>()
-  /** Tasks with a churn-insurance copy out (counted against `riskBudget`). */
-  const riskCopy = new Set<string>()
   const heldFirst = config.heldFirst ?? true
   /** The smallest waiting task of this queue whose input the worker holds, if any. */
   const heldEntry = (p: SimPeer, tq: TaskQueue): QueueEntry | undefined => {
@@ -236,8 +224,8 @@ export function simulate (config: SimConfig): SimResult {
     else open.delete(p.idx)
   }
 
-  /** Late beyond the worker's own usual spread (as src/peer/job-runner.ts). */
-  const lateBy = (p: SimPeer): number => lateFactor(placer.estimator.spread(p.id), overdueFactor)
+  /** Late beyond the worker's own usual dispersion (as src/peer/job-runner.ts). */
+  const lateBy = (p: SimPeer): number => lateFactor(placer.estimator.dispersion(p.id), overdueFactor)
   const taskMsNow = (task: SimTask, p: SimPeer): number => placer.estimator.taskMs(p.id, p.caps, task.functionCid, placer.scaleOf(task))
   /**
    * When the attempt is expected to end by today's estimates: its ECT at
@@ -251,7 +239,7 @@ export function simulate (config: SimConfig): SimResult {
 
   /** When the attempt is expected to end: by the placer's model of its worker's queue, else by its ECT at dispatch. */
   const endOf = (a: Attempt): number => placer.expectedEnd(a.peer.id, a.task.id) ?? expectedEndOf(a)
-  /** Running late beyond its worker's usual spread, counted from when it started (not from dispatch: queueing is not lateness). */
+  /** Running late beyond its worker's usual dispersion, counted from when it started (not from dispatch: queueing is not lateness). */
   const overdue = (a: Attempt): boolean => {
     const late = placer.lateness(a.peer.id, a.task.id)
     return late == null ? now - a.dispatchedAt > lateBy(a.peer) * (expectedEndOf(a) - a.dispatchedAt) : late > lateBy(a.peer)
@@ -284,7 +272,6 @@ export function simulate (config: SimConfig): SimResult {
     refreshOpen(p)
     config.onDispatch?.(task, p, backup, now)
     q.push({ t: now + p.rttMs / 2, type: 'arrive', a })
-    if (ackMs > 0) q.push({ t: now + p.rttMs + ackMs, type: 'ack', a })
     if (stealOn && !backup) steals.add(task.functionCid, task.requirement, a, a.expectedEnd)
   }
 
@@ -354,7 +341,7 @@ export function simulate (config: SimConfig): SimResult {
     const r = runs[p.idx]
     while (r.known && r.alive && placer.loadOf(p.id) < p.caps.slots) {
       const t0 = clock()
-      const pick = steals.choose(p.caps, now, waitingCopy, a => a.peer === p || live.get(a.task.id)?.size !== 1 ? undefined : now + placer.ect(p.id, a.task), endOf)
+      const pick = steals.choose(p.caps, now, waitingCopy, a => a.peer === p || live.get(a.task.id)?.size !== 1 ? undefined : now + placer.ect(p.id, a.task), endOf, { minGainMs: POLICY.simLateBindingMinGainMs })
       stats.decisionMs += clock() - t0
       if (pick == null) break
       const a = pick.item
@@ -416,11 +403,11 @@ export function simulate (config: SimConfig): SimResult {
    * A phase's tasks go out largest first (LPT: a big task started last sets
    * the makespan; input bytes are what the submitter knows of a size). A
    * phase the room can hold twice over starts each task twice, a copy
-   * behind each, three times over three times (`PHASE_COPIES`; as the
+   * behind each, three times over three times (`POLICY.phaseCopies`; as the
    * runner's `twin`, src/peer/job-runner.ts).
    */
   const startPhase = (tasks: readonly SimTask[]): void => {
-    const copies = backups && k === 1 ? Math.min(PHASE_COPIES - 1, Math.floor(idleNow() / Math.max(1, tasks.length)) - 1) : 0
+    const copies = backups && k === 1 ? Math.min(POLICY.phaseCopies - 1, Math.floor(idleNow() / Math.max(1, tasks.length)) - 1) : 0
     for (const t of bySizeDesc(tasks)) {
       start(t)
       for (let c = 0; c < copies; c++) { copyQueued.add(t.id); enqueue(t, false, true) }
@@ -551,7 +538,7 @@ export function simulate (config: SimConfig): SimResult {
           copyQueued.delete(take.task.id)
           stats.backupsLaunched++
         }
-        if (take.backup !== true && spreadOn && pendingTotal <= SPREAD_PENDING_MAX) {
+        if (take.backup !== true && spreadOn && pendingTotal <= POLICY.simSpreadPendingMax) {
           if (idleCache < 0) idleCache = idleNow()
           const used = spreadOrDispatch(take.task, byId.get(w) as SimPeer, idleCache - 1 - pendingTotal)
           idleCache -= used
@@ -560,7 +547,7 @@ export function simulate (config: SimConfig): SimResult {
     }
   }
 
-  const offerOf = (p: SimPeer): OfferV2 => {
+  const offerOf = (p: SimPeer): Offer => {
     const r = runs[p.idx]
     return { workerId: p.id, caps: p.caps, inFlight: r.inflight.size, reportedLoad: 0, cached: r.cache, self: p.self, rttMs: p.rttMs, bandwidthBps: p.bandwidthBps }
   }
@@ -626,55 +613,10 @@ export function simulate (config: SimConfig): SimResult {
         if (placer.estimator.knows(a.task.functionCid) && overdue(a)) suspects.add(runs[a.peer.idx])
       }
     }
-    // a task expected to end well after the room has drained everything
-    // queued is the job's critical path: a copy on an average slot (placed
-    // first) would end sooner. And under churn, a task whose restart (its
-    // worker gone: noticed, then run again from scratch) would end after
-    // the room drains risks the makespan: expected delay = chance its
-    // worker leaves before it ends (leave rate seen × time left) × how late
-    // the restart would end. The riskiest get a copy, within a budget of
-    // the room's slots: the largest tasks, in the second half of the job.
-    // (A threshold per task instead either copied nothing or, late in the
-    // job when every restart ends past the drain, nearly everything.)
-    const drain = placer.roomDrainMs(waiting().workMs)
-    const slot = placer.slotSpeed()
-    const rate = riskBudget > 0 ? leaveRate() : 0
-    const risky: Array<{ a: Attempt, harm: number }> = []
-    if (criticalCopies && slot > 0) {
-      for (const [id, set] of live) {
-        if (set.size !== 1 || copyQueued.has(id)) continue
-        const a = set.values().next().value as Attempt
-        if (!placer.estimator.knows(a.task.functionCid)) continue
-        const copyMs = placer.estimator.workMs(a.task.functionCid) * placer.scaleOf(a.task) / slot
-        const left = endOf(a) - now
-        if (left > 1.5 * (drain + copyMs)) {
-          copyQueued.add(id)
-          enqueue(a.task, true, true)
-          continue
-        }
-        const harm = rate * Math.max(0, left) * (detectMs + copyMs - drain)
-        if (harm > 0) risky.push({ a, harm })
-      }
-    }
-    // the riskiest first, within a budget of the room's slots
-    for (const id of riskCopy) if (results.has(id) || !live.has(id)) riskCopy.delete(id)
-    if (risky.length > 0) {
-      let slots = 0
-      for (const p of peers) if (runs[p.idx].known) slots += p.caps.slots
-      let room = Math.floor(slots * riskBudget) - riskCopy.size
-      risky.sort((x, y) => y.harm - x.harm)
-      for (const { a } of risky) {
-        if (room-- <= 0) break
-        copyQueued.add(a.task.id)
-        riskCopy.add(a.task.id)
-        stats.riskCopies++
-        enqueue(a.task, true, true)
-      }
-    }
     for (const r of suspects) {
       for (const a of r.inflight) {
         const id = a.task.id
-        if ((live.get(id)?.size ?? 0) >= 3 || copyQueued.has(id)) continue
+        if ((live.get(id)?.size ?? 0) >= POLICY.simSuspectMaxCopies || copyQueued.has(id)) continue
         copyQueued.add(id)
         enqueue(a.task, true, true)
       }
@@ -698,7 +640,7 @@ export function simulate (config: SimConfig): SimResult {
       if (config.overdueBackups !== false) queueOverdue()
       // a few re-queued tasks (churn) are no reason to leave the tail's
       // idle slots unused: once they are placed, copies go out as usual
-      if (pendingTotal * TAIL_IDLE_PER_PENDING >= idleNow()) return
+      if (pendingTotal * POLICY.simTailIdlePerPending >= idleNow()) return
     }
     if (splitOn) runSplits()
     const running: RunningTaskInfo[] = []
@@ -729,16 +671,17 @@ export function simulate (config: SimConfig): SimResult {
       }
     }
     const policy: BackupPolicy = { ...config.backupPolicy }
-    if (insureShare > 0 && idleSlots > running.length * insureShare) policy.insure ??= 2
+    policy.minGainMs ??= POLICY.simBackupMinGainMs
+    if (insureShare > 0 && idleSlots > running.length * insureShare) policy.insure ??= POLICY.insureWithin
     // a big room has thousands of tasks in its tail: 64 copies a round took seconds to cover them
-    policy.maxPerRound ??= Math.max(64, Math.ceil(idleSlots / 8))
+    policy.maxPerRound ??= Math.max(POLICY.backupsPerRound, Math.ceil(idleSlots / POLICY.simIdleSlotsPerBackup))
     const picks: BackupPlacement[] = chooseBackups(running, now, (taskId, exclude) => {
       const task = taskOf.get(taskId) as SimTask
       const ex = exclude
       let w: string | undefined
       if (batch == null) w = placer.place(task, { idleOnly: true, exclude: ex })
       else {
-        const idle: OfferV2[] = []
+        const idle: Offer[] = []
         for (const i of open) {
           const p = peers[i]
           if (!ex.has(p.id) && runs[i].inflight.size < p.caps.slots) idle.push(offerOf(p))
@@ -825,7 +768,7 @@ export function simulate (config: SimConfig): SimResult {
     const slots: SpreadSlot[] = [{ workerId: w.id, startMs: Math.max(whole.arrivalMs, whole.waitMs) + whole.rttMs, itemMs: whole.computeMs / left }]
     const one = lastItems(t, 1, 0)
     const exclude = new Set([w.id])
-    for (let i = 0; i < Math.min(left - 1, spare, SPREAD_MAX_HELPERS); i++) {
+    for (let i = 0; i < Math.min(left - 1, spare, POLICY.spreadMaxHelpers); i++) {
       const h = placer.place(one, { idleOnly: true, exclude })
       const parts = h == null ? undefined : placer.ectParts(h, one)
       if (h == null || parts == null) break
@@ -988,7 +931,7 @@ export function simulate (config: SimConfig): SimResult {
       const parts = w == null ? undefined : placer.ectParts(w, piece)
       if (w == null || parts == null) return undefined
       return { workerId: w, startMs: Math.max(parts.arrivalMs, parts.waitMs) + parts.rttMs, allMs: parts.computeMs }
-    }, { minGainMs: progressMs / 2, maxPerRound: idleNow() }, plan => {
+    }, { minGainMs: POLICY.splitMinGainReports * progressMs, maxPerRound: idleNow() }, plan => {
       const a = runOf.get(plan.taskId) as Attempt
       const piece = cutRun(a, 1 - plan.items / (a.task.items ?? 1))
       if (piece == null) return
@@ -999,7 +942,6 @@ export function simulate (config: SimConfig): SimResult {
   }
 
   const join = (p: SimPeer): void => {
-    countPeers(1)
     const r = runs[p.idx]
     r.alive = true
     r.known = true
@@ -1077,20 +1019,11 @@ export function simulate (config: SimConfig): SimResult {
         runs[ev.p.idx].alive = false
         // a silent leaver holding running tasks goes quiet on their streams
         // too: progress stops, noticed after three missed reports
-        q.push({ t: now + (ev.p.cleanLeave ? ev.p.rttMs : progressMs > 0 && runs[ev.p.idx].busy > 0 ? Math.min(detectMs, 3 * progressMs) : detectMs), type: 'detect', p: ev.p })
+        q.push({ t: now + (ev.p.cleanLeave ? ev.p.rttMs : progressMs > 0 && runs[ev.p.idx].busy > 0 ? Math.min(detectMs, POLICY.simSilentWriteOffReports * progressMs) : detectMs), type: 'detect', p: ev.p })
         break
-      case 'ack': {
-        // the worker acknowledges a task as it arrives: none in time, and it is gone
-        const r = runs[ev.a.peer.idx]
-        if (r.alive || noticedGone.has(ev.a.peer.idx) || ev.a.state !== 'sent') break
-        q.push({ t: now, type: 'detect', p: ev.a.peer })
-        break
-      }
       case 'detect': {
         if (noticedGone.has(ev.p.idx)) break
         noticedGone.add(ev.p.idx)
-        noticedLeaves++
-        countPeers(-1)
         const r = runs[ev.p.idx]
         r.known = false
         placer.removeWorker(ev.p.id)
@@ -1145,7 +1078,6 @@ export function simulate (config: SimConfig): SimResult {
     reExecuted: stats.reExecuted,
     backupsLaunched: stats.backupsLaunched,
     backupsWon: stats.backupsWon,
-    riskCopies: stats.riskCopies,
     steals: stats.steals,
     splits: stats.splits,
     spreads: stats.spreads,
@@ -1166,14 +1098,6 @@ export function simulate (config: SimConfig): SimResult {
     peers
   }
 }
-
-/** Report periods a batch task's worker may be silent before its task is cut (src/core/protocol/task.ts QUIET_CUT_MS). */
-const QUIET_CUT_PERIODS = 1.5
-
-/** Idle slots per pending task above which the job is in its tail (tail copies go out though a few re-queued tasks wait). */
-const TAIL_IDLE_PER_PENDING = 8
-/** Spreads are looked for only while at most this many tasks wait (the room's free slots are counted for them). */
-const SPREAD_PENDING_MAX = 2000
 
 function bySizeDesc (tasks: readonly SimTask[]): SimTask[] {
   return sortBySizeDesc([...tasks], totalBytes)

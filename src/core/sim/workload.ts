@@ -1,9 +1,9 @@
 import type { Requirement } from '../requirements/requirement.js'
-import type { PendingTaskV2 } from '../scheduler/types-v2.js'
+import type { PendingTask } from '../scheduler/types.js'
 import type { Rng } from './prng.js'
 
 /** A task as the simulator knows it: what the scheduler sees, plus its true cost. */
-export interface SimTask extends PendingTaskV2 {
+export interface SimTask extends PendingTask {
   phase: 'map' | 'reduce'
   /** Work on a reference core, ms (hidden from the scheduler). */
   workMs: number
