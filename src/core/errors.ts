@@ -99,6 +99,21 @@ export class PoolNotRunningError extends FedraError {
 export class BoardError extends FedraError {
   static override readonly code = 'ERR_BOARD'
 }
+/** A file or codec this browser cannot read, decode or encode; the message names it. */
+export class UnsupportedMediaError extends FedraError {
+  static override readonly code = 'ERR_UNSUPPORTED_MEDIA'
+}
+
+/** Decoding, filtering, encoding or muxing a video failed on its data. */
+export class VideoProcessingError extends FedraError {
+  static override readonly code = 'ERR_VIDEO_PROCESSING'
+}
+
+/** A filter a job names cannot be used: not in the catalog, not an image filter, not built, or named without its entry point. */
+export class InvalidFilterError extends FedraError {
+  static override readonly code = 'ERR_INVALID_FILTER'
+}
+
 /** Class names by code, as strings so they survive minification. */
 const ERROR_NAMES: Record<string, string> = {
   ERR_INVALID_MESSAGE: 'InvalidMessageError',
@@ -117,7 +132,10 @@ const ERROR_NAMES: Record<string, string> = {
   ERR_ABORTED: 'AbortedError',
   ERR_MODULE_NOT_CACHED: 'ModuleNotCachedError',
   ERR_POOL_NOT_RUNNING: 'PoolNotRunningError',
-  ERR_BOARD: 'BoardError'
+  ERR_BOARD: 'BoardError',
+  ERR_UNSUPPORTED_MEDIA: 'UnsupportedMediaError',
+  ERR_VIDEO_PROCESSING: 'VideoProcessingError',
+  ERR_INVALID_FILTER: 'InvalidFilterError'
 }
 
 /** Errors that may cross the wire, by code, so a remote failure keeps its type. */
@@ -137,7 +155,10 @@ const byCode: Record<string, new (message: string) => FedraError> = {
   [AbortedError.code]: AbortedError,
   [ModuleNotCachedError.code]: ModuleNotCachedError,
   [PoolNotRunningError.code]: PoolNotRunningError,
-  [BoardError.code]: BoardError
+  [BoardError.code]: BoardError,
+  [UnsupportedMediaError.code]: UnsupportedMediaError,
+  [VideoProcessingError.code]: VideoProcessingError,
+  [InvalidFilterError.code]: InvalidFilterError
 }
 
 /** Rebuilds a typed error from a code and message received from a peer. */
