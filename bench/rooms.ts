@@ -1,4 +1,4 @@
-import { startRelay, waitForMesh } from '../e2e/harness.js'
+import { startRelay, volunteer, waitForMesh } from '../e2e/harness.js'
 import { launchThrottledBrowser, openThrottledTab } from '../e2e/cgroup.js'
 import type { ThrottledBrowser } from '../e2e/cgroup.js'
 import type { Page } from 'playwright-core'
@@ -157,6 +157,8 @@ export async function meshUp (devices: Device[], roomUrl: string, tag: string): 
         r.d.tb.setQuota(null)
         await r.d.page.goto(roomUrl)
         await r.d.page.waitForFunction(() => (window as W).fedra?.ready === true, undefined, { timeout: 60_000 })
+        // volunteering is opt-in: a reloaded worker turns it on again, as openPage does
+        await volunteer(r.d.page)
         r.d.id = await peerIdOf(r.d.page)
       }
     }

@@ -21,9 +21,24 @@ export const CHROMIUM_ARGS = [
   '--disable-features=WebRtcHideLocalIpsWithMdns'
 ]
 
+/**
+ * CHROMIUM_ARGS with more host-resolver rules in front of the loopback-only
+ * ones (Chromium keeps only the last `--host-resolver-rules` flag, and the
+ * first matching rule wins), e.g. `MAP fedra.test 127.0.0.1`.
+ */
+export function withHostResolverRules (rules: string[]): string[] {
+  return CHROMIUM_ARGS.map(a => a.startsWith('--host-resolver-rules=')
+    ? `--host-resolver-rules=${[...rules, a.slice('--host-resolver-rules='.length)].join(', ')}`
+    : a)
+}
+
 export interface Relay {
   url: string
   relays: string[]
+  /** Every link the relay printed (its --name first). */
+  urls?: string[]
+  /** The TLS certificate it serves (PEM path), when it serves HTTPS. */
+  cert?: string
   process: ChildProcess
   stop: () => Promise<void>
 }
@@ -62,8 +77,9 @@ async function spawnProgram<T> (script: string, args: string[], events: Array<Re
   }
 }
 
-export async function startRelay (root = process.env.FEDRA_DIST ?? 'dist'): Promise<Relay> {
-  const p = await spawnProgram<{ url: string, relays: string[] }>('relay/main.ts', ['--host', '127.0.0.1', '--port', '0', '--root', root])
+/** `args`: more relay flags (`--tls`, `--name`, `--data`…), after the loopback defaults. */
+export async function startRelay (root = process.env.FEDRA_DIST ?? 'dist', args: string[] = []): Promise<Relay> {
+  const p = await spawnProgram<{ url: string, relays: string[] }>('relay/main.ts', ['--host', '127.0.0.1', '--port', '0', '--root', root, ...args])
   return { ...p.ready, process: p.process, stop: p.stop }
 }
 
@@ -76,9 +92,9 @@ export interface Swarm {
   close: () => Promise<void>
 }
 
-export async function launchBrowser (executablePath = CHROMIUM): Promise<{ browser: Browser, dataDir: string }> {
+export async function launchBrowser (executablePath = CHROMIUM, args: string[] = CHROMIUM_ARGS): Promise<{ browser: Browser, dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fedra-chromium-'))
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true })
+  const browser = await chromium.launch({ executablePath, args, headless: true })
   return { browser, dataDir }
 }
 
@@ -101,7 +117,22 @@ const TRACK_PEER_CONNECTIONS = `(() => {
   }
 })()`
 
-export async function openPage (browser: Browser, url: string, requests: string[]): Promise<{ context: BrowserContext, page: Page }> {
+export interface OpenPageOptions {
+  /**
+   * Turn the page's Volunteer switch on, as a person does, and wait until
+   * its peer volunteers (default true: volunteering is opt-in in the app,
+   * and swarm tests want volunteering tabs).
+   */
+  volunteer?: boolean
+}
+
+/** Turns a page's Volunteer switch on (by role and name) and waits until its peer volunteers. */
+export async function volunteer (page: Page): Promise<void> {
+  await page.getByRole('checkbox', { name: 'Volunteer', exact: true }).check()
+  await page.waitForFunction(() => (window as unknown as { fedra: { peer: { consent: boolean } } }).fedra.peer.consent === true, undefined, { timeout: 10_000 })
+}
+
+export async function openPage (browser: Browser, url: string, requests: string[], opts: OpenPageOptions = {}): Promise<{ context: BrowserContext, page: Page }> {
   const context = await browser.newContext()
   // a media permission makes Chromium gather host candidates (DESIGN.md)
   await context.grantPermissions(['microphone'], { origin: new URL(url).origin })
@@ -116,6 +147,7 @@ export async function openPage (browser: Browser, url: string, requests: string[
   }
   await page.goto(url)
   await page.waitForFunction(() => (window as unknown as { fedra?: { ready: boolean } }).fedra?.ready === true, undefined, { timeout: 30_000 })
+  if (opts.volunteer ?? true) await volunteer(page)
   return { context, page }
 }
 
