@@ -71,3 +71,43 @@ describe('static server over TLS', () => {
     expect(ca.body).toBe(tls.ca)
   })
 })
+
+describe('static server compression', () => {
+  let dir = ''
+  let server: StaticServer
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fedra-static-gz-'))
+    await writeFile(join(dir, 'app.js'), 'export const fedra = "room";\n'.repeat(2000))
+    await writeFile(join(dir, 'clip.webm'), new Uint8Array(1000))
+    server = await startStaticServer({ root: dir, host: '127.0.0.1', port: 0 })
+  })
+
+  afterAll(async () => {
+    server?.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const fetchRaw = async (path: string, encoding?: string): Promise<{ headers: Record<string, unknown>, body: Buffer }> => new Promise((resolve, reject) => {
+    const req = httpRequest(`http://127.0.0.1:${server.port}${path}`, { headers: encoding != null ? { 'accept-encoding': encoding } : {} }, res => {
+      const parts: Buffer[] = []
+      res.on('data', (d: Buffer) => { parts.push(d) })
+      res.on('end', () => { resolve({ headers: res.headers, body: Buffer.concat(parts) }) })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+
+  it('sends JavaScript gzipped to a browser that takes it, the same bytes once unzipped, and plain to one that does not', async () => {
+    const { gunzipSync } = await import('node:zlib')
+    const plain = await fetchRaw('/app.js')
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    const zipped = await fetchRaw('/app.js', 'gzip, deflate, br')
+    expect(zipped.headers['content-encoding']).toBe('gzip')
+    expect(Number(zipped.headers['content-length'])).toBe(zipped.body.byteLength)
+    expect(zipped.body.byteLength).toBeLessThan(plain.body.byteLength / 10)
+    expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true)
+    // media is already compressed: sent as it is
+    expect((await fetchRaw('/clip.webm', 'gzip')).headers['content-encoding']).toBeUndefined()
+  })
+})
