@@ -5,6 +5,7 @@ import { expect, test } from '@playwright/test'
 import { openSwarm, startRelay, waitForMesh } from './harness.js'
 import { probeVideo } from './media-probe.js'
 import type { Relay, Swarm } from './harness.js'
+import type { VideoRun } from '../src/ui/video-hooks.js'
 import type { Page } from 'playwright-core'
 
 /**
@@ -16,16 +17,6 @@ import type { Page } from 'playwright-core'
  */
 const CLIPS = '.cache/clips'
 const CHAIN = [{ name: 'grayscale' }, { name: 'pixelate', values: { block: 4 } }]
-
-interface VideoRun {
-  file: string
-  mimeType: string
-  fileName: string
-  frames: number
-  owners: string[]
-  hashes: string[]
-  events: Array<{ type: string, index?: number, workerId?: string }>
-}
 
 async function videoJob (page: Page, clip: string, opts: { local?: boolean, placement?: 'everyone' }): Promise<VideoRun> {
   const file = readFileSync(join(CLIPS, clip)).toString('base64')
