@@ -87,8 +87,9 @@ async function publishChain (peer: FedraPeer, init: VideoJobInit, frameBytes: nu
     if (choice.name.startsWith('fedra://')) {
       // a filter someone added: already validated and published by CID; it gets the frame, its output and scratch of one frame
       if (choice.entry == null) throw new InvalidFilterError(`the filter ${choice.name} names no entry point`)
-      peer.sharedFilters.used(choice.name.slice('fedra://'.length))
-      return { cid: choice.name.slice('fedra://'.length), entry: choice.entry, values: [], memoryPages: Math.ceil((3 * frameBytes + 8192) / 65536) }
+      const cid = choice.name.slice('fedra://'.length)
+      peer.sharedFilters.used(cid)
+      return { cid, entry: choice.entry, values: [], memoryPages: Math.ceil((3 * frameBytes + 8192) / 65536) }
     }
     const entry = findFilter(choice.name)
     if (entry == null || entry.kind !== 'image') throw new InvalidFilterError(`"${choice.name}" is not an image filter of the catalog`)
