@@ -1,5 +1,6 @@
 import { AbortedError, FedraError, UnsupportedMediaError, VideoProcessingError } from '../core/errors.js'
-import { toHex } from '../core/room/keys.js'
+import { concat } from 'uint8arrays/concat'
+import { sha256Hex } from '../core/digest.js'
 import type { VideoChunk, VideoCodecConfig, VideoUnit, VideoUnitResult } from '../core/media/units.js'
 
 /**
@@ -126,7 +127,7 @@ class UnitStep {
       config: this.outConfig,
       chunks: this.chunks,
       frames: done,
-      hash: toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', concat(this.digests))))
+      hash: await sha256Hex(concat(this.digests))
     }
   }
 
@@ -271,11 +272,4 @@ function copyBytes (d: AllowSharedBufferSource | undefined): Uint8Array | undefi
   if (d == null) return undefined
   if (ArrayBuffer.isView(d)) return new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength) as ArrayBuffer)
   return new Uint8Array((d as ArrayBuffer).slice(0))
-}
-
-function concat (parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const p of parts) { out.set(p, at); at += p.byteLength }
-  return out
 }
