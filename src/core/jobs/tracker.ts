@@ -1,3 +1,6 @@
+import { restoreFields, saveFields } from '../job/plain.js'
+import type { Plain } from '../job/plain.js'
+
 /**
  * The state of one job's tasks: pending → running (on a worker, an attempt)
  * → done. A task whose worker vanishes goes back to pending; a result for a
@@ -139,6 +142,15 @@ export class JobTracker<O> {
     }
     this.requeued += back.length
     return back
+  }
+
+  /** The tracker as plain data (src/core/job/plain.ts). */
+  toState (): Plain {
+    return saveFields(this, ['tasks', 'order', 'maxAttempts', 'doneCount', 'requeued'])
+  }
+
+  static fromState<O> (state: Plain): JobTracker<O> {
+    return restoreFields(new JobTracker<O>([]), state)
   }
 
   outputs (): O[] {

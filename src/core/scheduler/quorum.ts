@@ -1,3 +1,5 @@
+import { restoreFields, saveFields } from '../job/plain.js'
+import type { Plain } from '../job/plain.js'
 /**
  * Quorum for untrusted results: a task runs on k different workers and is
  * decided when k of them return the same result digest. A disagreement runs a
@@ -46,6 +48,15 @@ export class QuorumBook {
   }
 
   /** Replicas to launch now for the task (0 when decided, failed, or enough are running). */
+  /** The book as plain data (src/core/job/plain.ts). */
+  toState (): Plain {
+    return saveFields(this, ['k', 'maxReplicas', 'tasks', 'liarSet', 'openVotes'])
+  }
+
+  static fromState (state: Plain): QuorumBook {
+    return restoreFields(new QuorumBook(), state)
+  }
+
   wanted (taskId: string): number {
     const e = this.entry(taskId)
     if (e.decided != null || e.failed) return 0

@@ -1,3 +1,5 @@
+import { restoreFields, saveFields } from '../job/plain.js'
+import type { Plain } from '../job/plain.js'
 import { satisfies } from '../requirements/requirement.js'
 import { POLICY } from './policy-config.js'
 import type { Capabilities } from '../requirements/capabilities.js'
@@ -58,6 +60,15 @@ export class StealIndex<T> {
   }
 
   /** A copy was queued on a worker; `expectedEnd` when it is expected to finish there. */
+  /** The index as plain data (src/core/job/plain.ts). */
+  toState (): Plain {
+    return saveFields(this, ['classes'])
+  }
+
+  static fromState<T> (state: Plain): StealIndex<T> {
+    return restoreFields(new StealIndex<T>(), state)
+  }
+
   add (classKey: string, requirement: Requirement, item: T, expectedEnd: number): void {
     let c = this.classes.get(classKey)
     if (c == null) this.classes.set(classKey, c = { requirement, heap: [] })

@@ -1,5 +1,7 @@
-import { encodeOutputs } from '../core/protocol/batch.js'
-import type { ItemRange } from '../core/protocol/task.js'
+import { encodeOutputs } from '../protocol/batch.js'
+import { restoreFields, saveFields } from './plain.js'
+import type { ItemRange } from '../protocol/task.js'
+import type { Plain } from './plain.js'
 
 /**
  * What a job run knows of its batch tasks' items: the outputs in so far
@@ -14,6 +16,15 @@ export class BatchItems {
   private readonly reports = new Map<string, { done: number, at: number }>()
 
   /** A batch task of `items` items, by its root id. */
+  /** The bookkeeping as plain data (plain.ts). */
+  toState (): Plain {
+    return saveFields(this, ['outputs', 'workers', 'sent', 'reports'])
+  }
+
+  static fromState (state: Plain): BatchItems {
+    return restoreFields(new BatchItems(), state)
+  }
+
   add (root: string, items: number): void {
     this.outputs.set(root, new Array<Uint8Array | undefined>(items).fill(undefined))
     this.workers.set(root, [])

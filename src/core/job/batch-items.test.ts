@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeOutputs } from '../core/protocol/batch.js'
+import { decodeOutputs } from '../protocol/batch.js'
 import { BatchItems } from './batch-items.js'
 
 const b = (x: number): Uint8Array => new Uint8Array([x])

@@ -1,8 +1,10 @@
-import { lateFactor } from '../core/scheduler/estimates.js'
-import { POLICY } from '../core/scheduler/policy-config.js'
-import { PROGRESS_EVERY_MS } from '../core/protocol/task.js'
-import type { Capabilities } from '../core/requirements/capabilities.js'
-import type { TaskTimeEstimator } from '../core/scheduler/estimates.js'
+import { lateFactor } from '../scheduler/estimates.js'
+import { POLICY } from '../scheduler/policy-config.js'
+import { PROGRESS_EVERY_MS } from '../protocol/task.js'
+import type { Capabilities } from '../requirements/capabilities.js'
+import type { TaskTimeEstimator } from '../scheduler/estimates.js'
+import { restoreFields, saveFields } from './plain.js'
+import type { Plain } from './plain.js'
 
 /** What the clock needs of a task: its function and its size against the function's other tasks. */
 export interface TimedTask {
@@ -43,6 +45,16 @@ export class CopyClock {
     /** The submitting device: it runs its own copies and is never quiet. */
     private readonly selfId: string
   ) {}
+
+  /** The times as plain data (plain.ts); the estimator is not the job's and stays out. */
+  toState (): Plain {
+    return saveFields(this, ['sent', 'heard'])
+  }
+
+  /** Puts saved times back. */
+  restore (state: Plain): this {
+    return restoreFields(this, state)
+  }
 
   /** A copy left for its worker. */
   dispatched (key: string, at: number, queueFactor: number, linkMs: number): void {

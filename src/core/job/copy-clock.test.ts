@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { QUIET_AFTER_MS } from '../core/protocol/task.js'
-import { TaskTimeEstimator } from '../core/scheduler/estimates.js'
-import { testCaps } from '../core/test-support.js'
+import { QUIET_AFTER_MS } from '../protocol/task.js'
+import { TaskTimeEstimator } from '../scheduler/estimates.js'
+import { testCaps } from '../test-support.js'
 import { CopyClock } from './copy-clock.js'
 
 describe('CopyClock', () => {

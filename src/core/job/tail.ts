@@ -1,0 +1,201 @@
+import { POLICY } from '../scheduler/policy-config.js'
+import { chooseBackups } from '../scheduler/backups.js'
+import { chooseSplits } from '../scheduler/split.js'
+import { satisfies } from '../requirements/requirement.js'
+import { PROGRESS_EVERY_MS } from '../protocol/task.js'
+import { QUIET_CUT_MS } from './tasks.js'
+import { copyKey, splitKey } from './types.js'
+import type { ItemRange } from '../protocol/task.js'
+import type { RunningTaskInfo } from '../scheduler/backups.js'
+import type { SplitCandidate } from '../scheduler/split.js'
+import type { Offer } from '../scheduler/types.js'
+import type { JobPolicy } from './policy.js'
+
+/** Nothing pending, the source closed: moves (late binding, when on), then splits, then backups. */
+export function tail (job: JobPolicy, current: Offer[]): void {
+  if (job.options.lateBinding === true) moveWaiting(job, current)
+  splitTail(job, current)
+  launchBackups(job, current)
+}
+
+/**
+ * Whether the copy is queued behind at least a slotful of this job's tasks
+ * sent to its worker before it: the worker runs them first in, first out,
+ * so it cannot have started, whatever its start report (which a starved
+ * tab sends late) says. Moving a copy that had started would throw its
+ * work away.
+ */
+function queuedBehind (job: JobPolicy, key: string): boolean {
+  const { workerId } = splitKey(key)
+  const slots = job.capsOf.get(workerId)?.slots ?? 1
+  let ahead = 0
+  for (const k of job.inflight) {
+    if (k === key) return ahead >= slots
+    if (!job.cancelled.has(k) && splitKey(k).workerId === workerId) ahead++
+  }
+  return false
+}
+
+/**
+ * A worker has a free slot: it takes over copies still waiting in another
+ * worker's queue (not started: moving one loses no work) that it would
+ * finish sooner. The waiting copy is cancelled. Without it the last tasks
+ * sat queued behind slow ones while faster workers idled (late binding,
+ * src/core/scheduler/steal.ts).
+ */
+function moveWaiting (job: JobPolicy, current: Offer[]): void {
+  if (job.waiting.size === 0) return
+  const { now, clock } = job
+  const byWorker = new Map(current.map(o => [o.workerId, o]))
+  for (const o of current) {
+    while (o.inFlight < o.caps.slots) {
+      const pick = job.waiting.choose(o.caps, now,
+        key => job.inflight.has(key) && !clock.started(key) && !job.cancelled.has(key) && queuedBehind(job, key),
+        key => {
+          const { taskId, workerId } = splitKey(key)
+          if (workerId === o.workerId || job.tracker.get(taskId).runningOn.size !== 1) return undefined
+          const link = o.self ? 0 : job.deps.estimator.linkMs(o.workerId) ?? 0
+          return now + clock.expectedMs(job.timed(job.spec(taskId)), o.workerId) + link
+        },
+        key => { const { taskId, workerId } = splitKey(key); return job.expectedEnd(job.spec(taskId), workerId) },
+        { minGainMs: POLICY.runnerLateBindingMinGainMs })
+      if (pick == null) break
+      const { taskId, workerId: from } = splitKey(pick.item)
+      job.stopCopy(pick.item, 'moved to a worker that came free')
+      // the offers stay true for the backups placed after the moves
+      const victim = byWorker.get(from)
+      if (victim != null) victim.inFlight--
+      o.inFlight++
+      job.dispatch(job.spec(taskId), o.workerId)
+      job.emit({ type: 'moved', taskId, from, to: o.workerId })
+    }
+  }
+}
+
+/**
+ * Workers idle: the batch tasks expected to end last are cut where their
+ * worker and an idle helper would end together, and the items after the
+ * cut go to the helper as a task of their own (SkewTune's repartitioning,
+ * src/core/scheduler/split.ts). A copy makes a slow worker's whole task
+ * run again; a split shares what is left, and the worker's items done so
+ * far are kept.
+ */
+function splitTail (job: JobPolicy, current: Offer[]): void {
+  if (job.book != null || job.options.split === false) return
+  const idle = current.filter(o => o.inFlight < o.caps.slots)
+  if (idle.length === 0) return
+  // a split takes one idle slot: as many as there are in one round (a
+  // cap of 64 left a 10,000-peer tail's tasks waiting rounds for theirs)
+  let idleSlots = 0
+  for (const o of idle) idleSlots += o.caps.slots - o.inFlight
+  const { now, clock, items } = job
+  const cands: SplitCandidate[] = []
+  const keyOf = new Map<string, string>()
+  /** Per candidate task, its other copies: behind the one split, they are cancelled with the split. */
+  const othersOf = new Map<string, string[]>()
+  for (const t of job.tracker.running()) {
+    const spec = job.spec(t.id)
+    if (spec.range == null) continue
+    // of a task's copies (a backup, a copy of a suspect's task), the one
+    // its reports say ends first is split: splitting another left the
+    // one nearly done to be cancelled by the split
+    let best: SplitCandidate | undefined
+    let bestKey: string | undefined
+    for (const worker of t.runningOn) {
+      const key = copyKey(t.id, worker)
+      // a starved device's start report can come late: count from dispatch then
+      const started = clock.startedAt(key) ?? clock.dispatchedAt(key)
+      const sent = items.rangeOf(key)
+      if (started == null || sent == null) continue
+      const report = items.reportOf(key)
+      const done = Math.max(sent.from, report?.done ?? sent.from)
+      const itemsLeft = spec.range.to - done
+      // by the worker's own pace on this task once it has done an item (a
+      // worker reports its first item at once); before that, by the
+      // estimates, but no less than, for each item left, the time its first
+      // item had been running at its last report (the items are alike)
+      const remainingMs = done > sent.from
+        ? ((report?.at ?? now) - started) / (done - sent.from) * itemsLeft - (now - (report?.at ?? now))
+        : Math.max(job.expectedEnd(spec, worker) - now, ((report?.at ?? started) - started) * itemsLeft)
+      if (!(remainingMs > 0) || !Number.isFinite(remainingMs)) continue
+      if (best == null || remainingMs < best.remainingMs) {
+        best = { taskId: t.id, itemsLeft, remainingMs }
+        bestKey = key
+      }
+    }
+    if (best == null || bestKey == null) continue
+    cands.push(best)
+    keyOf.set(t.id, bestKey)
+    const splitOn = splitKey(bestKey).workerId
+    othersOf.set(t.id, [...t.runningOn].filter(w => w !== splitOn))
+  }
+  if (cands.length === 0) return
+  const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
+  const est = job.deps.estimator
+  chooseSplits(cands, ({ taskId, itemsLeft: left }) => {
+    const spec = job.spec(taskId)
+    const worker = splitKey(keyOf.get(taskId) as string).workerId
+    let best: { workerId: string, startMs: number, allMs: number } | undefined
+    for (const o of idle) {
+      if (o.workerId === worker || (load.get(o.workerId) ?? 0) >= o.caps.slots || !satisfies(o.caps, spec.requirement)) continue
+      const startMs = o.self ? 0 : est.linkMs(o.workerId) ?? POLICY.runnerUnknownLinkMs
+      const allMs = est.taskMs(o.workerId, o.caps, spec.fnCid, est.sizeScale(spec.fnCid, left))
+      if (best == null || startMs + allMs < best.startMs + best.allMs) best = { workerId: o.workerId, startMs, allMs }
+    }
+    return best
+  }, { minGainMs: POLICY.splitMinGainReports * PROGRESS_EVERY_MS, maxPerRound: idleSlots }, plan => {
+    const key = keyOf.get(plan.taskId) as string
+    const spec = job.spec(plan.taskId)
+    for (const w of othersOf.get(plan.taskId) ?? []) {
+      job.stopCopy(copyKey(plan.taskId, w), 'a copy ahead of it was split; its rest runs elsewhere')
+    }
+    const piece = job.cut(spec, key, (spec.range as ItemRange).to - plan.items)
+    load.set(plan.workerId, (load.get(plan.workerId) ?? 0) + 1)
+    const o = current.find(x => x.workerId === plan.workerId)
+    if (o != null) o.inFlight++
+    job.dispatch(piece, plan.workerId)
+    job.emit({ type: 'split', taskId: spec.root, pieceId: piece.id, from: splitKey(key).workerId, to: plan.workerId, items: plan.items })
+  })
+}
+
+/**
+ * Some worker idle: copy the tasks expected to finish last onto idle
+ * workers where a copy would finish sooner.
+ */
+function launchBackups (job: JobPolicy, current: Offer[]): void {
+  const idle = current.filter(o => o.inFlight < o.caps.slots)
+  if (idle.length === 0) return
+  const { now, clock } = job
+  const running: RunningTaskInfo[] = job.tracker.running().map(t => {
+    const sent = [...t.runningOn].map(w => clock.dispatchedAt(copyKey(t.id, w))).filter(x => x != null)
+    const spec = job.spec(t.id)
+    return {
+      taskId: t.id,
+      workers: [...t.runningOn],
+      dispatchedAt: Math.min(...sent),
+      expectedEnd: Math.min(...[...t.runningOn].map(w => job.expectedEnd(spec, w))),
+      // copies on workers gone slow, or quiet for a cut's while, do not count against the copy limit
+      healthy: [...t.runningOn].filter(w => !job.overdue(spec, w) && !clock.quiet(copyKey(t.id, w), w, now, QUIET_CUT_MS) && !clock.startOverdue(copyKey(t.id, w), job.timed(spec), w, now, QUIET_CUT_MS)).length
+    }
+  }).filter(t => Number.isFinite(t.expectedEnd))
+  let idleSlots = 0
+  for (const o of idle) idleSlots += o.caps.slots - o.inFlight
+  const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
+  chooseBackups(running, now, (taskId, exclude) => {
+    const spec = job.spec(taskId)
+    let best: { workerId: string, ectMs: number } | undefined
+    for (const o of idle) {
+      if (exclude.has(o.workerId) || (load.get(o.workerId) ?? 0) >= o.caps.slots) continue
+      if (!satisfies(o.caps, spec.requirement)) continue
+      // a remote copy also pays a round trip and its input fetch
+      const ectMs = job.deps.estimator.taskMs(o.workerId, o.caps, spec.fnCid, job.scale(spec)) + (o.self ? 0 : POLICY.runnerRemoteCopyMs)
+      if (best == null || ectMs < best.ectMs) best = { workerId: o.workerId, ectMs }
+    }
+    return best
+  }, { minGainMs: POLICY.runnerBackupMinGainMs, insure: idleSlots > POLICY.insureIdleShare * running.length ? POLICY.insureWithin : undefined }, b => {
+    load.set(b.workerId, (load.get(b.workerId) ?? 0) + 1)
+    const runningOn = [...job.tracker.get(b.taskId).runningOn]
+    job.dispatch(job.spec(b.taskId), b.workerId)
+    job.emit({ type: 'backup', taskId: b.taskId, workerId: b.workerId, runningOn })
+  })
+}
