@@ -197,7 +197,7 @@ export class TaskChannels {
           peerId: remote,
           signal: AbortSignal.any([ac.signal, life.signal]),
           control,
-          onProgress: p => { void ch.send({ v: 1, t: 'progress', id: req.id, done: p?.done ?? 0, total: p?.total ?? 1, from: p?.from, outputs: p?.outputs }).catch(() => {}) }
+          onProgress: p => { void ch.send({ v: 1, t: 'progress', id: req.id, done: p?.done ?? 0, total: p?.total ?? 1, from: p?.from, outputs: p?.outputs, phase: p?.phase }).catch(() => {}) }
         }).then(
           async r => { await ch.send({ v: 1, t: 'result', id: req.id, output: r.output, ms: r.ms, heldMs: Math.round((performance.now() - received) * 1000) / 1000, from: r.from, to: r.to }) },
           async (err: unknown) => { await ch.send({ v: 1, t: 'error', id: req.id, code: codeOf(err), message: (err as Error).message ?? String(err) }) }

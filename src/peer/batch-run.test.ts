@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { WorkerLostError } from '../core/errors.js'
 import { decodeOutputs, encodeBatch } from '../core/protocol/batch.js'
 import { Registry } from '../core/registry/registry.js'
@@ -19,7 +19,21 @@ import type { Beat } from '../core/protocol/room.js'
  * The runner and the worker service together, over an in-process link in
  * place of libp2p (the real link is in e2e/): what a batch task does when
  * its worker is slow (split) or is lost (resumed from its reported items).
+ * Time is vitest's fake clock (the runner reads it through `Date.now`):
+ * the workers' item times and the policy's periods are exact, whatever
+ * the machine's load.
  */
+
+beforeEach(() => { vi.useFakeTimers() })
+afterEach(() => { vi.useRealTimers() })
+
+/** Awaits a job on the fake clock: time moves on, 10 ms at a time, only once all that can happen now has. */
+async function onClock<T> (job: Promise<T>, limitMs = 600_000): Promise<T> {
+  let settled = false
+  job.then(() => { settled = true }, () => { settled = true })
+  for (let t = 0; !settled && t < limitMs; t += 10) await vi.advanceTimersByTimeAsync(10)
+  return await job
+}
 
 const FN = 'bafkreifakefunction'
 const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
@@ -39,8 +53,11 @@ interface FakeWorker {
   silent?: boolean
 }
 
+/** Inputs sent by CID: the workers fetch them from here, each after its `inputMs`. */
+const stored = new Map<string, Uint8Array>()
+
 /** `standby` workers join the room when a worker dies (a late joiner, as in churn). */
-function room (workers: Record<string, { itemMs: number, dieAfterItems?: number, silentAfterItems?: number, standby?: boolean }>): { env: JobEnv, fakes: Map<string, FakeWorker> } {
+function room (workers: Record<string, { itemMs: number, inputMs?: number, dieAfterItems?: number, silentAfterItems?: number, standby?: boolean }>): { env: JobEnv, fakes: Map<string, FakeWorker> } {
   const registry = new Registry()
   const fakes = new Map<string, FakeWorker>()
   const controls = new Map<string, BatchControl>()
@@ -69,7 +86,13 @@ function room (workers: Record<string, { itemMs: number, dieAfterItems?: number,
         return { output: expected(task.params, task.input), ms: w.itemMs }
       }
     }
-    fake.service = new WorkerService({ blocks: {} as unknown as FedraBlocks, runner })
+    const blocks = {
+      get: async (cid: string, options: { signal: AbortSignal }) => {
+        await sleep(w.inputMs ?? 0, options.signal)
+        return stored.get(cid) ?? new Uint8Array(0)
+      }
+    }
+    fake.service = new WorkerService({ blocks: blocks as unknown as FedraBlocks, runner })
     fake.service.functions.set(FN, new Uint8Array([0]))
     fakes.set(id, fake)
     const beat: Beat = { v: 1, t: 'beat', id, seq: seq++, addrs: [], caps: testCaps(), consent: true, load: { queued: 0, running: 0 }, cache: [FN], name: id }
@@ -95,7 +118,7 @@ function room (workers: Record<string, { itemMs: number, dieAfterItems?: number,
       try {
         const r = await fake.service.handle({ v: 1, t: 'task', ...req }, s, p => {
           if (fake.silent === true) return
-          onProgress?.({ v: 1, t: 'progress', id: req.id, done: p?.done ?? 0, total: p?.total ?? 1, ...(p?.outputs != null ? { from: p.from, outputs: p.outputs } : {}) })
+          onProgress?.({ v: 1, t: 'progress', id: req.id, done: p?.done ?? 0, total: p?.total ?? 1, ...(p?.outputs != null ? { from: p.from, outputs: p.outputs } : {}), ...(p?.phase != null ? { phase: p.phase } : {}) })
         }, control)
         return { v: 1, t: 'result', id: req.id, output: r.output, ms: r.ms, from: r.from, to: r.to }
       } finally {
@@ -129,7 +152,7 @@ describe('batch tasks through the runner and the worker service', () => {
     const { env, fakes } = room({ fast: { itemMs: 10 }, slow: { itemMs: 120 } })
     const jobs = [batchTask(1, 24), batchTask(2, 24)]
     const events: JobProgress[] = []
-    const out = await runTasks(env, 'job', jobs.map(j => j.spec), { onProgress: e => events.push(e), backups: true })
+    const out = await onClock(runTasks(env, 'job', jobs.map(j => j.spec), { onProgress: e => events.push(e), backups: true }))
     for (const j of jobs) expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 24)).toEqual(j.want)
     const splits = events.filter(e => e.type === 'split')
     expect(splits.length).toBeGreaterThan(0)
@@ -144,7 +167,7 @@ describe('batch tasks through the runner and the worker service', () => {
     const { env } = room({ fast: { itemMs: 5 }, slow: { itemMs: 40 } })
     const j = batchTask(3, 12)
     const events: JobProgress[] = []
-    const out = await runTasks(env, 'job', [j.spec], { onProgress: e => events.push(e), split: false, backups: false })
+    const out = await onClock(runTasks(env, 'job', [j.spec], { onProgress: e => events.push(e), split: false, backups: false }))
     expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 12)).toEqual(j.want)
     expect(events.filter(e => e.type === 'split')).toHaveLength(0)
   })
@@ -155,7 +178,7 @@ describe('batch tasks through the runner and the worker service', () => {
     const { env, fakes } = room({ flaky: { itemMs: 60, dieAfterItems: 14 }, steady: { itemMs: 60, standby: true } })
     const j = batchTask(4, 20)
     const events: JobProgress[] = []
-    const out = await runTasks(env, 'job', [j.spec], { onProgress: e => events.push(e), waitForWorkers: true })
+    const out = await onClock(runTasks(env, 'job', [j.spec], { onProgress: e => events.push(e), waitForWorkers: true }))
     expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 20)).toEqual(j.want)
     const flaky = fakes.get('flaky')?.ran ?? []
     const steady = fakes.get('steady')?.ran ?? []
@@ -174,7 +197,7 @@ describe('batch tasks through the runner and the worker service', () => {
     const { env, fakes } = room({ hung: { itemMs: 40, silentAfterItems: 15 }, ok: { itemMs: 40 } })
     const jobs = [5, 6, 7, 8].map(n => batchTask(n, 30))
     const events: JobProgress[] = []
-    const out = await runTasks(env, 'job', jobs.map(j => j.spec), { onProgress: e => events.push(e) })
+    const out = await onClock(runTasks(env, 'job', jobs.map(j => j.spec), { onProgress: e => events.push(e) }))
     for (const j of jobs) expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 30)).toEqual(j.want)
     const hung = fakes.get('hung')?.ran ?? []
     expect(hung).toHaveLength(15)
@@ -198,7 +221,7 @@ describe('batch tasks through the runner and the worker service', () => {
     const input = (good.spec.input as { bytes: Uint8Array }).bytes
     await expect(service.handle(req(input.subarray(0, input.length - 2), { from: 0, to: 3 }), signal)).rejects.toMatchObject({ code: 'ERR_INVALID_MESSAGE' })
     await expect(service.handle(req(input, { from: 0, to: 4 }), signal)).rejects.toThrow(/holds 3 items/)
-    const r = await service.handle(req(input, { from: 1, to: 3 }), signal)
+    const r = await onClock(service.handle(req(input, { from: 1, to: 3 }), signal))
     expect(r).toMatchObject({ from: 1, to: 3 })
     expect(decodeOutputs((r.output as { bytes: Uint8Array }).bytes, 2)).toEqual(good.want.slice(1))
   })
@@ -212,7 +235,7 @@ describe('batch tasks through the runner and the worker service', () => {
     }
     const j = batchTask(8, 6)
     const events: JobProgress[] = []
-    const out = await runTasks(env, 'job', [j.spec, batchTask(9, 6).spec], { onProgress: e => events.push(e), split: false })
+    const out = await onClock(runTasks(env, 'job', [j.spec, batchTask(9, 6).spec], { onProgress: e => events.push(e), split: false }))
     expect(decodeOutputs((out.get(j.spec.id) as { output: Uint8Array }).output, 6)).toEqual(j.want)
     expect(events.some(e => e.type === 'task-failed' && e.workerId === 'liar' && e.code === 'ERR_INVALID_MESSAGE')).toBe(true)
   })
@@ -236,7 +259,7 @@ describe('a streaming job: tasks that join while it runs', () => {
       log.push('closed')
     }
     const done = new Map<string, Uint8Array>()
-    const out = await runTasks(env, 'stream', [], {
+    const out = await onClock(runTasks(env, 'stream', [], {
       source: source(),
       onProgress: e => { if (e.type === 'dispatched') log.push(`dispatched ${e.taskId}`) },
       onTaskDone: (id, o) => {
@@ -244,7 +267,7 @@ describe('a streaming job: tasks that join while it runs', () => {
         done.set(id, o.output)
         log.push(`done ${id}`)
       }
-    })
+    }))
     expect([...out.keys()]).toEqual(Array.from({ length: 6 }, (_, n) => `unit-${n}`))
     for (let n = 0; n < 6; n++) {
       expect(out.get(`unit-${n}`)?.output).toEqual(expected(new Uint8Array([n]), new Uint8Array([n, 9])))
@@ -262,13 +285,13 @@ describe('a streaming job: tasks that join while it runs', () => {
       yield plain(0)
       throw new RangeError('the clip ends inside a frame')
     }
-    await expect(runTasks(env, 'broken', [], { source: source() })).rejects.toThrow('the clip ends inside a frame')
+    await expect(onClock(runTasks(env, 'broken', [], { source: source() }))).rejects.toThrow('the clip ends inside a frame')
   })
 
   it('refuses a task id given twice', async () => {
     const { env } = room({ a: { itemMs: 5 } })
     async function * source (): AsyncGenerator<TaskSpec> { yield plain(0); yield plain(0) }
-    await expect(runTasks(env, 'twice', [], { source: source() })).rejects.toMatchObject({ name: 'InvalidMessageError' })
+    await expect(onClock(runTasks(env, 'twice', [], { source: source() }))).rejects.toMatchObject({ name: 'InvalidMessageError' })
   })
 })
 
@@ -283,21 +306,21 @@ describe('twins: a first round the room can hold twice over', () => {
 
   it('starts a task on three workers when four slots are free (POLICY.phaseCopies), two tasks twice each; each done once', async () => {
     const one: JobProgress[] = []
-    const out = await runTasks(four().env, 'one', [unit(1)], { onProgress: e => one.push(e) })
+    const out = await onClock(runTasks(four().env, 'one', [unit(1)], { onProgress: e => one.push(e) }))
     expect(out.get('twin-1')?.output).toEqual(expected(new Uint8Array([1]), new Uint8Array([1, 3])))
     expect(new Set(copiesOf(one, 'twin-1')).size).toBe(3)
     expect(one.filter(e => e.type === 'backup')).toHaveLength(2)
     expect(one.filter(e => e.type === 'task-done')).toHaveLength(1)
 
     const two: JobProgress[] = []
-    await runTasks(four().env, 'two', [unit(1), unit(2)], { onProgress: e => two.push(e) })
+    await onClock(runTasks(four().env, 'two', [unit(1), unit(2)], { onProgress: e => two.push(e) }))
     for (const id of ['twin-1', 'twin-2']) expect(new Set(copiesOf(two, id)).size).toBe(2)
     expect(new Set(two.flatMap(e => e.type === 'dispatched' ? [e.workerId] : [])).size).toBe(4)
   })
 
   it('starts none with backups off, nor for a streaming job', async () => {
     const off: JobProgress[] = []
-    await runTasks(four().env, 'off', [unit(1)], { onProgress: e => off.push(e), backups: false })
+    await onClock(runTasks(four().env, 'off', [unit(1)], { onProgress: e => off.push(e), backups: false }))
     expect(copiesOf(off, 'twin-1')).toHaveLength(1)
 
     // the source stays open until its task is done: no tail either
@@ -305,7 +328,7 @@ describe('twins: a first round the room can hold twice over', () => {
     let done = (): void => {}
     const finished = new Promise<void>(resolve => { done = resolve })
     async function * source (): AsyncGenerator<TaskSpec> { yield unit(1); await finished }
-    await runTasks(four().env, 'stream', [], { source: source(), onProgress: e => streamed.push(e), onTaskDone: () => done() })
+    await onClock(runTasks(four().env, 'stream', [], { source: source(), onProgress: e => streamed.push(e), onTaskDone: () => done() }))
     expect(copiesOf(streamed, 'twin-1')).toHaveLength(1)
   })
 })
@@ -323,10 +346,10 @@ describe('a job the person pauses', () => {
       isPaused: () => paused,
       onProgress: e => { events.push(e.type === 'paused' ? `paused: ${e.reason}` : e.type) }
     })
-    await new Promise(resolve => setTimeout(resolve, 600))
+    await vi.advanceTimersByTimeAsync(600)
     expect(events).toEqual([`paused: ${PAUSED_BY_PERSON}`])
     paused = false
-    const out = await job
+    const out = await onClock(job)
     expect(out.size).toBe(3)
     expect(events[1]).toBe('resumed')
     expect(events.filter(e => e === 'dispatched')).toHaveLength(3)
@@ -348,8 +371,29 @@ describe('a local-only job', () => {
       id: `t${n}`, fnCid: FN, entry: 'run', input: { bytes: new Uint8Array([n]) }, params: new Uint8Array([n]),
       requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 30_000 }
     }))
-    const out = await runTasks({ ...env, scheduler: localOnly() }, 'local', specs, { backups: true, onProgress: e => events.push(e) })
+    const out = await onClock(runTasks({ ...env, scheduler: localOnly() }, 'local', specs, { backups: true, onProgress: e => events.push(e) }))
     for (const o of out.values()) expect(o.workerId).toBe('submitter')
     expect(events.filter(e => e.type === 'dispatched').every(e => e.type === 'dispatched' && e.workerId === 'submitter')).toBe(true)
+  })
+})
+
+describe('a task whose input is still arriving', () => {
+  it('is neither copied nor cut while its worker fetches it and says so; the job ends with every output', async () => {
+    const { env, fakes } = room({ slow: { itemMs: 100, inputMs: 3000 }, a: { itemMs: 100 }, b: { itemMs: 100 } })
+    const specs: TaskSpec[] = Array.from({ length: 6 }, (_, n) => {
+      stored.set(`bafkreiinput${n}`, new Uint8Array([n, 7]))
+      return {
+        id: `t${n}`, fnCid: FN, entry: 'run', input: { cid: `bafkreiinput${n}` }, params: new Uint8Array([n]),
+        requirement: { runtime: 'wasm', memoryPages: 1 }, limits: { memoryPages: 1, timeoutMs: 30_000 }
+      }
+    })
+    const events: JobProgress[] = []
+    const out = await onClock(runTasks(env, 'slow-input', specs, { onProgress: e => events.push(e), backups: true }))
+    for (const [n, s] of specs.entries()) expect(out.get(s.id)?.output).toEqual(expected(new Uint8Array([n]), new Uint8Array([n, 7])))
+    // the slow worker's tasks ran there, once: nothing was copied, moved or cut while their inputs arrived
+    const slowTasks = events.filter(e => e.type === 'dispatched' && e.workerId === 'slow').map(e => e.type === 'dispatched' ? e.taskId : '')
+    expect(slowTasks.length).toBeGreaterThan(0)
+    expect(events.filter(e => ((e.type === 'backup' || e.type === 'moved' || e.type === 'split') && slowTasks.includes(e.taskId)) || (e.type === 'requeued' && e.taskIds.some(id => slowTasks.includes(id))))).toEqual([])
+    expect((fakes.get('slow') as FakeWorker).ran.length).toBe(slowTasks.length)
   })
 })

@@ -20,6 +20,8 @@ export interface ProgressReport {
   /** Batch tasks sent with `partial`: outputs of items `from` to `done`, not reported before. */
   from?: number
   outputs?: Uint8Array
+  /** `'input'`: the task has not started; its function or input is still arriving. */
+  phase?: 'input'
 }
 
 /** Set by the submitter while a batch task runs: stop before item `cutAt` (protocol `cut`). */
@@ -110,9 +112,10 @@ export class WorkerService {
   }
 
   /**
-   * `onProgress` is called when the task leaves the queue for a slot of the
-   * runner (the submitter tells waiting from running by it), then every
-   * `PROGRESS_EVERY_MS` while it runs (the submitter notices a silent
+   * `onProgress` is called with `phase: 'input'` while the task's function
+   * or input is fetched (at once, then every `PROGRESS_EVERY_MS`), then when
+   * the task leaves the queue for a slot of the runner (the submitter tells
+   * waiting from running by it), then every `PROGRESS_EVERY_MS` while it runs (the submitter notices a silent
    * worker by their absence). A batch task (`req.range`) runs item by item;
    * `control.cutAt` may stop it early.
    */
@@ -131,7 +134,20 @@ export class WorkerService {
       // fetching by CID is bounded by the task's deadline: a CID nobody holds
       // fails the task instead of waiting forever
       const fetchSignal = AbortSignal.any([signal, AbortSignal.timeout(req.limits.timeoutMs)])
-      const [module, input] = await Promise.all([this.moduleBytes(req, fetchSignal), this.inputBytes(req.input, fetchSignal)])
+      // while its function or input is fetched, the task says so at once and
+      // every report period: the submitter's clock for it starts when it
+      // starts, so a large input still arriving is neither late nor quiet
+      const fetching = onProgress != null && (!('bytes' in req.input) || (req.fn.bytes == null && this.functions.get(req.fn.cid) == null))
+      const arriving = (): void => { onProgress?.({ done: 0, total: 0, phase: 'input' }) }
+      if (fetching) arriving()
+      const inputBeat = fetching ? setInterval(arriving, PROGRESS_EVERY_MS) : undefined
+      let module: Uint8Array
+      let input: Uint8Array
+      try {
+        [module, input] = await Promise.all([this.moduleBytes(req, fetchSignal), this.inputBytes(req.input, fetchSignal)])
+      } finally {
+        clearInterval(inputBeat)
+      }
       this.queued--
       this.running++
       started = true

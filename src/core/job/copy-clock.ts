@@ -21,6 +21,8 @@ interface Sent {
   linkMs: number
   /** When the worker said it started (left its queue for a slot). */
   startedAt?: number
+  /** When the worker last said the copy's function or input was still arriving. */
+  inputAt?: number
 }
 
 /**
@@ -66,6 +68,24 @@ export class CopyClock {
     const s = this.sent.get(key)
     if (s != null && s.startedAt == null) s.startedAt = at
     this.heard.set(workerId, at)
+  }
+
+  /**
+   * The worker says the copy has not started: its function or input is
+   * still arriving. The copy's clock waits for it: lateness and the start
+   * it is due count from the input's arrival, not from the dispatch, so a
+   * large input on a slow link makes no copy look overdue.
+   */
+  arriving (key: string, workerId: string, at: number): void {
+    const s = this.sent.get(key)
+    if (s != null && s.startedAt == null) s.inputAt = at
+    this.heard.set(workerId, at)
+  }
+
+  /** Whether the copy has not started and its worker said lately that its input is still arriving. */
+  inputArriving (key: string, now: number): boolean {
+    const s = this.sent.get(key)
+    return s != null && s.startedAt == null && s.inputAt != null && now - s.inputAt <= POLICY.quietAfterReports * PROGRESS_EVERY_MS
   }
 
   /** Something came from the worker (a result). */
@@ -114,7 +134,7 @@ export class CopyClock {
     if (s == null || s.startedAt != null || workerId === this.selfId) return false
     const ms = this.expectedMs(task, workerId, false)
     if (!Number.isFinite(ms)) return false
-    const due = s.dispatchedAt + s.linkMs + ms * (s.queueFactor - 1)
+    const due = sentOrArrived(s) + s.linkMs + ms * (s.queueFactor - 1)
     return now - Math.max(due, this.heard.get(workerId) ?? 0) > afterMs
   }
 
@@ -137,7 +157,7 @@ export class CopyClock {
     // once it started, its own run counts; before, a whole run is still ahead of it
     if (s.startedAt != null) return s.startedAt + this.expectedMs(task, workerId, false) + s.linkMs / 2
     const ms = this.expectedMs(task, workerId)
-    return Math.max(s.dispatchedAt + ms * s.queueFactor + s.linkMs, now + ms)
+    return Math.max(sentOrArrived(s) + ms * s.queueFactor + s.linkMs, now + ms)
   }
 
   /**
@@ -164,6 +184,13 @@ export class CopyClock {
       this.estimator.observeOverrun(workerId, ran)
       return true
     }
-    return now - s.dispatchedAt > factor * (s.queueFactor * expected + s.linkMs)
+    // its input still arriving, reported lately: not late, whatever the time since dispatch
+    if (this.inputArriving(key, now)) return false
+    return now - sentOrArrived(s) > factor * (s.queueFactor * expected + s.linkMs)
   }
+}
+
+/** Where an unstarted copy's clock counts from: its dispatch, or the last word that its input was still arriving. */
+function sentOrArrived (s: Sent): number {
+  return Math.max(s.dispatchedAt, s.inputAt ?? 0)
 }

@@ -156,6 +156,33 @@ describe('the job policy on an injected clock', () => {
     expect(agreed.some(a => a.type === 'progress' && a.event.type === 'liar' && a.event.workerId === placed[1].workerId)).toBe(true)
   })
 
+  it('a copy whose input is still arriving is neither copied nor cut while its worker says so; its clock starts when it starts', () => {
+    // the function is known to take 100 ms on every worker: an unstarted copy is late after about 150–250 ms
+    const run = (arrivingReports: boolean): { copied: number, cut: number } => {
+      const p = policy([task(1, 6), task(2, 6), task(3), task(4)], { backups: true })
+      p.deps.estimator.observe('a', testCaps(), FN, 100, 1)
+      p.deps.estimator.observe('b', testCaps(), FN, 100, 1)
+      p.deps.estimator.observe('c', testCaps(), FN, 100, 1)
+      const placed = sends(p.tick(0, room(['a', 'b'])))
+      const onA = placed.filter(s => s.workerId === 'a')
+      let copied = 0
+      let cut = 0
+      // 'a' fetches a large input for 4 s, saying so every report period; 'b' works on
+      for (let t = 100; t <= 4000; t += 100) {
+        if (arrivingReports && t % PROGRESS_EVERY_MS === 0) for (const s of onA) p.progress(s.taskId, 'a', { done: 0, phase: 'input' }, t)
+        for (const s of placed.filter(s => s.workerId === 'b')) p.progress(s.taskId, 'b', p.spec(s.taskId).range == null ? undefined : { done: 1 }, t)
+        const acts = p.tick(t, room(['a', 'b', 'c']))
+        copied += acts.filter(a => a.type === 'send' && onA.some(s => s.taskId === a.spec.id || a.spec.root === s.taskId)).length
+        cut += acts.filter(a => a.type === 'cut' && a.workerId === 'a').length
+      }
+      return { copied, cut }
+    }
+    expect(run(true)).toEqual({ copied: 0, cut: 0 })
+    // the same worker saying nothing: its copies are given up on and sent elsewhere
+    const silent = run(false)
+    expect(silent.copied + silent.cut).toBeGreaterThan(0)
+  })
+
   it('a streaming job takes tasks while it runs and ends only when its source is closed', () => {
     const p = policy([], { streaming: true, backups: false })
     expect(sends(p.tick(0, room(['a'])))).toEqual([])

@@ -50,9 +50,11 @@ export interface JobPolicyDeps {
   estimator: TaskTimeEstimator
 }
 
-/** A worker's report on a copy: the first says it left its queue for a slot. */
+/** A worker's report on a copy: the first without `phase` says it left its queue for a slot. */
 export interface CopyReport {
   done: number
+  /** `'input'`: not started; its function or input is still arriving. */
+  phase?: 'input'
   /** Batch copies sent with `partial`: outputs of items `from` to `done` (`encodeOutputs`), not reported before. */
   from?: number
   outputs?: Uint8Array
@@ -202,6 +204,10 @@ export class JobPolicy {
   progress (taskId: string, workerId: string, report: CopyReport | undefined, now: number): JobAction[] {
     this.now = now
     const key = copyKey(taskId, workerId)
+    if (report?.phase === 'input') {
+      this.clock.arriving(key, workerId, now)
+      return this.drain()
+    }
     this.clock.progress(key, workerId, now)
     const spec = this.byId.get(taskId)
     if (report == null || spec == null || this.items.rangeOf(key) == null) return this.drain()

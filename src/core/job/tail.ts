@@ -166,7 +166,9 @@ function launchBackups (job: JobPolicy, current: Offer[]): void {
   const idle = current.filter(o => o.inFlight < o.caps.slots)
   if (idle.length === 0) return
   const { now, clock } = job
-  const running: RunningTaskInfo[] = job.tracker.running().map(t => {
+  // a task whose copy is still receiving its input is not copied: its
+  // worker is alive and says so, and the copy's clock has not started
+  const running: RunningTaskInfo[] = job.tracker.running().filter(t => ![...t.runningOn].some(w => clock.inputArriving(copyKey(t.id, w), now))).map(t => {
     const sent = [...t.runningOn].map(w => clock.dispatchedAt(copyKey(t.id, w))).filter(x => x != null)
     const spec = job.spec(t.id)
     return {

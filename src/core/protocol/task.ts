@@ -93,6 +93,8 @@ export interface TaskProgress {
   /** Batch tasks with `partial`: outputs (batch outputs layout) of items `from` to `done`, not sent before. */
   from?: number
   outputs?: Uint8Array
+  /** `'input'`: not started, its function or input still arriving (the submitter's clock for it waits). */
+  phase?: 'input'
 }
 export interface TaskResult {
   v: 1
@@ -215,6 +217,7 @@ export function readFromWorker (value: unknown): FromWorker {
         p.outputs = readBytes(o, 'outputs', 'progress', MAX_INLINE_BYTES)
         if (p.from >= p.done) throw new InvalidMessageError(`progress.outputs must hold items before done (from ${p.from}, done ${p.done})`)
       }
+      if (o.phase != null) p.phase = readEnum(o, 'phase', 'progress', ['input'] as const)
       return p
     }
     case 'result': {
