@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { InvalidModuleError, ModuleNotCachedError, WorkerLostError } from '../core/errors.js'
+import { AbortedError, DeadlineExceededError, InvalidModuleError, ModuleNotCachedError, WorkerLostError } from '../core/errors.js'
 import type { FunctionRunner } from '../peer/types.js'
 import type { BoardClient } from './board-client.js'
 
@@ -22,8 +22,9 @@ export interface BoardRunStats {
 /**
  * Runs a peer's tasks on a board: uploads the module once (the board caches
  * it by digest), RUN with the task's deadline, and maps board errors to Fedra
- * errors. Several tasks may be on the board at once (its task slots
- * interleave them); more wait here.
+ * errors. As many tasks as the board has task slots run on it at once (it
+ * interleaves them); more wait here, not in the board's own queue, so that
+ * `onStart` and the deadline start when the board really takes the task up.
  */
 export class BoardRunner implements FunctionRunner {
   readonly stats: BoardRunStats = { tasks: 0, instructions: 0n, cycles: 0 }
@@ -33,11 +34,11 @@ export class BoardRunner implements FunctionRunner {
   constructor (private readonly client: () => BoardClient | undefined, private readonly onStart?: (entry: string) => void) {}
 
   private async slot (signal?: AbortSignal): Promise<() => void> {
-    const max = this.client()?.caps?.maxTasks ?? 1
+    const max = this.client()?.caps?.taskSlots ?? 1
     if (this.active >= max) {
       await new Promise<void>((resolve, reject) => {
         const go = (): void => { signal?.removeEventListener('abort', stop); resolve() }
-        const stop = (): void => { this.queue.splice(this.queue.indexOf(go), 1); reject(signal?.reason) }
+        const stop = (): void => { this.queue.splice(this.queue.indexOf(go), 1); reject(new AbortedError('task aborted while queued for the board')) }
         this.queue.push(go)
         signal?.addEventListener('abort', stop, { once: true })
       })
@@ -50,6 +51,7 @@ export class BoardRunner implements FunctionRunner {
   }
 
   async run (task: Parameters<FunctionRunner['run']>[0], options: { signal?: AbortSignal, onStart?: () => void } = {}): Promise<{ output: Uint8Array, ms: number }> {
+    if (options.signal?.aborted === true) throw new AbortedError('task aborted before it started')
     const release = await this.slot(options.signal)
     try {
       const board = this.client()
@@ -57,17 +59,26 @@ export class BoardRunner implements FunctionRunner {
       if (task.module == null) throw new ModuleNotCachedError(`module ${task.key} was not provided`)
       const key = boardKey(task.key)
       const signal = AbortSignal.any([AbortSignal.timeout(task.limits.timeoutMs), ...(options.signal != null ? [options.signal] : [])])
+      // BoardClient does not see a signal that aborted before its request
+      // (while this task waited for a slot, or between two requests)
+      const check = (): void => {
+        if (options.signal?.aborted === true) throw new AbortedError(`task "${task.entry}" aborted`)
+        if (signal.aborted) throw new DeadlineExceededError(`"${task.entry}" ran past its ${task.limits.timeoutMs} ms deadline`)
+      }
+      check()
       const t0 = performance.now()
       this.onStart?.(task.entry)
       options.onStart?.()
       await board.ensureModule(key, task.module, { signal })
       let r
       try {
+        check()
         r = await board.run({ key, entry: task.entry, input: task.input, params: task.params, signal })
       } catch (err) {
         // the board evicted the module since we checked: upload and retry once
         if (err instanceof ModuleNotCachedError) {
           await board.ensureModule(key, task.module, { signal, force: true })
+          check()
           r = await board.run({ key, entry: task.entry, input: task.input, params: task.params, signal })
         } else {
           throw err

@@ -1,21 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorkerPool, describeRuntime, nodeSpawner } from './index.js'
 import { poolSuite } from './pool-suite.js'
-import { buildFilters, filterWasm, hostileWasm } from './test-support.js'
+import type { SuiteModuleName } from './runner-suite.js'
+import { buildFilters, filterWasm, suiteModules } from './test-support.js'
 
-const suite = poolSuite({
-  createWorkerPool,
-  filter: async (name) => filterWasm(name),
-  hostile: async (name) => hostileWasm(name)
-})
+let modules: Record<SuiteModuleName, Uint8Array>
+const suite = poolSuite({ createWorkerPool, module: async (name) => modules[name] })
 
+// the browser twin runs the same cases in Chromium (e2e/pool.spec.ts), the
+// board runner those of runner-suite.ts (src/mcu/board-runner.test.ts)
 describe('worker pool (worker_threads): compliance suite', () => {
   beforeAll(async () => {
     buildFilters()
+    modules = suiteModules()
     await suite.setup()
   }, 60_000)
-  afterAll(() => { suite.teardown() })
-  for (const check of suite.checks) it(check.name, async () => { await check.run() })
+  afterAll(async () => { await suite.teardown() })
+  for (const c of suite.cases) {
+    if (c.skip != null) it.skip(`${c.name} (skipped: ${c.skip})`, () => {})
+    else it(c.name, async () => { await c.run() })
+  }
 })
 
 describe('worker pool (worker_threads): Node specifics', () => {

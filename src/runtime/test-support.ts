@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { SUITE_MODULES, type SuiteModuleName } from './runner-suite.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -15,6 +16,14 @@ export function filterWasm (name: string): Uint8Array {
 
 export function hostileWasm (name: string): Uint8Array {
   return new Uint8Array(readFileSync(`${root}.cache/filters/hostile/${name}.wasm`))
+}
+
+/** Every module the runner suite (runner-suite.ts) uses, by name; call buildFilters() first. */
+export function suiteModules (): Record<SuiteModuleName, Uint8Array> {
+  const filters = new Set(['echo', 'grayscale', 'invert'])
+  return Object.fromEntries(SUITE_MODULES.map(name => [name,
+    name === 'bigmem' ? tinyModule({ memory: { initial: 2 } }) : filters.has(name) ? filterWasm(name) : hostileWasm(name)
+  ])) as Record<SuiteModuleName, Uint8Array>
 }
 
 /** Deterministic pseudo-random bytes (xorshift32), so failures reproduce. */
