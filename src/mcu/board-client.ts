@@ -138,6 +138,8 @@ export class BoardClient {
 
   private async request (build: (req: number) => Uint8Array, opts: { signal?: AbortSignal, timeoutMs?: number, run?: Omit<Waiter, 'resolve' | 'reject'> } = {}): Promise<BoardMessage> {
     if (this.closed) throw new WorkerLostError('board link is closed')
+    // cancelled before it was sent: nothing goes to the board
+    if (opts.signal?.aborted === true) throw new AbortedError('cancelled before it was sent')
     const req = this.reqId()
     const payload = build(req)
     const maxFrame = this.caps?.maxFrame
@@ -199,20 +201,26 @@ export class BoardClient {
     return m.bytes
   }
 
-  /** Uploads a module once: the board caches it by its SHA-256. */
+  /**
+   * Uploads a module once: the board caches it by its SHA-256. Tasks that
+   * need the same module share one upload, which no single task's signal
+   * stops (each stops waiting for it on its own signal): a cancelled first
+   * task does not fail the others.
+   */
   async ensureModule (key: Uint8Array, module: Uint8Array, options: { signal?: AbortSignal, force?: boolean } = {}): Promise<void> {
+    if (options.signal?.aborted === true) throw new AbortedError('cancelled before it was sent')
     const id = [...key].map(b => b.toString(16).padStart(2, '0')).join('')
     let p = this.loading.get(id)
     if (p == null || options.force === true) {
-      p = this.upload(key, module, options.force === true, options.signal)
+      p = this.upload(key, module, options.force === true)
       this.loading.set(id, p)
       p.catch(() => { this.loading.delete(id) })
     }
-    await p
+    await untilAborted(p, options.signal)
   }
 
-  private async upload (key: Uint8Array, module: Uint8Array, force: boolean, signal?: AbortSignal): Promise<void> {
-    const t = { signal, timeoutMs: 10_000 }
+  private async upload (key: Uint8Array, module: Uint8Array, force: boolean): Promise<void> {
+    const t = { timeoutMs: 10_000 }
     if (!force) {
       const has = await this.request(req => encodeHost.hasFunction(req, key), t)
       if (has.type === 'has' && has.present) return
@@ -240,5 +248,21 @@ export class BoardClient {
   async close (): Promise<void> {
     this.shutdown(new WorkerLostError('board link closed'))
     await this.link.close()
+  }
+}
+
+/** `p`, or an `AbortedError` as soon as `signal` aborts (`p` goes on). */
+async function untilAborted<T> (p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal == null) return await p
+  if (signal.aborted) throw new AbortedError('cancelled')
+  let stop = (): void => {}
+  const aborted = new Promise<never>((_resolve, reject) => {
+    stop = () => { reject(new AbortedError('cancelled')) }
+    signal.addEventListener('abort', stop, { once: true })
+  })
+  try {
+    return await Promise.race([p, aborted])
+  } finally {
+    signal.removeEventListener('abort', stop)
   }
 }

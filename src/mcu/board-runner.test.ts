@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ChildProcess } from 'node:child_process'
 import { runnerSuite } from '../runtime/runner-suite.js'
 import type { RunnerClaims, SuiteCase, SuiteModuleName } from '../runtime/runner-suite.js'
@@ -94,4 +95,23 @@ describe('board runner (firmware in QEMU): runner compliance suite', () => {
       await c.run()
     })
   }
+
+  it('client: a request whose signal aborted before it was sent fails with AbortedError and sends nothing', async () => {
+    const board = client as BoardClient
+    await expect(board.ping(new Uint8Array([1]), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    // the link is in step: the next request gets its own answer
+    expect(await board.ping(new Uint8Array([7, 8]))).toEqual(new Uint8Array([7, 8]))
+  })
+
+  it('client: two tasks share one module upload; the first cancelled, the second still gets the module', async () => {
+    const board = client as BoardClient
+    const module = suiteModules().invert
+    const key = new Uint8Array(createHash('sha256').update(module).digest())
+    const first = new AbortController()
+    const a = board.ensureModule(key, module, { signal: first.signal, force: true })
+    const b = board.ensureModule(key, module)
+    first.abort()
+    await expect(a).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    await b
+  })
 })
