@@ -144,6 +144,27 @@ test.describe('a room of four tabs', () => {
     expect(new Set(run.owners).size, JSON.stringify(run.owners)).toBeGreaterThan(1)
   })
 
+  test('an image job of 1 MB tiles spread over the room: no copy is cut or re-queued while its input arrives, output identical to one tab', async () => {
+    await waitForMesh(swarm.pages)
+    const [first] = swarm.pages
+    // 2048×1024 RGBA in 512 px tiles: 8 tiles of 1 MiB, two per batch task,
+    // each moved by CID from this tab to the worker that runs it
+    const job = { filter: 'grayscale', size: { width: 2048, height: 1024 }, tileSize: 512, tilesPerTask: 2 }
+    const local = await imageJob(first, { ...job, local: true })
+    expect(local.tiles).toBe(8)
+    const shared = await imageJob(first, { ...job, placement: 'everyone' })
+    expect(shared.hash).toBe(local.hash)
+    const state = await first.evaluate(() => (window as any).fedra.state)
+    const ids = await Promise.all(swarm.pages.map(peerId))
+    // tiles went out to other tabs (moved as data, not computed here only)
+    expect(shared.owners.filter(o => o !== ids[0]).length, JSON.stringify(state)).toBeGreaterThan(0)
+    // a copy whose input was still arriving was neither written off nor cut
+    // after its last report (to: ''); tail splits to idle tabs may happen
+    expect(state.requeued, JSON.stringify(state.requeueReasons)).toBe(0)
+    expect(state.splitTasks.filter((s: { to: string }) => s.to === ''), JSON.stringify(state.splitTasks)).toEqual([])
+    expect(state.failures).toEqual([])
+  })
+
   test('runs word count as MapReduce on volunteers, identical to a local run', async () => {
     await waitForMesh(swarm.pages)
     const page = swarm.pages[1]
