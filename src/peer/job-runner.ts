@@ -64,6 +64,12 @@ export interface RunTasksOptions {
   isPaused?: () => boolean
   /** Called once per task the caller gave (not per piece or copy) as its output is in. */
   onTaskDone?: (taskId: string, outcome: TaskOutcome) => void
+  /**
+   * Keep outputs until the job ends (default). False: each output goes only
+   * to `onTaskDone` and is dropped; the returned map holds empty outputs
+   * (a long streaming job's memory stays bounded).
+   */
+  keepOutputs?: boolean
 }
 
 /** What the runner needs from the peer around it. */
@@ -122,7 +128,8 @@ class JobRun {
       waitForWorkers: options.waitForWorkers,
       lateBinding: options.lateBinding,
       split: options.split,
-      streaming: options.source != null
+      streaming: options.source != null,
+      keepOutputs: options.keepOutputs
     })
     this.signal = options.signal != null ? AbortSignal.any([options.signal, this.life.signal]) : this.life.signal
   }

@@ -62,6 +62,12 @@ export class BatchItems {
     return { output: encodeOutputs(items as Uint8Array[]), itemWorkers: [...(this.workers.get(root) ?? [])] }
   }
 
+  /** Drops a root's item outputs once the caller has them; its items stay counted as in. */
+  release (root: string): void {
+    const items = this.outputs.get(root)
+    if (items != null) this.outputs.set(root, items.map(x => x == null ? x : new Uint8Array(0)))
+  }
+
   /** A copy (`key`) was sent for `range`. */
   sentFor (key: string, range: ItemRange): void {
     this.sent.set(key, range)

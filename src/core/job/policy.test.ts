@@ -183,6 +183,29 @@ describe('the job policy on an injected clock', () => {
     expect(silent.copied + silent.cut).toBeGreaterThan(0)
   })
 
+  it('with keepOutputs off, an output goes out with its done action and is not kept (a batch task\'s items too)', () => {
+    const big = (n: number): Uint8Array => new Uint8Array(10_000).fill(n)
+    const run = (keepOutputs: boolean): { outs: Map<string, Uint8Array>, p: JobPolicy } => {
+      const p = policy([task(1), task(2, 2)], { backups: false, keepOutputs })
+      const outs = new Map<string, Uint8Array>()
+      for (const s of sends(p.tick(0, room(['a', 'b'])))) {
+        const r = s.taskId === 't1' ? { output: big(1), ms: 5 } : { output: encodeOutputs([big(10), big(11)]), ms: 5, from: 0, to: 2 }
+        for (const a of p.result(s.taskId, s.workerId, r, 10)) if (a.type === 'done') outs.set(a.taskId, a.outcome.output)
+        p.copyEnded(s.taskId, s.workerId)
+      }
+      return { outs, p }
+    }
+    const kept = run(true)
+    const dropped = run(false)
+    // the caller gets the same outputs either way
+    expect(dropped.outs).toEqual(kept.outs)
+    expect(dropped.outs.get('t2')).toEqual(encodeOutputs([big(10), big(11)]))
+    expect(dropped.p.finished).toBe(true)
+    for (const o of dropped.p.outcomes().values()) expect(o.output.byteLength).toBeLessThan(64)
+    expect(dagCbor.encode(dropped.p.snapshot()).byteLength).toBeLessThan(5_000)
+    expect(dagCbor.encode(kept.p.snapshot()).byteLength).toBeGreaterThan(30_000)
+  })
+
   it('a streaming job takes tasks while it runs and ends only when its source is closed', () => {
     const p = policy([], { streaming: true, backups: false })
     expect(sends(p.tick(0, room(['a'])))).toEqual([])

@@ -518,6 +518,11 @@ export class JobPolicy {
     if ((this.piecesOf.get(root) ?? [root]).some(id => this.tracker.get(id).status !== 'done')) return
     this.reported.add(root)
     this.out.push({ type: 'done', taskId: root, outcome: this.outcome(root) })
+    if (this.options.keepOutputs === false) {
+      const t = this.tracker.get(root)
+      if (t.output != null) t.output = { ...t.output, output: new Uint8Array(0) }
+      this.items.release(root)
+    }
   }
 
 

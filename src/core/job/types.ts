@@ -131,6 +131,13 @@ export interface JobPolicyOptions {
   split?: boolean
   /** A streaming job: more tasks join while it runs, until the source is closed. */
   streaming?: boolean
+  /**
+   * Keep each task's output until the job ends (default). False: an output
+   * goes out once, with its `done` action, and is dropped (`outcomes()`
+   * then holds empty outputs): a long streaming job's memory, and its saved
+   * state, stay bounded.
+   */
+  keepOutputs?: boolean
 }
 
 /** The key of a task's copy on a worker, `${taskId}@${workerId}` (peer ids hold no '@'). */
