@@ -32,6 +32,16 @@ export function withHostResolverRules (rules: string[]): string[] {
     : a)
 }
 
+/**
+ * Launch flags that make Chromium's camera a file (a real MediaRecorder
+ * then records it): a `.y4m` (scripts/test-clips.sh makes
+ * `.cache/clips/camera.y4m`), looped; the permission prompt is accepted.
+ * The page still needs the `camera` permission (`openPage`'s `permissions`).
+ */
+export function fakeCameraArgs (y4m: string): string[] {
+  return ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`]
+}
+
 export interface Relay {
   url: string
   relays: string[]
@@ -124,6 +134,8 @@ export interface OpenPageOptions {
    * and swarm tests want volunteering tabs).
    */
   volunteer?: boolean
+  /** More permissions for the page's origin besides `microphone` (e.g. `camera` to record). */
+  permissions?: string[]
 }
 
 /** Turns a page's Volunteer switch on (by role and name) and waits until its peer volunteers. */
@@ -135,7 +147,7 @@ export async function volunteer (page: Page): Promise<void> {
 export async function openPage (browser: Browser, url: string, requests: string[], opts: OpenPageOptions = {}): Promise<{ context: BrowserContext, page: Page }> {
   const context = await browser.newContext()
   // a media permission makes Chromium gather host candidates (DESIGN.md)
-  await context.grantPermissions(['microphone'], { origin: new URL(url).origin })
+  await context.grantPermissions(['microphone', ...(opts.permissions ?? [])], { origin: new URL(url).origin })
   await context.addInitScript(TRACK_PEER_CONNECTIONS)
   const page = await context.newPage()
   page.on('request', r => { requests.push(r.url()) })

@@ -9,6 +9,9 @@
 #                     101, 26 and 20 frames (as phones make them), AAC tone
 #   vp9-opus.webm     640×360 VP9, 6 s, 2 s GOPs, Opus tone
 #   h264-720p.mp4     1280×720 H.264, 3 s
+#   camera.y4m        320×180 raw 4:2:0, 10 fps, 6 s: Chromium's fake camera
+#                     for e2e/record.spec.ts (--use-file-for-fake-video-capture,
+#                     looped), recorded there by a real MediaRecorder
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.cache/clips
@@ -57,6 +60,8 @@ make vp9-opus.webm -ss 30 -t 6 -i "$src" -f lavfi -i sine=frequency=660:sample_r
 
 make h264-720p.mp4 -ss 40 -t 3 -i "$src" -vf 'crop=768:432,scale=1280:720,format=yuv420p' -an \
   -c:v libx264 -preset veryfast -crf 28 -bf 2 -g 30 -keyint_min 30 -sc_threshold 0 -movflags +faststart
+
+make camera.y4m -ss 10 -t 6 -i "$src" -vf 'crop=768:432,scale=320:180,format=yuv420p' -an -f yuv4mpegpipe
 
 # Longer clips for bench/video.bench.ts only (FEDRA_BENCH_CLIPS=1; npm run
 # bench sets it): the same footage in VP9 for the per-codec table, and 30 s,

@@ -1,6 +1,8 @@
-import { ALL_FORMATS, BlobSource, EncodedPacketSink, Input, MatroskaInputFormat, Mp4InputFormat, QuickTimeInputFormat, WebMInputFormat } from 'mediabunny'
+import { ALL_FORMATS, BlobSource, EncodedPacketSink, Input, MatroskaInputFormat, Mp4InputFormat, QuickTimeInputFormat, ReadableStreamSource, WebMInputFormat } from 'mediabunny'
 import { AbortedError, UnsupportedMediaError } from '../core/errors.js'
+import { FrameTimes } from '../core/media/times.js'
 import { UnitPlanner } from '../core/media/plan.js'
+import { LiveFile } from './live.js'
 import type { EncodedPacket, InputVideoTrack } from 'mediabunny'
 import type { VideoChunk, VideoCodecConfig, VideoUnit } from '../core/media/units.js'
 
@@ -9,8 +11,17 @@ import type { VideoChunk, VideoCodecConfig, VideoUnit } from '../core/media/unit
  * while it is read: mediabunny demuxes encoded packets in decode order, the
  * planner says where units end, and each unit is yielded as soon as it is
  * complete. Only the packets of the unit being gathered are held.
+ *
+ * The clip is a file (a Blob), or a recording still being written (a
+ * `LiveFile`): that one is read as a stream, front to back, each packet as
+ * soon as its bytes are in — with MediaRecorder's WebM (a Segment and
+ * Clusters of unknown size, one cluster per key frame) a cluster's frames
+ * come out once the next cluster begins, or when the recording stops.
  */
 export type InputContainer = 'mp4' | 'webm' | 'mov' | 'mkv'
+
+/** A clip: a file, or a recording still being written. */
+export type VideoSource = Blob | LiveFile
 
 export interface OpenedVideo {
   container: InputContainer
@@ -19,8 +30,10 @@ export interface OpenedVideo {
   /** Frame size as presented (the decoder's visible rectangle), pixels. */
   width: number
   height: number
-  /** End of the video track, seconds. */
-  durationS: number
+  /** The clip is a recording still being written: its length is known only once its units are read. */
+  live: boolean
+  /** End of the video track, seconds; undefined while a live clip is still being written. */
+  durationS?: number
   /** Frames in the video track, where the container says it cheaply (MP4/MOV). */
   frameCount?: number
   hasAudio: boolean
@@ -63,9 +76,42 @@ function throwIfAborted (signal: AbortSignal | undefined): void {
 }
 
 /** Opens a clip: container, codec, size, duration; `units()` then reads it. */
-export async function openVideo (source: Blob, opts: { signal?: AbortSignal } = {}): Promise<OpenedVideo> {
+export async function openVideo (source: VideoSource, opts: { signal?: AbortSignal } = {}): Promise<OpenedVideo> {
+  const opened = await openContainer(source, opts)
+  try {
+    const support = await VideoDecoder.isConfigSupported(toDecoderConfig(opened.config)).catch(() => ({ supported: false }))
+    if (support.supported !== true) {
+      throw new UnsupportedMediaError(`this browser cannot decode ${opened.config.codec} video; try a VP8, VP9 or H.264 file`)
+    }
+    throwIfAborted(opts.signal)
+    return opened
+  } catch (err) {
+    opened.close()
+    throw err
+  }
+}
+
+function toDecoderConfig (c: VideoCodecConfig): VideoDecoderConfig {
+  const dc: VideoDecoderConfig = { codec: c.codec, codedWidth: c.codedWidth, codedHeight: c.codedHeight }
+  if (c.description != null) dc.description = c.description
+  return dc
+}
+
+/**
+ * `openVideo` without asking WebCodecs whether the codec decodes here: the
+ * container read by mediabunny alone (it runs under Node too, where the
+ * unit tests read real recordings with it).
+ */
+export async function openContainer (source: VideoSource, opts: { signal?: AbortSignal } = {}): Promise<OpenedVideo> {
   throwIfAborted(opts.signal)
-  const input = new Input({ source: new BlobSource(source), formats: ALL_FORMATS })
+  const live = source instanceof LiveFile
+  const input = new Input({
+    source: source instanceof LiveFile
+      // a failure with no read pending (the recording failed between reads) surfaces at the next read
+      ? new ReadableStreamSource(source.stream(), { handleUnhandledError: () => {} })
+      : new BlobSource(source),
+    formats: ALL_FORMATS
+  })
   try {
     let format
     try {
@@ -81,13 +127,15 @@ export async function openVideo (source: Blob, opts: { signal?: AbortSignal } = 
     throwIfAborted(opts.signal)
     const width = config.displayWidth ?? config.codedWidth
     const height = config.displayHeight ?? config.codedHeight
-    const durationS = await track.computeDuration()
-    const frameCount = container === 'mp4' || container === 'mov' ? (await track.computePacketStats()).packetCount : undefined
+    // a recording's length and frame count are known once it is read (asking would wait for its end)
+    const durationS = live ? undefined : await track.computeDuration()
+    const frameCount = !live && (container === 'mp4' || container === 'mov') ? (await track.computePacketStats()).packetCount : undefined
     const hasAudio = (await input.getPrimaryAudioTrack()) != null
     let reading = false
     return {
       container,
       config,
+      live,
       width,
       height,
       durationS,
@@ -118,10 +166,6 @@ async function decoderConfigOf (track: InputVideoTrack): Promise<VideoCodecConfi
   if (dc == null || codecName == null) {
     throw new UnsupportedMediaError(`the video codec of this file (${String(await track.getInternalCodecId())}) is not supported`)
   }
-  const support = await VideoDecoder.isConfigSupported(dc).catch(() => ({ supported: false }))
-  if (support.supported !== true) {
-    throw new UnsupportedMediaError(`this browser cannot decode ${codecName} video (${dc.codec}); try a VP8, VP9 or H.264 file`)
-  }
   const codedWidth = dc.codedWidth ?? await track.getCodedWidth()
   const codedHeight = dc.codedHeight ?? await track.getCodedHeight()
   const config: VideoCodecConfig = {
@@ -141,9 +185,13 @@ async function decoderConfigOf (track: InputVideoTrack): Promise<VideoCodecConfi
  * Reads packets in decode order, plans units as they come, and yields each
  * complete unit with its chunks from its key frame. Packets before the
  * earliest key frame a later unit may still decode from are let go.
+ * Frame times are repaired first (times.ts): every frame gets a duration,
+ * and without reordering each frame's time is after the one before.
  */
 async function * readUnits (track: InputVideoTrack, config: VideoCodecConfig, opts: { targetUs?: number, signal?: AbortSignal }): AsyncGenerator<VideoUnit> {
-  const planner = new UnitPlanner({ targetUs: opts.targetUs, lookahead: reorders(config.codec) ? 16 : 1 })
+  const reordered = reorders(config.codec)
+  const planner = new UnitPlanner({ targetUs: opts.targetUs, lookahead: reordered ? 16 : 1 })
+  const times = new FrameTimes<VideoChunk>({ inOrder: !reordered })
   const sink = new EncodedPacketSink(track)
   /** Chunks from decode index `base` on. */
   let held: VideoChunk[] = []
@@ -158,13 +206,17 @@ async function * readUnits (track: InputVideoTrack, config: VideoCodecConfig, op
       base = k
     }
   }
-  for await (const packet of sink.packets()) {
-    throwIfAborted(opts.signal)
-    const chunk = toChunk(packet)
+  const add = function * (chunk: VideoChunk): Generator<VideoUnit> {
     const plans = planner.push(chunk)
-    if (held.length === 0 && !chunk.key) { base = planner.packets; continue } // before the first key frame: never decoded
+    if (held.length === 0 && !chunk.key) { base = planner.packets; return } // before the first key frame: never decoded
     held.push(chunk)
     yield * take(plans)
   }
+  for await (const packet of sink.packets()) {
+    throwIfAborted(opts.signal)
+    for (const chunk of times.push(toChunk(packet))) yield * add(chunk)
+  }
+  throwIfAborted(opts.signal)
+  for (const chunk of times.end()) yield * add(chunk)
   yield * take(planner.end())
 }

@@ -1,10 +1,12 @@
-import { InvalidFilterError, InvalidMessageError } from '../core/errors.js'
+import { InvalidFilterError, InvalidMessageError, UnsupportedMediaError } from '../core/errors.js'
 import { VIDEO_UNIT_ENTRY, encodeVideoChain } from '../core/media/chain.js'
 import { decodeVideoUnitResult, encodeVideoUnit } from '../core/media/units.js'
 import { findFilter } from '../filters/catalog.js'
 import { openVideo } from '../media/demux.js'
+import { LiveFile } from '../media/live.js'
 import { UnitMuxer, outputFormatFor } from '../media/mux.js'
 import type { ChainFilter, VideoChain } from '../core/media/chain.js'
+import type { VideoSource } from '../media/demux.js'
 import type { Requirement } from '../core/requirements/requirement.js'
 import type { ApplicationScheduler } from '../core/scheduler/types.js'
 import type { JobProgress, TaskSpec } from './job-runner.js'
@@ -21,8 +23,12 @@ export interface VideoFilterChoice {
 }
 
 export interface VideoJobInit {
-  /** The clip: a file the person opened, or a finished recording. */
-  source: Blob
+  /**
+   * The clip: a file the person opened, a finished recording, or a
+   * recording still being made (a `LiveFile`: units go out while the
+   * camera records, the job ends once it is closed and its last unit is in).
+   */
+  source: VideoSource
   /** File name of the source, to name the output. */
   fileName?: string
   /** Applied in this order to every frame, in one task per unit. */
@@ -42,8 +48,8 @@ export interface VideoJobInit {
 }
 
 export type VideoJobEvent =
-  /** The clip was opened: how many frames and how long (units follow as they are read). */
-  | { type: 'video:opened', durationS: number, width: number, height: number, codec: string }
+  /** The clip was opened: how long (unknown while it is still recorded: `live`), its size and codec; units follow as they are read. */
+  | { type: 'video:opened', durationS?: number, live: boolean, width: number, height: number, codec: string }
   /** A unit's encoded input is stored and goes out to the room. */
   | { type: 'video:unit-stored', index: number, frames: number, bytes: number }
   /** A unit was given to a device (`workerId`; may repeat on a re-queue or a backup copy). */
@@ -123,7 +129,13 @@ export async function runVideoJob (peer: FedraPeer, init: VideoJobInit): Promise
   const emit = (e: VideoJobEvent): void => { init.onProgress?.(e) }
   const opened = await openVideo(init.source, { signal })
   try {
-    emit({ type: 'video:opened', durationS: opened.durationS, width: opened.width, height: opened.height, codec: opened.config.codec })
+    // the muxer copies the input's audio from a file; a live recording's
+    // file so far (read up to its tracks by now) tells it there is none
+    const audioFrom = init.source instanceof LiveFile ? init.source.blob() : init.source
+    if (opened.live && opened.hasAudio) {
+      throw new UnsupportedMediaError('a recording with sound cannot be filtered while it is recorded (its sound would be cut): stop it, then filter the clip')
+    }
+    emit({ type: 'video:opened', durationS: opened.durationS, live: opened.live, width: opened.width, height: opened.height, codec: opened.config.codec })
     const out = outputFormatFor(opened)
     const frameBytes = opened.width * opened.height * 4
     const filters = await publishChain(peer, init, frameBytes)
@@ -142,7 +154,7 @@ export async function runVideoJob (peer: FedraPeer, init: VideoJobInit): Promise
       kinds: ['browser'],
       video: { decode: opened.config.codec, encode: out.codec }
     }
-    const muxer = new UnitMuxer({ source: init.source, container: out.container, codec: out.codec, width: opened.width, height: opened.height })
+    const muxer = new UnitMuxer({ source: audioFrom, container: out.container, codec: out.codec, width: opened.width, height: opened.height })
     const owners: string[] = []
     const hashes: string[] = []
     let frames = 0
@@ -176,6 +188,8 @@ export async function runVideoJob (peer: FedraPeer, init: VideoJobInit): Promise
       scheduler: init.scheduler,
       isPaused: init.isPaused,
       waitForWorkers: true,
+      // each unit's result is muxed as it comes: the runner keeps none of them
+      keepOutputs: false,
       onProgress: e => {
         if (e.type === 'dispatched') emit({ type: 'video:unit-started', index: unitOf(e.taskId), workerId: e.workerId })
         else if (e.type !== 'task-done') emit({ type: 'video:job', event: e })

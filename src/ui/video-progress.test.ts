@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyVideoEvent, formatEta, rates, startProgress, totalUnits } from './video-progress.js'
+import { applyVideoEvent, formatEta, rates, startProgress, totalUnits, unitsOut } from './video-progress.js'
 import type { VideoJobEvent } from '../peer/video-job.js'
 
 const fold = (events: VideoJobEvent[]) => events.reduce((p, e) => applyVideoEvent(p, e), startProgress(0))
@@ -7,7 +7,7 @@ const fold = (events: VideoJobEvent[]) => events.reduce((p, e) => applyVideoEven
 describe('video progress', () => {
   it('colours each unit by the device computing it, then by the one that computed it', () => {
     const p = fold([
-      { type: 'video:opened', durationS: 4.2, width: 640, height: 360, codec: 'vp8' },
+      { type: 'video:opened', durationS: 4.2, live: false, width: 640, height: 360, codec: 'vp8' },
       { type: 'video:unit-stored', index: 0, frames: 30, bytes: 1000 },
       { type: 'video:unit-stored', index: 1, frames: 30, bytes: 1000 },
       { type: 'video:unit-started', index: 0, workerId: 'a' },
@@ -32,6 +32,24 @@ describe('video progress', () => {
     expect(p.units).toHaveLength(3)
     expect(p.units[2].workerId).toBe('a')
     expect(totalUnits(p)).toBe(3)
+  })
+
+  it('a recording still being made: units counted as they go out, no time left until it stops', () => {
+    const p = fold([
+      { type: 'video:opened', live: true, width: 320, height: 180, codec: 'vp8' },
+      { type: 'video:unit-stored', index: 0, frames: 11, bytes: 1000 },
+      { type: 'video:unit-stored', index: 1, frames: 11, bytes: 1000 },
+      { type: 'video:unit-started', index: 0, workerId: 'a' },
+      { type: 'video:unit-done', index: 0, workerId: 'a', frames: 11 }
+    ])
+    expect(p.live).toBe(true)
+    expect(p.expected).toBeNull()
+    expect(unitsOut(p)).toBe(1)
+    expect(totalUnits(p)).toBe(2)
+    expect(rates(p, 2000).etaS).toBeNull()
+    const closed = applyVideoEvent(p, { type: 'video:source-closed', units: 3 })
+    expect(closed.live).toBe(false)
+    expect(rates(closed, 2000).etaS).toBe(4)
   })
 
   it('pauses and resumes with the room', () => {

@@ -20,8 +20,10 @@ export interface VideoProgress {
   units: UnitCell[]
   /** Known once the source is fully read. */
   total: number | null
-  /** Before that, guessed from the clip's duration. */
+  /** Before that, guessed from the clip's duration (null while a recording is still made). */
   expected: number | null
+  /** The clip is a recording still being made: units go out as it is recorded. */
+  live: boolean
   unitsDone: number
   framesDone: number
   /** Devices in the order they first took a unit (the legend). */
@@ -33,7 +35,7 @@ export interface VideoProgress {
 }
 
 export function startProgress (now: number): VideoProgress {
-  return { startedAt: now, units: [], total: null, expected: null, unitsDone: 0, framesDone: 0, workers: [], paused: '', retries: 0 }
+  return { startedAt: now, units: [], total: null, expected: null, live: false, unitsDone: 0, framesDone: 0, workers: [], paused: '', retries: 0 }
 }
 
 function withUnit (p: VideoProgress, index: number, f: (u: UnitCell) => UnitCell): UnitCell[] {
@@ -48,7 +50,7 @@ const addWorker = (workers: string[], id: string): string[] => workers.includes(
 export function applyVideoEvent (p: VideoProgress, e: VideoJobEvent, unitSeconds = 1): VideoProgress {
   switch (e.type) {
     case 'video:opened':
-      return { ...p, expected: Math.max(1, Math.ceil(e.durationS / unitSeconds)) }
+      return { ...p, live: e.live, expected: e.durationS == null ? null : Math.max(1, Math.ceil(e.durationS / unitSeconds)) }
     case 'video:unit-stored':
       return { ...p, units: withUnit(p, e.index, u => ({ ...u, frames: e.frames })) }
     case 'video:unit-started': {
@@ -71,7 +73,7 @@ export function applyVideoEvent (p: VideoProgress, e: VideoJobEvent, unitSeconds
       }
     }
     case 'video:source-closed':
-      return { ...p, total: e.units }
+      return { ...p, total: e.units, live: false }
     case 'video:job':
       if (e.event.type === 'paused') return { ...p, paused: e.event.reason }
       if (e.event.type === 'resumed') return { ...p, paused: '' }
@@ -84,12 +86,21 @@ export function totalUnits (p: VideoProgress): number {
   return p.total ?? Math.max(p.expected ?? 0, p.units.length)
 }
 
-/** Frames per second over the whole job so far, and seconds left (null until a unit is done). */
+/** Units given to a device so far (each counted once, however many copies went out). */
+export function unitsOut (p: VideoProgress): number {
+  return p.units.filter(u => u.workerId != null).length
+}
+
+/**
+ * Frames per second over the whole job so far, and seconds left (null
+ * until a unit is done, and while the length of the clip is unknown: a
+ * recording still being made).
+ */
 export function rates (p: VideoProgress, now: number): { fps: number, etaS: number | null } {
   const elapsed = Math.max(1e-3, (now - p.startedAt) / 1000)
   const fps = p.framesDone / elapsed
   const total = totalUnits(p)
-  if (p.unitsDone === 0 || total === 0) return { fps, etaS: null }
+  if (p.unitsDone === 0 || total === 0 || (p.total == null && p.expected == null)) return { fps, etaS: null }
   const left = Math.max(0, total - p.unitsDone)
   return { fps, etaS: left * elapsed / p.unitsDone }
 }

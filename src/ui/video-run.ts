@@ -6,6 +6,7 @@
 import { signal } from '@preact/signals'
 import { explain } from './errors.js'
 import { applyVideoEvent, startProgress } from './video-progress.js'
+import type { LiveFile } from '../media/live.js'
 import type { FedraPeer } from '../peer/peer.js'
 import type { VideoFilterChoice, VideoJobResult } from '../peer/video-job.js'
 import type { PlainError } from './errors.js'
@@ -17,9 +18,22 @@ export interface Clip {
   url: string
 }
 
+/** A recording still being made: the job reads it as it grows. */
+export interface LiveClip {
+  name: string
+  live: LiveFile
+}
+
 export interface VideoRun {
   id: number
-  clip: Clip
+  /** The input; `url` (for Before) once it is a complete file. */
+  clip: { name: string, url?: string }
+  /** The input is a recording still being made (until Stop). */
+  recording: boolean
+  /** `performance.now()` when the person pressed Stop (a recording's job). */
+  stoppedAt?: number
+  /** From Stop to the downloadable file, ms (a recording's job). */
+  readyAfterStopMs?: number
   filters: VideoFilterChoice[]
   /** Filter titles, in order, for the Job screen. */
   filterTitles: string[]
@@ -43,16 +57,31 @@ function update (id: number, f: (r: VideoRun) => VideoRun): void {
   if (r != null && r.id === id) run.value = f(r)
 }
 
-export function startVideoJob (peer: FedraPeer, init: { clip: Clip, filters: VideoFilterChoice[], filterTitles: string[], tags: string[] }): void {
+/**
+ * Starts filtering a clip, or a recording while it is made (`LiveClip`:
+ * units go out as it is recorded); returns the run's id.
+ */
+export function startVideoJob (peer: FedraPeer, init: { clip: Clip | LiveClip, filters: VideoFilterChoice[], filterTitles: string[], tags: string[] }): number {
   const prev = run.value
   if (prev?.status === 'running') prev.controller.abort()
   if (prev?.result != null) URL.revokeObjectURL(prev.result.url)
   const id = ++seq
   const controller = new AbortController()
-  run.value = { id, ...init, progress: startProgress(performance.now()), status: 'running', paused: false, controller }
+  const { clip, ...rest } = init
+  const live = 'live' in clip
+  run.value = {
+    id,
+    ...rest,
+    clip: live ? { name: clip.name } : { name: clip.name, url: clip.url },
+    recording: live,
+    progress: startProgress(performance.now()),
+    status: 'running',
+    paused: false,
+    controller
+  }
   // the video pipeline (demuxer, muxer) loads only when a video is filtered
   import('../peer/video-job.js').then(async ({ runVideoJob }) => runVideoJob(peer, {
-    source: init.clip.blob,
+    source: live ? clip.live : clip.blob,
     fileName: init.clip.name,
     filters: init.filters,
     unitSeconds: UNIT_SECONDS,
@@ -61,11 +90,28 @@ export function startVideoJob (peer: FedraPeer, init: { clip: Clip, filters: Vid
     signal: controller.signal,
     onProgress: e => { update(id, r => ({ ...r, progress: applyVideoEvent(r.progress, e, UNIT_SECONDS) })) }
   })).then(result => {
-    update(id, r => ({ ...r, status: 'done', result: { ...result, url: URL.createObjectURL(result.blob) } }))
+    const now = performance.now()
+    update(id, r => ({
+      ...r,
+      status: 'done',
+      result: { ...result, url: URL.createObjectURL(result.blob) },
+      ...(r.stoppedAt != null ? { readyAfterStopMs: now - r.stoppedAt } : {})
+    }))
   }, (err: unknown) => {
     const cancelled = controller.signal.aborted
     update(id, r => ({ ...r, status: cancelled ? 'cancelled' : 'failed', error: explain(cancelled ? Object.assign(new Error('cancelled'), { name: 'AbortError' }) : err) }))
   })
+  return id
+}
+
+/** The recording that run `id` reads was stopped at `at` (`performance.now()`): its last units follow. */
+export function recordingStopped (id: number, at: number): void {
+  update(id, r => ({ ...r, recording: false, stoppedAt: at }))
+}
+
+/** The recording that run `id` read is complete: `clip` (its Before). */
+export function recordingSaved (id: number, clip: Clip): void {
+  update(id, r => ({ ...r, clip: { name: clip.name, url: clip.url } }))
 }
 
 /** Pauses or resumes the running job (the Job screen's Pause/Resume button). */

@@ -1,67 +1,81 @@
 /** Edit: open or record a clip, pick and order filters, confirm who is in it, run. */
-import { signal } from '@preact/signals'
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { explain } from '../errors.js'
 import { checkCustomFilter, choices, customItem, filterItems, move } from '../filters.js'
-import { startRecording } from '../media.js'
 import { Notice } from '../notice.js'
+import { clip, clipError, record, recording, setClip, stopRecording, tagged, taggedNames } from '../recording.js'
 import { go, peer, people } from '../state.js'
-import { startVideoJob } from '../video-run.js'
+import { unitsOut } from '../video-progress.js'
+import { run as videoRun, startVideoJob } from '../video-run.js'
 import type { PlainError } from '../errors.js'
 import type { FilterItem } from '../filters.js'
-import type { Recording } from '../media.js'
-import type { Clip } from '../video-run.js'
+import type { ActiveRecording } from '../recording.js'
 
-const clip = signal<Clip | null>(null)
-const recording = signal<Recording | null>(null)
-const clipError = signal<PlainError | null>(null)
-/** Peer ids of the people the person says are in the clip. */
-const tagged = signal<ReadonlySet<string>>(new Set())
-
-function setClip (blob: Blob, name: string): void {
-  if (clip.value != null) URL.revokeObjectURL(clip.value.url)
-  clip.value = { blob, name, url: URL.createObjectURL(blob) }
+/** Whole seconds since `since` (performance.now()), ticking while shown. */
+function useSeconds (since: number): number {
+  const [now, setNow] = useState(performance.now())
+  useEffect(() => {
+    const t = setInterval(() => { setNow(performance.now()) }, 250)
+    return () => { clearInterval(t) }
+  }, [since])
+  return Math.max(0, Math.floor((now - since) / 1000))
 }
 
-async function record (): Promise<void> {
-  clipError.value = null
-  try {
-    recording.value = await startRecording()
-  } catch (err) {
-    clipError.value = explain(err)
-  }
-}
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`
 
-async function stopRecording (): Promise<void> {
-  const r = recording.value
-  if (r == null) return
-  recording.value = null
-  const blob = await r.stop()
-  const ext = blob.type.includes('mp4') ? 'mp4' : 'webm'
-  setClip(blob, `recording-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.${ext}`)
+/**
+ * While recording: how long (a timer, not announced), and what of it went
+ * out to the room already (a polite status, announced when units go out).
+ */
+function RecordingStatus ({ r }: { r: ActiveRecording }) {
+  const secs = useSeconds(r.startedAt)
+  const job = videoRun.value
+  const mine = job != null && job.id === r.runId ? job : null
+  const text = r.runId == null
+    ? 'Nothing goes to the room yet: after Stop, pick filters and press Filter video.'
+    : mine == null || mine.status !== 'running'
+      ? `The room stopped filtering it${mine?.error != null ? ` (${mine.error.title}: ${mine.error.detail})` : ''}: see Job.`
+      : `${r.filterTitles.join(' → ')}: ${plural(unitsOut(mine.progress), 'unit')} out to the room, ${mine.progress.unitsDone} filtered.`
+  return (
+    <p class="recording-status">
+      Recording: <span role="timer" aria-label="Recorded">{secs} s</span>.{' '}
+      <span role="status" aria-label="Recording">{text}</span>
+    </p>
+  )
 }
 
 function ClipStep () {
   const r = recording.value
   const c = clip.value
+  const ticked = filterItems.value.some(f => f.checked)
   return (
     <section class="card" aria-labelledby="clip-h">
       <h3 id="clip-h">1. Your clip</h3>
       <div class="row">
         <label class="file">
           Open video
-          <input type="file" accept="video/*" onChange={e => {
+          <input type="file" accept="video/*" disabled={r != null} onChange={e => {
             const f = e.currentTarget.files?.[0]
             if (f != null) { clipError.value = null; setClip(f, f.name) }
           }} />
         </label>
         {r == null
-          ? <button type="button" onClick={() => { void record() }}>Record</button>
+          ? <button type="button" aria-describedby="record-help" onClick={() => { void record() }}>Record</button>
           : <button type="button" class="stop" onClick={() => { void stopRecording() }}>Stop recording</button>}
       </div>
+      {r == null
+        ? <small id="record-help">{ticked
+          ? 'Record filters as you film: the ticked filters go to the room while the camera records, and the file is ready moments after Stop.'
+          : 'Tick filters first to have the room filter while you record; with none ticked, Record only records.'}</small>
+        : null}
       {clipError.value != null ? <Notice error={clipError.value} /> : null}
       {r != null
-        ? <video class="preview" aria-label="Camera" muted autoplay playsInline ref={v => { if (v != null && v.srcObject !== r.stream) v.srcObject = r.stream }} />
+        ? (
+          <>
+            <video class="preview" aria-label="Camera" muted autoplay playsInline ref={v => { if (v != null && v.srcObject !== r.stream) v.srcObject = r.stream }} />
+            <RecordingStatus r={r} />
+          </>
+          )
         : c != null
           ? <figure><video class="preview" aria-label={`Preview of ${c.name}`} controls playsInline src={c.url} /><figcaption>{c.name}, {(c.blob.size / 1e6).toFixed(1)} MB</figcaption></figure>
           : <p>Open a video from this device, or record one with the camera.</p>}
@@ -163,15 +177,18 @@ function RunStep () {
   const c = clip.value
   const on = filterItems.value.filter(f => f.checked)
   const p = peer.value
-  const missing = p == null ? 'Joining the room…' : c == null ? 'Open or record a clip first.' : on.length === 0 ? 'Pick a filter first.' : ''
+  const missing = p == null
+    ? 'Joining the room…'
+    : recording.value != null
+      ? 'Recording… stop first.'
+      : c == null ? 'Open or record a clip first.' : on.length === 0 ? 'Pick a filter first.' : ''
   const run = (): void => {
     if (p == null || c == null) return
-    const names = new Map(people.value.map(x => [x.id, x.name]))
     startVideoJob(p, {
       clip: c,
       filters: choices(filterItems.value),
       filterTitles: on.map(f => f.title),
-      tags: [...tagged.value].map(id => names.get(id)).filter((n): n is string => n != null)
+      tags: taggedNames()
     })
     go('job')
   }

@@ -4,8 +4,9 @@ import { PAUSED_BY_PERSON } from '../../peer/job-runner.js'
 import { canShareFile, share } from '../media.js'
 import { Notice } from '../notice.js'
 import { colourOf } from '../people.js'
+import { recording, stopRecording } from '../recording.js'
 import { go, people, peer } from '../state.js'
-import { formatEta, rates, totalUnits } from '../video-progress.js'
+import { formatEta, rates, totalUnits, unitsOut } from '../video-progress.js'
 import { cancelVideoJob, pauseVideoJob, run } from '../video-run.js'
 import type { VideoProgress } from '../video-progress.js'
 
@@ -55,7 +56,7 @@ function Result () {
     <section class="card" aria-labelledby="result-h">
       <h3 id="result-h">Before and after</h3>
       <div class="compare">
-        <figure><video controls playsInline src={r.clip.url} aria-label="Before" /><figcaption>Before</figcaption></figure>
+        {r.clip.url != null ? <figure><video controls playsInline src={r.clip.url} aria-label="Before" /><figcaption>Before</figcaption></figure> : null}
         <figure><video controls playsInline src={res.url} aria-label="After" /><figcaption>After</figcaption></figure>
       </div>
       <div class="row">
@@ -63,7 +64,7 @@ function Result () {
         {canShareFile(file) ? <button type="button" onClick={() => { void share({ files: [file], title: res.fileName }).then(ok => { say(ok ? 'Shared.' : '') }) }}>Share</button> : null}
         <span role="status">{said}</span>
       </div>
-      <p>{res.fileName}: {res.frames} frames in {(res.ms / 1000).toFixed(1)} s, {(res.blob.size / 1e6).toFixed(1)} MB.</p>
+      <p>{res.fileName}: {res.frames} frames in {(res.ms / 1000).toFixed(1)} s, {(res.blob.size / 1e6).toFixed(1)} MB.{r.readyAfterStopMs != null ? ` Ready ${(r.readyAfterStopMs / 1000).toFixed(1)} s after you stopped recording.` : ''}</p>
     </section>
   )
 }
@@ -91,7 +92,11 @@ export function JobScreen ({ hidden }: { hidden: boolean }) {
       ? ''
       : r.paused
         ? `Paused: ${p.unitsDone} of ${total || '?'} units done. No unit goes out until you press Resume; those being computed finish.`
-        : waiting !== '' ? `Waiting: ${waiting}. It goes on when a fitting volunteer joins.` : `${p.unitsDone} of ${total || '?'} units done. Time left: ${formatEta(etaS)}${etaS == null ? '' : '.'}`
+        : waiting !== ''
+          ? `Waiting: ${waiting}. It goes on when a fitting volunteer joins.`
+          : r.recording
+            ? `Recording: ${unitsOut(p)} of the ${total} units recorded so far went out to the room, ${p.unitsDone} done. The next go out as the camera records; the file is ready moments after Stop.`
+            : `${p.unitsDone} of ${total || '?'} units done. Time left: ${formatEta(etaS)}${etaS == null ? '' : '.'}`
   return (
     <section class="screen" hidden={hidden} aria-labelledby="job-h">
       <h2 id="job-h">Job</h2>
@@ -105,6 +110,7 @@ export function JobScreen ({ hidden }: { hidden: boolean }) {
       {r.status === 'running'
         ? (
           <div class="row">
+            {r.recording && recording.value?.runId === r.id ? <button type="button" class="stop" onClick={() => { void stopRecording() }}>Stop recording</button> : null}
             <button type="button" onClick={() => { pauseVideoJob(!r.paused) }}>{r.paused ? 'Resume' : 'Pause'}</button>
             <button type="button" onClick={cancelVideoJob}>Cancel</button>
           </div>
