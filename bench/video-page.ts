@@ -11,45 +11,57 @@ type Filter = { name: string, values?: Record<string, number> }
 export interface StepRun { frames: number, stepMs: number, ms: number, hash: string }
 
 /**
- * The worker step (decode, filter chain, encode; src/media/step.ts) over a
- * whole clip in this tab, through the media library's runVideoLocally, with
- * each filter run in the page's worker pool as a worker runs it
- * (src/peer/video-worker.ts) — but from the build chosen here: `.simd.wasm`
- * or the scalar `.wasm` (src/filters/catalog.ts). `values` are the catalog
- * params in order.
+ * The worker step (decode, filter chain, encode) over a whole clip in this
+ * tab, unit after unit, through the tab's own video unit runner as the
+ * worker service calls it (src/peer/video-worker.ts: one pool task per
+ * unit, the 'video-unit' program) — with the filter build chosen here:
+ * `.simd.wasm` or the scalar `.wasm` (src/filters/catalog.ts). `values` are
+ * the catalog params in order; an empty chain is decode, RGBA copy, hash,
+ * encode. stepMs: the runner's calls alone (the unit to the pool worker and
+ * its result back included); ms: the whole loop (demux and planning too).
  */
 export async function fedraStep (page: Page, clipUrl: string, simd: boolean, chain: Array<{ name: string, values: number[] }>): Promise<StepRun> {
   return page.evaluate(async ({ clipUrl, simd, chain }) => {
     const w = window as W
     const fedra = w.fedra
     const media = await fedra.loadMedia()
+    const video = fedra.peer.worker.init.video
     const blob = await (await fetch(clipUrl)).blob()
     w.__benchModules ??= {}
     const mods = await Promise.all(chain.map(async f => {
       const file = `${f.name}${simd ? '.simd' : ''}.wasm`
       w.__benchModules[file] ??= new Uint8Array(await (await fetch(`/filters/${file}`)).arrayBuffer())
-      return { key: `bench:${file}`, module: w.__benchModules[file] as Uint8Array, entry: f.name, values: f.values }
+      return { key: `bench:${file}`, bytes: w.__benchModules[file] as Uint8Array, entry: f.name, values: f.values }
     }))
-    const params = (width: number, height: number, values: number[]): Uint8Array => {
-      const out = new Uint8Array(8 + 4 * values.length)
-      const v = new DataView(out.buffer)
-      v.setUint32(0, width, true)
-      v.setUint32(4, height, true)
-      values.forEach((x, i) => { v.setUint32(8 + 4 * i, x, true) })
-      return out
+    const t0 = performance.now()
+    const opened = await media.openVideo(blob)
+    const format = media.outputFormatFor(opened)
+    // the catalog's cap for these filters: the frame + 8 KiB (memoryPagesFor, scratch 0)
+    const memoryPages = Math.ceil((opened.width * opened.height * 4 + 8192) / 65536)
+    const videoChain = {
+      v: 1,
+      filters: mods.map(m => ({ cid: m.key, entry: m.entry, values: m.values, memoryPages })),
+      codec: format.codec,
+      bitrate: media.defaultBitrate(opened.width, opened.height)
     }
-    const filter = async (rgba: Uint8Array, width: number, height: number): Promise<Uint8Array> => {
-      let frame = rgba
-      // the catalog's cap for these filters: the frame + 8 KiB (memoryPagesFor, scratch 0)
-      const memoryPages = Math.ceil((width * height * 4 + 8192) / 65536)
-      for (const m of mods) {
-        const r = await fedra.pool.run({ key: m.key, module: m.module, entry: m.entry, input: frame, params: params(width, height, m.values), limits: { memoryPages, timeoutMs: 120_000 } })
-        frame = r.output
+    const modules = mods.map(m => ({ key: m.key, bytes: m.bytes }))
+    let stepMs = 0
+    let frames = 0
+    const hashes: string[] = []
+    try {
+      for await (const unit of opened.units({})) {
+        const input = media.encodeVideoUnit(unit)
+        const t1 = performance.now()
+        const r = await video.run({ chain: videoChain, modules, input, limits: { memoryPages: 16, timeoutMs: 120_000 } })
+        stepMs += performance.now() - t1
+        const result = media.decodeVideoUnitResult(r.output)
+        frames += result.frames as number
+        hashes[result.index] = result.hash
       }
-      return frame
+    } finally {
+      opened.close()
     }
-    const r = await media.runVideoLocally(blob, filter)
-    return { frames: r.frames as number, stepMs: r.stepMs as number, ms: r.ms as number, hash: (r.hashes as string[]).join('') }
+    return { frames, stepMs, ms: performance.now() - t0, hash: hashes.join('') }
   }, { clipUrl, simd, chain })
 }
 

@@ -2,6 +2,7 @@ import { launchBrowser, openPage, startRelay } from '../e2e/harness.js'
 import { fmt, median, table } from './stats.js'
 import { openRoom, settle, sleep } from './rooms.js'
 import { fedraStep, ffmpegWasm, recordSteps, takeSteps, videoJob } from './video-page.js'
+import { STAGES, breakdown } from './video-breakdown.js'
 import { CHAIN, CODECS, FFMPEG_VF, cgroupPids, clipMiB, ensureClips, ffmpegArgs, frameCount, nativeFfmpeg, rendererRssMiB, startStaticServer } from './video-tools.js'
 import type { Device, Room } from './rooms.js'
 import type { JobRun, StepRun } from './video-page.js'
@@ -23,7 +24,8 @@ import type { JobRun, StepRun } from './video-page.js'
  *     owner tab's peak memory.
  *
  *   unshare --net bash -c 'ip link set lo up && exec node --import ./scripts/node-preload.mjs bench/video.bench.ts'
- * Knobs: FEDRA_DIST (built app, default dist), BENCH_ONLY (step,room,big),
+ * Knobs: FEDRA_DIST (built app, default dist), BENCH_ONLY (step,room,big;
+ * also breakdown: where a frame's time goes in the step, bench/video-breakdown.ts),
  * BENCH_N (2,4,6), BENCH_STEP_REPS (3), BENCH_REPS (room runs, 2),
  * BENCH_VIDEO_CLIP (bench-30s.webm), BENCH_STREAM_CLIP (bench-30s.mp4),
  * BENCH_PACE (the streaming clip's arrival time in s; default 30 s or, where
@@ -58,6 +60,45 @@ function longestGap (r: JobRun): number {
   return Math.max(...ts.slice(1).map((t, i) => t - ts[i]))
 }
 
+async function breakdownTable (clips: string): Promise<void> {
+  const relay = await startRelay(DIST)
+  const { browser } = await launchBrowser()
+  try {
+    const { page } = await openPage(browser, relay.url, [])
+    const rows: Array<Record<string, string>> = []
+    const single: Array<Record<string, string>> = []
+    const phases: Array<Record<string, string>> = []
+    for (const c of CODECS) {
+      const runs = []
+      for (let i = 0; i < STEP_REPS; i++) runs.push(await breakdown(page, `${clips}/clips/${c.clip}`, STEP_CHAIN))
+      const row: Record<string, string> = { codec: `${c.label} (${runs[0].frames} frames)` }
+      for (const s of STAGES) {
+        const fpsMed = median(runs.map(r => r.fps[s]))
+        row[s] = `${fmt(fpsMed, 0)} (${fmt(1000 / fpsMed, 1)} ms)`
+      }
+      rows.push(row)
+      const one: Record<string, string> = { codec: c.label }
+      for (const k of Object.keys(runs[0].ms)) one[k] = fmt(median(runs.map(r => r.ms[k])), 2)
+      single.push(one)
+      const ph: Record<string, string> = { codec: c.label }
+      for (const k of Object.keys(runs[0].phases)) ph[k] = fmt(median(runs.map(r => r.phases[k])), 2)
+      phases.push(ph)
+      console.error(`[breakdown] ${c.label} done`)
+    }
+    console.log(`\n== Where a frame's time goes (median of ${STEP_REPS}): frames/s over the clip (ms per frame), each stage on the page's thread, new decoder (and encoder) per unit`)
+    console.log('   chain grayscale → brightness (SIMD builds); "pool calls": each filter a call into the page\'s worker pool per frame (the former path);')
+    console.log('   "in a pool worker": each unit one task of the pool, the video-unit program (src/media/unit-program.ts), as a volunteer runs it\n')
+    console.log(table(rows))
+    console.log('\n   single operations on one 640×360 frame, ms (medians of 40)\n')
+    console.log(table(single))
+    console.log('\n   the step on the page\'s thread (src/media/step.ts timings), ms per output frame by phase; the decoder and encoder work on their own threads meanwhile\n')
+    console.log(table(phases))
+  } finally {
+    await browser.close().catch(() => {})
+    await relay.stop()
+  }
+}
+
 async function stepTable (clips: string): Promise<void> {
   const relay = await startRelay(DIST)
   const { browser } = await launchBrowser()
@@ -88,7 +129,7 @@ async function stepTable (clips: string): Promise<void> {
         steps.push(simd)
         f.simd.push(fps(simd.frames, simd.stepMs))
         f.scalar.push(fps(scalar.frames, scalar.stepMs))
-        // the floor of the step: decode, RGBA copy, hash, encode, no filter (no pool hop)
+        // the floor of the step: decode, RGBA copy, hash, encode, no filter
         f.floor.push(fps(frames, (await fedraStep(page, url, true, [])).stepMs))
         const job = await videoJob(page, url, CHAIN, { local: true })
         f.job.push(fps(job.frames, job.ms))
@@ -127,7 +168,7 @@ async function stepTable (clips: string): Promise<void> {
       console.error(`[step] ${c.label} done`)
     }
     console.log(`\n== Worker step in one tab, frames/s: median of ${STEP_REPS} (min–max), interleaved; 640×360, chain grayscale → brightness +20 / contrast 120 %`)
-    console.log(`   Fedra step = decode + filters (each a call into the page's worker pool, as a worker runs them) + encode, runVideoLocally's stepMs;`)
+    console.log(`   Fedra step = decode + filters + encode, unit after unit, each one task of the page's worker pool (the 'video-unit' program), as a worker runs them;`)
     console.log('   step, no filter = the same with an empty chain (decode, RGBA copy, hash, encode); one-tab job = fedra.videoJob({ local: true }) whole (demux, store, step, mux)')
     console.log(`   ffmpeg: -threads 1 -vf ${FFMPEG_VF}, same codec and bit rate; realtime = libvpx -deadline realtime (VP8 -cpu-used -6, VP9 7, as Chromium's encoder), x264 -preset ultrafast baseline; defaults = the encoder's own\n`)
     console.log(table(rows))
@@ -190,6 +231,7 @@ async function main (): Promise<void> {
   ensureClips()
   const server = await startStaticServer()
   try {
+    if (ONLY.has('breakdown')) await breakdownTable(server.url)
     if (ONLY.has('step')) await stepTable(server.url)
     const sizes = ONLY.has('room') ? (process.env.BENCH_N ?? '2,4,6').split(',').map(Number).filter(n => ROOMS[n] != null) : []
     if (ONLY.has('big') && !sizes.includes(4)) sizes.push(4)

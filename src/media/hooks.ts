@@ -3,7 +3,7 @@ import { decodeVideoUnit, decodeVideoUnitResult, encodeVideoUnit, encodeVideoUni
 import { openVideo } from './demux.js'
 import { runVideoLocally } from './local.js'
 import { UnitMuxer, outputFormatFor } from './mux.js'
-import { defaultBitrate, runVideoUnit } from './step.js'
+import { defaultBitrate, emptyTimings, runVideoUnit } from './step.js'
 
 /**
  * The media library as one object, for the page's `window.fedra.media`
@@ -12,6 +12,7 @@ import { defaultBitrate, runVideoUnit } from './step.js'
 export const mediaHooks = {
   openVideo,
   runVideoUnit,
+  emptyTimings,
   runVideoLocally,
   UnitMuxer,
   outputFormatFor,

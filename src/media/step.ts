@@ -10,7 +10,12 @@ import type { VideoChunk, VideoCodecConfig, VideoUnit, VideoUnitResult } from '.
  * same settings everywhere, so the same unit gives the same bytes in any
  * tab for frames under 640×480, and the same filtered frames (the hash) at
  * any size. Frames are closed as soon as they are used: at most a few are
- * alive at once.
+ * alive at once. A worker runs it inside a pool worker (unit-program.ts);
+ * the page runs it too (tests, runVideoLocally).
+ *
+ * The filter gets the frame's RGBA in a buffer the step reuses for the next
+ * frame, and may return a view of its own memory: the step copies the
+ * output (hash, VideoFrame) before it asks for the next frame.
  */
 export type FrameFilter = (rgba: Uint8Array, width: number, height: number) => Promise<Uint8Array>
 
@@ -21,6 +26,30 @@ export interface RunVideoUnitOptions {
   bitrate?: number
   signal?: AbortSignal
   onFrame?: (done: number, total: number) => void
+  /** Where the unit's time went, ms added per phase (bench/video-breakdown.ts reads it). */
+  timings?: StepTimings
+}
+
+/**
+ * The step's own thread, phase by phase: `open` the codecs (decoder, then
+ * encoder at the first frame), `waitDecoded` for a decoded frame, `copy` it
+ * out as RGBA, `filter`, `encode` (hash started, new VideoFrame, encode call),
+ * `waitEncoder` for room in its queue, `flush` the encoder at the end,
+ * `hash` the digests' wait at the end.
+ */
+export interface StepTimings {
+  open: number
+  waitDecoded: number
+  copy: number
+  filter: number
+  encode: number
+  waitEncoder: number
+  flush: number
+  hash: number
+}
+
+export function emptyTimings (): StepTimings {
+  return { open: 0, waitDecoded: 0, copy: 0, filter: 0, encode: 0, waitEncoder: 0, flush: 0, hash: 0 }
 }
 
 /** Decoded frames waiting for the filter, at most; the decoder is fed only while fewer wait. */
@@ -65,7 +94,10 @@ class UnitStep {
   private waiters: Array<() => void> = []
   private readonly chunks: VideoChunk[] = []
   private outConfig?: VideoCodecConfig
-  private readonly digests: Uint8Array[] = []
+  /** Each frame's SHA-256, in order, awaited at the end (hashing runs beside the next frames). */
+  private readonly digests: Array<Promise<ArrayBuffer>> = []
+  /** The RGBA copy of the frame being filtered, reused frame after frame. */
+  private rgba?: Uint8Array
 
   constructor (private readonly unit: VideoUnit, private readonly filter: FrameFilter, private readonly opts: RunVideoUnitOptions) {
     // output frames by timestamp, with the duration their chunk states
@@ -91,8 +123,17 @@ class UnitStep {
     await new Promise<void>(resolve => { this.waiters.push(resolve) })
   }
 
+  /** Adds the time since `t0` to a phase, when timings are asked for; returns now. */
+  private lap (phase: keyof StepTimings, t0: number): number {
+    const t = performance.now()
+    if (this.opts.timings != null) this.opts.timings[phase] += t - t0
+    return t
+  }
+
   async run (): Promise<VideoUnitResult> {
+    let t = performance.now()
     await this.openDecoder()
+    t = this.lap('open', t)
     const feeding = this.feed().catch(err => { this.fail(err as Error) })
     let done = 0
     let at = 0
@@ -103,7 +144,9 @@ class UnitStep {
         if (this.decoderDone) {
           throw new VideoProcessingError(`unit ${this.unit.index}: the decoder gave ${done} of its ${this.total} frames`)
         }
+        t = performance.now()
         await this.changed()
+        this.lap('waitDecoded', t)
         continue
       }
       this.wake()
@@ -119,23 +162,21 @@ class UnitStep {
     this.check()
     const encoder = this.encoder
     if (encoder == null) throw new VideoProcessingError(`unit ${this.unit.index} output no frame`)
+    t = performance.now()
     await encoder.flush().catch(err => { throw this.wrap(err, 'encoding') })
+    t = this.lap('flush', t)
     this.check()
     if (this.outConfig == null) throw new VideoProcessingError(`the ${this.opts.codec} encoder gave no decoder config`)
-    return {
-      index: this.unit.index,
-      config: this.outConfig,
-      chunks: this.chunks,
-      frames: done,
-      hash: await sha256Hex(concat(this.digests))
-    }
+    const hash = await sha256Hex(concat((await Promise.all(this.digests)).map(d => new Uint8Array(d))))
+    this.lap('hash', t)
+    return { index: this.unit.index, config: this.outConfig, chunks: this.chunks, frames: done, hash }
   }
 
   private async openDecoder (): Promise<void> {
     const c = this.unit.config
     const base: VideoDecoderConfig = { codec: c.codec, codedWidth: c.codedWidth, codedHeight: c.codedHeight }
     if (c.description != null) base.description = c.description
-    const config = await supportedConfig(base, VideoDecoder.isConfigSupported.bind(VideoDecoder), `this browser cannot decode ${c.codec} video`)
+    const config = await supportedConfig('decode', base, VideoDecoder.isConfigSupported.bind(VideoDecoder), `this browser cannot decode ${c.codec} video`)
     this.decoder = new VideoDecoder({
       output: frame => {
         if (this.failure != null || !this.keep.has(frame.timestamp)) frame.close() // a priming frame
@@ -168,12 +209,18 @@ class UnitStep {
     const rect = frame.visibleRect
     const width = rect?.width ?? frame.displayWidth
     const height = rect?.height ?? frame.displayHeight
-    const rgba = new Uint8Array(width * height * 4)
+    // one buffer for every frame: the filter's output is copied (hash,
+    // VideoFrame) before the next frame is copied out
+    if (this.rgba?.byteLength !== width * height * 4) this.rgba = new Uint8Array(width * height * 4)
+    const rgba = this.rgba
+    let t = performance.now()
     await frame.copyTo(rgba, { rect: rect ?? undefined, format: 'RGBA', colorSpace: 'srgb' })
+    t = this.lap('copy', t)
     this.check()
     let out: Uint8Array
     try {
       out = await this.filter(rgba, width, height)
+      t = this.lap('filter', t)
     } catch (err) {
       if (err instanceof FedraError) throw err
       throw new VideoProcessingError(`the filter failed on frame ${at} of unit ${this.unit.index}: ${(err as Error).message}`, undefined, { cause: err })
@@ -181,8 +228,14 @@ class UnitStep {
     if (!(out instanceof Uint8Array) || out.byteLength !== width * height * 4) {
       throw new VideoProcessingError(`the filter returned ${(out as Uint8Array | undefined)?.byteLength ?? 'no'} bytes for a ${width}×${height} RGBA frame (${width * height * 4} expected)`)
     }
-    this.digests.push(new Uint8Array(await crypto.subtle.digest('SHA-256', out as Uint8Array<ArrayBuffer>)))
-    const encoder = this.encoder ?? await this.openEncoder(width, height, frame)
+    // digest() copies the bytes before it returns, as the VideoFrame constructor does
+    this.digests.push(crypto.subtle.digest('SHA-256', out as Uint8Array<ArrayBuffer>))
+    let encoder = this.encoder
+    if (encoder == null) {
+      t = this.lap('encode', t)
+      encoder = await this.openEncoder(width, height, frame)
+      t = this.lap('open', t)
+    }
     const duration = this.keep.get(frame.timestamp) ?? frame.duration ?? 0
     const filtered = new VideoFrame(out as Uint8Array<ArrayBuffer>, { format: 'RGBA', codedWidth: width, codedHeight: height, timestamp: frame.timestamp, duration })
     try {
@@ -191,10 +244,12 @@ class UnitStep {
     } finally {
       filtered.close()
     }
+    t = this.lap('encode', t)
     while (this.failure == null && encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
       const dequeued = new Promise<void>(resolve => { encoder.addEventListener('dequeue', () => { resolve() }, { once: true }) })
       await Promise.race([dequeued, this.changed()])
     }
+    this.lap('waitEncoder', t)
   }
 
   /** A new encoder for this unit (never one reused: reuse changes the bytes). */
@@ -212,7 +267,7 @@ class UnitStep {
       base.displayHeight = frame.displayHeight
     }
     if (isAvc(codec)) base.avc = { format: 'avc' }
-    const config = await supportedConfig(base, VideoEncoder.isConfigSupported.bind(VideoEncoder), `this browser cannot encode ${codec} video at ${width}×${height}`)
+    const config = await supportedConfig('encode', base, VideoEncoder.isConfigSupported.bind(VideoEncoder), `this browser cannot encode ${codec} video at ${width}×${height}`)
     this.check()
     const encoder = new VideoEncoder({
       output: (chunk, meta) => {
@@ -260,12 +315,34 @@ class UnitStep {
  * a hardware codec would differ by device), or as given where a browser
  * offers no software codec for it.
  */
-async function supportedConfig<C extends VideoDecoderConfig | VideoEncoderConfig> (base: C, isSupported: (c: C) => Promise<{ supported?: boolean }>, refusal: string): Promise<C> {
+async function supportedConfig<C extends VideoDecoderConfig | VideoEncoderConfig> (kind: 'decode' | 'encode', base: C, isSupported: (c: C) => Promise<{ supported?: boolean }>, refusal: string): Promise<C> {
   for (const config of [{ ...base, hardwareAcceleration: 'prefer-software' }, base] as C[]) {
-    const r = await isSupported(config).catch(() => ({ supported: false }))
-    if (r.supported === true) return config
+    const key = `${kind} ${configKey(config)}`
+    let answer = supportAnswers.get(key)
+    if (answer == null) {
+      answer = await isSupported(config).then(r => r.supported === true, () => false)
+      rememberAnswer(key, answer)
+    }
+    if (answer) return config
   }
   throw new UnsupportedMediaError(refusal)
+}
+
+/**
+ * isConfigSupported's answers, by config: the same config gets the same
+ * answer in one browser, and a unit asks two or three times (a round trip
+ * each) before its first frame.
+ */
+const supportAnswers = new Map<string, boolean>()
+const MAX_SUPPORT_ANSWERS = 64
+
+function rememberAnswer (key: string, answer: boolean): void {
+  if (supportAnswers.size >= MAX_SUPPORT_ANSWERS) supportAnswers.delete(supportAnswers.keys().next().value as string)
+  supportAnswers.set(key, answer)
+}
+
+function configKey (config: VideoDecoderConfig | VideoEncoderConfig): string {
+  return JSON.stringify(config, (_k, v: unknown) => ArrayBuffer.isView(v) ? Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) : v)
 }
 
 function copyBytes (d: AllowSharedBufferSource | undefined): Uint8Array | undefined {

@@ -244,6 +244,17 @@ function place (abi: AbiExports, bytes: Uint8Array, what: string, limits: CallLi
  * InvalidModuleError.
  */
 export function callEntry (exports: WebAssembly.Exports, entry: string, input: Uint8Array, params: Uint8Array, limits: CallLimits): Uint8Array {
+  return callEntryView(exports, entry, input, params, limits).slice()
+}
+
+/**
+ * callEntry without the final copy: the output is a view of the module's
+ * memory, valid until the next call into the instance (the ABI keeps an
+ * output readable until the next `fedra_alloc`). For hosts that call one
+ * instance many times (a video unit: one call per frame) and copy the
+ * output where it goes next anyway.
+ */
+export function callEntryView (exports: WebAssembly.Exports, entry: string, input: Uint8Array, params: Uint8Array, limits: CallLimits): Uint8Array {
   const abi = abiExports(exports, entry)
   const capBytes = limits.memoryPages * PAGE_SIZE
   if (input.length + params.length > capBytes) {
@@ -274,5 +285,5 @@ export function callEntry (exports: WebAssembly.Exports, entry: string, input: U
   if (outPtr + n > size) {
     throw new InvalidModuleError(`${OUTPUT_PTR_EXPORT}() returned offset ${outPtr} for ${n} output bytes, outside the module's ${size}-byte memory`)
   }
-  return new Uint8Array(abi.memory.buffer.slice(outPtr, outPtr + n))
+  return new Uint8Array(abi.memory.buffer, outPtr, n)
 }

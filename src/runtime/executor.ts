@@ -1,12 +1,13 @@
 /**
  * What runs inside one worker: a cache of compiled modules and the ABI call.
  * Free of any environment API, so the same code serves Web Workers,
- * worker_threads and in-process use. Each task gets a fresh instance of a
- * warm WebAssembly.Module: instantiation is cheap, and no state leaks from
- * one task (or one failure) to the next.
+ * worker_threads and in-process use. Each function task gets a fresh
+ * instance of a warm WebAssembly.Module: instantiation is cheap, and no
+ * state leaks from one task (or one failure) to the next. A program task
+ * (below) gets fresh instances too, and may call each many times.
  */
-import { FunctionTrapError, InvalidModuleError } from '../core/errors.js'
-import { applyMemoryCap, callEntry, checkMemoryPages, hostImports, inspectModule, type InspectOptions } from './abi.js'
+import { FunctionFailedError, FunctionTrapError, InvalidModuleError } from '../core/errors.js'
+import { applyMemoryCap, callEntry, callEntryView, checkMemoryPages, hostImports, inspectModule, type InspectOptions } from './abi.js'
 import { ModuleNotCachedError, toWireError, type WireError } from './errors.js'
 
 export interface ExecRequest {
@@ -33,8 +34,22 @@ export interface ExecutorInit {
   inspect?: InspectOptions
 }
 
+/**
+ * One instance of a module under a memory cap, called many times (the ABI
+ * allows a host to reuse an instance: the first `fedra_alloc` after an entry
+ * call starts a new task). `call` copies the input in and returns the output
+ * as a view of the instance's memory, valid until the next call.
+ */
+export interface AbiInstance {
+  call(entry: string, input: Uint8Array, params: Uint8Array): Uint8Array
+  /** Whether the module was compiled for this instance (false: warm). */
+  readonly compiled: boolean
+}
+
 export interface Executor {
   run(req: ExecRequest): Promise<ExecResult>
+  /** A fresh instance of a module (bytes needed the first time the executor sees `key`). */
+  instantiate(req: { key: string, module?: Uint8Array, memoryPages: number }): Promise<AbiInstance>
   /** Modules compiled since creation (cache misses). */
   readonly compiles: number
   has(key: string): boolean
@@ -83,10 +98,7 @@ export function createExecutor (init: ExecutorInit = {}): Executor {
     return { module, compiled: true }
   }
 
-  async function run (req: ExecRequest): Promise<ExecResult> {
-    checkMemoryPages(req.memoryPages)
-    const { module, compiled } = await moduleFor(req)
-    const started = now()
+  async function instanceOf (key: string, module: WebAssembly.Module): Promise<WebAssembly.Instance> {
     let memory: WebAssembly.Memory | undefined
     let instance: WebAssembly.Instance
     try {
@@ -95,23 +107,70 @@ export function createExecutor (init: ExecutorInit = {}): Executor {
       // A start function that traps, or data that does not fit the memory.
       if (err instanceof FunctionTrapError) throw err
       if (err instanceof WebAssembly.RuntimeError) throw new FunctionTrapError(`start function trapped: ${err.message}`)
-      throw new InvalidModuleError(`module ${req.key} does not instantiate: ${err instanceof Error ? err.message : String(err)}`)
+      throw new InvalidModuleError(`module ${key} does not instantiate: ${err instanceof Error ? err.message : String(err)}`)
     }
     const exported = instance.exports.memory
     memory = exported instanceof WebAssembly.Memory ? exported : undefined
+    return instance
+  }
+
+  async function run (req: ExecRequest): Promise<ExecResult> {
+    checkMemoryPages(req.memoryPages)
+    const { module, compiled } = await moduleFor(req)
+    const started = now()
+    const instance = await instanceOf(req.key, module)
     const output = callEntry(instance.exports, req.entry, req.input, req.params, { memoryPages: req.memoryPages })
     return { output, ms: now() - started, compiled }
   }
 
+  async function instantiate (req: { key: string, module?: Uint8Array, memoryPages: number }): Promise<AbiInstance> {
+    checkMemoryPages(req.memoryPages)
+    const { module, compiled } = await moduleFor({ ...req, entry: '', input: new Uint8Array(0), params: new Uint8Array(0) })
+    const { exports } = await instanceOf(req.key, module)
+    const limits = { memoryPages: req.memoryPages }
+    return {
+      compiled,
+      call: (entry, input, params) => callEntryView(exports, entry, input, params, limits)
+    }
+  }
+
   return {
     run,
+    instantiate,
     get compiles () { return compiles },
     has: (key) => cache.has(key)
   }
 }
 
+/**
+ * A program: code of the worker's own (not a module) that runs one task
+ * through the task's modules, many calls each — a filter chain over a
+ * frame, or a whole video unit (decode, the chain on every frame, encode)
+ * — so that the data never leaves the worker between calls. Modules keep
+ * the sandbox of a function: the ABI checks, the import allow-list and a
+ * memory cap each; the pool keeps the deadline and cancellation.
+ */
+export interface ProgramRequest {
+  program: string
+  /** The modules, by position; the program names them by index. */
+  modules: Array<{ key: string, module: Uint8Array }>
+  input: Uint8Array
+  params: Uint8Array
+}
+
+/** What a program gets from the worker: instances of the request's modules. */
+export interface ProgramHost {
+  /** A fresh instance of module `index` under a memory cap of `memoryPages`. */
+  instantiate(index: number, memoryPages: number): Promise<AbiInstance>
+}
+
+export type Program = (req: ProgramRequest, host: ProgramHost) => Promise<Uint8Array>
+
+/** Programs by name; each loaded on first use (a worker that never runs one never loads its code). */
+export type ProgramLoaders = Record<string, () => Promise<Program>>
+
 /** Messages from the pool to a worker. */
-export type ToWorker = { type: 'run', id: number } & ExecRequest
+export type ToWorker = ({ type: 'run', id: number } & ExecRequest) | ({ type: 'program', id: number } & ProgramRequest)
 
 /** Messages from a worker to the pool. */
 export type FromWorker =
@@ -125,13 +184,44 @@ export interface WorkerScope {
   listen(handler: (msg: ToWorker) => void): void
 }
 
-/** Serves run requests one at a time (the pool never sends two at once). */
-export function serveExecutor (scope: WorkerScope, init: ExecutorInit = {}): void {
+/** Runs a program request on an executor's warm modules. */
+export async function runProgram (executor: Executor, programs: ProgramLoaders, req: ProgramRequest): Promise<ExecResult> {
+  const load = Object.hasOwn(programs, req.program) ? programs[req.program] : undefined
+  if (load == null) throw new FunctionFailedError(`this worker has no program "${req.program}"`)
+  const program = await load()
+  const started = now()
+  let compiled = false
+  const output = await program(req, {
+    instantiate: async (index, memoryPages) => {
+      const m = req.modules[index]
+      if (m == null) throw new InvalidModuleError(`program "${req.program}" asked for module ${index} of ${req.modules.length}`)
+      const instance = await executor.instantiate({ key: m.key, module: m.module, memoryPages })
+      compiled ||= instance.compiled
+      return instance
+    }
+  })
+  return { output, ms: now() - started, compiled }
+}
+
+export interface ServeInit extends ExecutorInit {
+  /** Programs this worker runs besides the built-in 'chain' (the browser's adds 'video-unit'). */
+  programs?: ProgramLoaders
+}
+
+/** Serves run and program requests one at a time (the pool never sends two at once). */
+export function serveExecutor (scope: WorkerScope, init: ServeInit = {}): void {
   const executor = createExecutor(init)
+  // the built-in chain loads with its first task, like any program
+  const programs: ProgramLoaders = { chain: async () => (await import('./chain.js')).chainProgram, ...init.programs }
   scope.listen((msg) => {
-    if (msg?.type !== 'run') return
-    executor.run(msg).then(
-      (res) => { scope.post({ type: 'done', id: msg.id, output: res.output, ms: res.ms, compiled: res.compiled }, [res.output.buffer as ArrayBuffer]) },
+    if (msg?.type !== 'run' && msg?.type !== 'program') return
+    const result = msg.type === 'run' ? executor.run(msg) : runProgram(executor, programs, msg)
+    result.then(
+      (res) => {
+        // a view of a larger buffer is copied, not the whole buffer sent
+        const output = res.output.byteOffset === 0 && res.output.byteLength === res.output.buffer.byteLength ? res.output : res.output.slice()
+        scope.post({ type: 'done', id: msg.id, output, ms: res.ms, compiled: res.compiled }, [output.buffer as ArrayBuffer])
+      },
       (err: unknown) => { scope.post({ type: 'error', id: msg.id, error: toWireError(err) }, []) }
     )
   })

@@ -52,6 +52,25 @@ export interface PoolTask {
   limits?: Partial<TaskLimits>
 }
 
+/**
+ * A program task (executor.ts): code of the worker's own that runs one task
+ * through several modules, many calls each, without the data leaving the
+ * worker — 'chain' (built in: one input through modules in order) or one a
+ * worker entry adds ('video-unit' in the browser: decode, the filter chain
+ * on every frame, encode). Each module keeps a function's sandbox (ABI
+ * checks, allowed imports, its own memory cap, named in the program's
+ * params); the pool gives the task a deadline and cancellation, as to any.
+ */
+export interface ProgramTask {
+  program: string
+  /** Modules by position, bytes always sent (programs take few, small modules; workers keep them compiled). */
+  modules: Array<{ key: string, module: Uint8Array }>
+  input: Uint8Array
+  params?: Uint8Array
+  /** Deadline once a worker picks the task up (default: the pool's). */
+  limits?: { timeoutMs?: number }
+}
+
 export interface TaskResult {
   output: Uint8Array
   /** Time inside the worker: instantiate, call, copy out. */
@@ -91,6 +110,8 @@ export interface WorkerPool {
   start(): void
   stop(): void
   run(task: PoolTask, options?: RunOptions): Promise<TaskResult>
+  /** Runs a program in one worker, as one task (a slot, a deadline, cancellation). */
+  runProgram(task: ProgramTask, options?: RunOptions): Promise<TaskResult>
   stats(): PoolStats
   /** Keys of the modules the pool holds, most recently used last (for the registry's cache summary). */
   cachedKeys(): string[]
@@ -101,7 +122,9 @@ const MAX_FAILED_STARTS = 3
 export const DEFAULT_TASK_LIMITS: TaskLimits = { memoryPages: 16, timeoutMs: 10_000 }
 
 interface Job {
+  /** A function task; for a program, its first module stands in (slot choice, errors). */
   task: PoolTask
+  program?: ProgramTask
   limits: TaskLimits
   resolve: (r: TaskResult) => void
   reject: (e: Error) => void
@@ -208,13 +231,14 @@ export function createWorkerPool (init: WorkerPoolInit): WorkerPool {
     } else {
       const err = fromWireError(msg.error)
       const job = finish(slot)
-      if (job != null && (err instanceof ModuleNotCachedError || err instanceof InvalidModuleError)) {
+      // (a program sends its modules' bytes every time: nothing to resend)
+      if (job != null && job.program == null && (err instanceof ModuleNotCachedError || err instanceof InvalidModuleError)) {
         slot.keys.delete(job.task.key)
         // Bytes that do not compile are not worth keeping for a resend.
         if (err instanceof InvalidModuleError) forget(job.task.key)
       }
       // The worker may have evicted a module we thought it held: send it again once.
-      if (job != null && err instanceof ModuleNotCachedError && !job.resent && modules.has(job.task.key)) {
+      if (job != null && job.program == null && err instanceof ModuleNotCachedError && !job.resent && modules.has(job.task.key)) {
         job.resent = true
         queue.unshift(job)
       } else {
@@ -230,24 +254,31 @@ export function createWorkerPool (init: WorkerPoolInit): WorkerPool {
   }
 
   function send (slot: Slot, job: Job): void {
-    const { task, limits } = job
+    const { task, limits, program } = job
     const bytes = slot.keys.has(task.key) ? undefined : (task.module ?? modules.get(task.key))
     slot.job = job
     slot.runId = nextRunId++
-    slot.keys.add(task.key)
     // Copies: the caller keeps its buffers, and ours are transferred away.
     // (new Uint8Array(view) copies; a Node Buffer's slice() would not, and
     // transferring its pooled ArrayBuffer would detach every Buffer on it.)
-    const input = new Uint8Array(task.input)
-    const params = new Uint8Array(task.params ?? new Uint8Array(0))
-    const msg: ToWorker = { type: 'run', id: slot.runId, key: task.key, entry: task.entry, input, params, memoryPages: limits.memoryPages }
-    if (bytes != null) msg.module = bytes
+    const input = new Uint8Array(program?.input ?? task.input)
+    const params = new Uint8Array(program?.params ?? task.params ?? new Uint8Array(0))
+    let msg: ToWorker
+    if (program != null) {
+      for (const m of program.modules) slot.keys.add(m.key)
+      msg = { type: 'program', id: slot.runId, program: program.program, modules: program.modules, input, params }
+    } else {
+      slot.keys.add(task.key)
+      msg = { type: 'run', id: slot.runId, key: task.key, entry: task.entry, input, params, memoryPages: limits.memoryPages }
+      if (bytes != null) msg.module = bytes
+    }
     // once only: a job resent after its module was evicted started already
     const onStart = job.onStart
     job.onStart = undefined
     onStart?.()
     slot.timer = setTimeout(() => {
-      replace(slot, new DeadlineExceededError(`"${task.entry}" of module ${task.key} ran past its ${limits.timeoutMs} ms deadline; its worker was terminated`))
+      const what = program != null ? `program "${program.program}"` : `"${task.entry}" of module ${task.key}`
+      replace(slot, new DeadlineExceededError(`${what} ran past its ${limits.timeoutMs} ms deadline; its worker was terminated`))
     }, limits.timeoutMs)
     slot.port.post(msg, [input.buffer, params.buffer])
   }
@@ -279,14 +310,42 @@ export function createWorkerPool (init: WorkerPoolInit): WorkerPool {
     return limits
   }
 
+  function validateProgram (p: ProgramTask): TaskLimits {
+    const limits = { ...DEFAULT_TASK_LIMITS, ...init.limits, ...p.limits }
+    if (typeof p.program !== 'string' || p.program === '') throw new InvalidModuleError('program task names no program')
+    if (!(limits.timeoutMs > 0)) throw new DeadlineExceededError(`timeoutMs must be positive, not ${limits.timeoutMs}`)
+    for (const m of p.modules) {
+      if (typeof m.key !== 'string' || m.key === '') throw new ModuleNotCachedError('program module has no key')
+      // the same structural checks as a function's module, before it costs a worker
+      if (!modules.has(m.key)) inspectModule(m.module, { maxBytes: maxModuleBytes, validate: false })
+      store(m.key, m.module)
+    }
+    return limits
+  }
+
+  async function runProgram (program: ProgramTask, options: RunOptions = {}): Promise<TaskResult> {
+    if (options.signal?.aborted === true) throw new AbortedError('task aborted before it started')
+    if (!running) throw new PoolNotRunningError('worker pool is not running; call start() first')
+    if (startError != null) throw startError
+    const limits = validateProgram(program)
+    const first = program.modules[0]
+    const stand = { key: first?.key ?? `program:${program.program}`, entry: program.program, input: program.input }
+    return await enqueue(stand, limits, options, program)
+  }
+
   async function run (task: PoolTask, options: RunOptions = {}): Promise<TaskResult> {
     const { signal } = options
     if (signal?.aborted === true) throw new AbortedError('task aborted before it started')
     if (!running) throw new PoolNotRunningError('worker pool is not running; call start() first')
     if (startError != null) throw startError
     const limits = validate(task)
+    return await enqueue(task, limits, options)
+  }
+
+  async function enqueue (task: PoolTask, limits: TaskLimits, options: RunOptions, program?: ProgramTask): Promise<TaskResult> {
+    const { signal } = options
     return await new Promise<TaskResult>((resolve, reject) => {
-      const job: Job = { task, limits, resolve, reject, resent: false, onStart: options.onStart }
+      const job: Job = { task, program, limits, resolve, reject, resent: false, onStart: options.onStart }
       if (signal != null) {
         job.signal = signal
         job.onAbort = () => {
@@ -327,6 +386,7 @@ export function createWorkerPool (init: WorkerPoolInit): WorkerPool {
       }
     },
     run,
+    runProgram,
     cachedKeys: () => [...modules.keys()],
     stats () {
       return {

@@ -61,8 +61,8 @@ async function main (): Promise<void> {
   await collectIdleRooms(room.roomId).catch(() => [])
   const blockstore = new IDBBlockstore(blockDbName(room.roomId))
   await blockstore.open()
-  // video units: WebCodecs on this page, each frame's filters in the pool;
-  // the code (src/media) loads with the first unit this tab computes
+  // video units: one pool task each (decode, filters, encode in a pool
+  // worker); the page's side loads with the first unit this tab computes
   let videoRunner: Promise<VideoUnitRunner> | undefined
   const video: VideoUnitRunner = {
     run: async (task, options) => {
