@@ -7,8 +7,9 @@ import type { Browser, Page } from 'playwright-core'
 /**
  * The data plane between real tabs (docs/data-plane.md): large inputs and
  * outputs move once, directly from the peer that holds them
- * (`/fedra/blocks/1.0.0`), hash-checked, with progress; a peer without the
- * room key gets nothing. `__fedraSentBytes` (harness) counts what each page
+ * (`/fedra/blocks/1.0.0`), split between holders when several have it,
+ * hash-checked, with progress; a peer without the room key gets nothing,
+ * over either protocol. `__fedraSentBytes` (harness) counts what each page
  * put on its WebRTC data channels.
  */
 let relay: Relay
@@ -106,7 +107,7 @@ for (const [width, height] of [[2000, 1500], [4000, 2500]] as const) {
   })
 }
 
-test('a third tab fetching a 12 MB file that two peers hold moves it once', async () => {
+test('a third tab fetching a 12 MB file that two peers hold moves it once, split between them', async () => {
   const [a, b, c] = tabs
   const n = 12_000_000
   const { cid, hash } = await store(a, n)
@@ -123,13 +124,17 @@ test('a third tab fetching a 12 MB file that two peers hold moves it once', asyn
     return [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map(x => x.toString(16).padStart(2, '0')).join('')
   }, { cid, providers: [ids[0], ids[1]] })
   const after = await Promise.all([sent(a), sent(b)])
-  const moved = (after[0] - before[0]) + (after[1] - before[1])
-  console.log(`2 providers: ${moved} B sent for a ${n} B file (${(moved / n).toFixed(3)}×)`)
+  const [byA, byB] = [after[0] - before[0], after[1] - before[1]]
+  const moved = byA + byB
+  console.log(`2 providers: ${moved} B sent for a ${n} B file (${(moved / n).toFixed(3)}×): ${byA} B by the owner, ${byB} B by the other holder`)
   expect(got).toBe(hash)
   expect(moved).toBeLessThanOrEqual(1.1 * n)
+  // both holders sent a share (12 leaves: 6 and 6 unless one of them failed)
+  expect(byA).toBeGreaterThan(0.25 * n)
+  expect(byB).toBeGreaterThan(0.25 * n)
 })
 
-test('a peer without the room key gets no block, even connected directly to a holder', async () => {
+test('a peer without the room key gets no block, even connected directly to a holder, directly or over bitswap', async () => {
   const [a] = tabs
   const { cid } = await store(a, 100_000)
   // same room id, another key: what someone who guessed or cut the link has
@@ -150,5 +155,27 @@ test('a peer without the room key gets no block, even connected directly to a ho
   expect(r).toBe('NotRoomMemberError')
   // a refusal, not the block
   expect(await sent(a) - before).toBeLessThan(2048)
+
+  // bitswap too: a hostile client that skips its own check (it counts the
+  // holder as a member and tells its bitswap so) asks the holder by CID
+  const refusedBefore = await a.evaluate(() => (window as W).fedra.peer.blocks.refusedBitswap as number)
+  const beforeBitswap = await sent(a)
+  const viaBitswap = await intruder.evaluate(async ({ cid, from }) => {
+    const peer = (window as W).fedra.peer
+    peer.members.add(from)
+    peer.blocks.admit(from)
+    try {
+      await peer.blocks.get(cid, { signal: AbortSignal.timeout(8000) })
+      return 'fetched'
+    } catch (err) {
+      return (err as Error).name
+    }
+  }, { cid, from: ids[0] })
+  expect(viaBitswap).toBe('BlockError')
+  // the holder refused the want-list's stream (after the handshake's grace)
+  // and sent no block: over these ~10 s it sent only the room's own traffic
+  // (beats, gossip, pings: a few kB), not the 100 kB block
+  await a.waitForFunction((n) => (window as W).fedra.peer.blocks.refusedBitswap > n, refusedBefore, { timeout: 10_000 })
+  expect(await sent(a) - beforeBitswap).toBeLessThan(50_000)
   await intruder.close()
 })

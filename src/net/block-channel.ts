@@ -1,14 +1,16 @@
 import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { createUnsafe } from 'multiformats/block'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { AbortedError, BlockError, FedraError, InvalidMessageError, MessageTooLargeError, NotRoomMemberError, errorFromCode } from '../core/errors.js'
 import {
   BLOCKS_PROTOCOL, BlockAssembler, MAX_BLOCK_BYTES, MAX_PIECE_BYTES, MAX_REPLY_FRAME_BYTES, MAX_WANT_CIDS, MAX_WANT_FRAME_BYTES,
-  decodeBlockReply, decodeBlockRequest, encodeBlockMessage, splitBlock
+  decodeBlockReplyView, decodeBlockRequest, encodeBlockMessage, encodeBlockPiece, splitBlock
 } from '../core/protocol/blocks.js'
+import { BlockSplit } from '../storage/providers.js'
 import type { BlockReply } from '../core/protocol/blocks.js'
 import type { CodecLoader, HasherLoader } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
@@ -18,9 +20,9 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 const log = logger('fedra:net:blocks')
 
 /**
- * Bytes of a block per frame. Measured between two tabs (docs/data-plane.md):
- * whole 1 MiB blocks per frame and 256 KiB pieces move 12 MB at the same
- * speed; pieces keep the receive buffer and progress steps small.
+ * Bytes of a block per frame. Measured between tabs (docs/data-plane.md,
+ * `BENCH_ONLY=sweep`): 64 KiB and 1 MiB pieces were no faster than 256 KiB;
+ * pieces keep the receive buffer and progress steps small.
  */
 export const DEFAULT_PIECE_BYTES = 256 * 1024
 /** Blocks asked for and not yet received: enough to keep the link busy, few enough to bound the buffer. */
@@ -31,8 +33,13 @@ const IDLE_TIMEOUT_MS = 10_000
 const HOLDER_IDLE_MS = 60_000
 /** Wants a holder queues per stream; a fetcher keeps at most its window outstanding. */
 const MAX_QUEUED_WANTS = 4 * MAX_WANT_CIDS
-/** Blocks read from the store ahead of the one being sent. */
-const READ_AHEAD = 2
+/**
+ * Blocks read from the store at once, the one being sent included. From
+ * IndexedDB a 1 MiB block took 20–190 ms to read while the tab was sending;
+ * 4 kept a cold holder's link busy where 2 did not (docs/data-plane.md,
+ * `BENCH_ONLY=sweep`). At most 4 MiB per stream.
+ */
+export const DEFAULT_READ_AHEAD = 4
 /** Largest DAG one fetch takes (a hostile provider cannot grow a fetch without bound). */
 const DEFAULT_MAX_FETCH_BYTES = 1024 * 1024 * 1024
 
@@ -41,6 +48,8 @@ export interface BlockChannelInit {
   isMember: (peerId: string) => boolean
   pieceBytes?: number
   window?: number
+  /** Blocks a holder reads from its store ahead of the one it sends. */
+  readAhead?: number
   maxInboundStreams?: number
 }
 
@@ -64,21 +73,24 @@ export interface DagFetchOptions {
   maxBytes?: number
 }
 
-/** Verified blocks of one fetch by CID string, kept across the providers tried in turn. */
+/** Verified blocks of one fetch by CID string (kept when a fetch fails, so the next try asks only for the rest). */
 export type FetchedBlocks = Map<string, Uint8Array>
 
 /**
  * `/fedra/blocks/1.0.0` (docs/protocol.md §7): fetch a CID's whole DAG from
- * one named peer, and serve the blocks this peer holds to room members.
+ * the peers named as its holders (split among them when several are), and
+ * serve the blocks this peer holds to room members.
  */
 export class BlockChannel {
   private readonly pieceBytes: number
   private readonly window: number
+  private readonly readAhead: number
   private readonly inbound = new Set<Stream>()
 
   constructor (private readonly components: BlockChannelComponents, private readonly init: BlockChannelInit) {
     this.pieceBytes = Math.min(MAX_PIECE_BYTES, Math.max(1024, init.pieceBytes ?? DEFAULT_PIECE_BYTES))
     this.window = Math.max(1, init.window ?? DEFAULT_WINDOW)
+    this.readAhead = Math.max(1, init.readAhead ?? DEFAULT_READ_AHEAD)
   }
 
   async start (): Promise<void> {
@@ -132,7 +144,7 @@ export class BlockChannel {
     try {
       const reads: Array<{ cid: string, bytes: Promise<Uint8Array | undefined> }> = []
       while (true) {
-        while (reads.length < READ_AHEAD && queue.length > 0) {
+        while (reads.length < this.readAhead && queue.length > 0) {
           const cid = queue.shift() as string
           const bytes = this.read(cid)
           bytes.catch(() => {})
@@ -149,7 +161,8 @@ export class BlockChannel {
           await send({ v: 1, t: 'missing', cid: next.cid })
           continue
         }
-        for (const piece of splitBlock(next.cid, block, this.pieceBytes)) await send(piece)
+        // each piece's bytes go out as views of the block, never copied
+        for (const piece of splitBlock(next.cid, block, this.pieceBytes)) await lp.write(new Uint8ArrayList(...encodeBlockPiece(piece)))
       }
       await stream.close().catch(() => {})
     } catch (err) {
@@ -192,88 +205,162 @@ export class BlockChannel {
   }
 
   /**
-   * Fetches the DAG under `root` from `from`, adding every block it checks
-   * to `got` (blocks already there are not asked for again). Throws
-   * BlockError when the provider lacks a block, sends a corrupt one, stalls
-   * or breaks the protocol; the holder's refusal keeps its type
-   * (NotRoomMemberError).
+   * Fetches the DAG under `root` from `from` (one peer, or several that
+   * each hold it), adding every block it checks to `got` (blocks already
+   * there are not asked for again). With several providers the blocks are
+   * split among them and fetched in parallel, each block from one provider
+   * only (`BlockSplit`); a provider that fails hands its unanswered blocks
+   * to the others. Throws when a block is left that no provider sent: the
+   * last failure, a BlockError (missing or corrupt block, silence, broken
+   * protocol) or the holder's refusal with its type (NotRoomMemberError).
    */
-  async fetch (root: CID, from: string, got: FetchedBlocks, options: DagFetchOptions = {}): Promise<void> {
+  async fetch (root: CID, from: string | readonly string[], got: FetchedBlocks, options: DagFetchOptions = {}): Promise<void> {
     const { signal } = options
     signal?.throwIfAborted()
+    const providers = [...new Set(typeof from === 'string' ? [from] : from)]
+    if (providers.length === 0) throw new BlockError(`no provider named for ${root}`)
+    const run: DagRun = {
+      root,
+      rootKey: root.toString(),
+      got,
+      seen: new Set(),
+      split: new BlockSplit(providers, this.window),
+      received: 0,
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_FETCH_BYTES,
+      options,
+      waiters: new Set()
+    }
+    // what is still missing under blocks already fetched (from a provider tried before)
+    const todo: string[] = []
+    const plan = async (cid: CID): Promise<void> => {
+      const key = cid.toString()
+      if (run.seen.has(key)) return
+      run.seen.add(key)
+      const bytes = got.get(key)
+      if (bytes == null) { todo.push(key); return }
+      run.received += bytes.byteLength
+      for (const child of await this.links(cid, bytes)) await plan(child)
+    }
+    await plan(root)
+    run.split.add(todo)
+    let last: Error | undefined
+    await Promise.all(providers.map(async p => {
+      try {
+        await this.fetchPart(p, run)
+      } catch (err) {
+        last = err as Error
+        log('fetching %s from %s failed: %s', root, p, last.message)
+        run.split.fail(p)
+        wake(run)
+      }
+    }))
+    if (!run.split.settled) throw last ?? new BlockError(`no provider sent all of ${root}`)
+  }
+
+  /** One provider's part of a fetch: its own stream, opened once there is something to ask it for. */
+  private async fetchPart (from: string, run: DagRun): Promise<void> {
+    const { signal } = run.options
+    let batch = run.split.take(from)
+    while (batch.length === 0) {
+      if (run.split.settled) return
+      await changed(run)
+      batch = run.split.take(from)
+    }
     const conn = this.pickConnection(from)
-    if (conn == null) throw new BlockError(`no direct connection to ${from} to fetch ${root} from`)
+    if (conn == null) throw new BlockError(`no direct connection to ${from} to fetch ${run.root} from`)
     const stream = await conn.newStream(BLOCKS_PROTOCOL, { signal: AbortSignal.any([AbortSignal.timeout(IDLE_TIMEOUT_MS), ...(signal != null ? [signal] : [])]), runOnLimitedConnection: false })
       .catch((err: Error) => { throw new BlockError(`could not open a block stream to ${from}: ${err.message}`, undefined, { cause: err }) })
     const lp = lpStream(stream, { maxDataLength: MAX_REPLY_FRAME_BYTES, maxBufferSize: this.window * MAX_BLOCK_BYTES + 2 * MAX_REPLY_FRAME_BYTES })
     try {
-      await this.pull(lp, root, from, got, options)
+      await this.pull(lp, from, batch, run)
       // everything is in: the holder's side of the close need not be waited for
       void stream.close({ signal: AbortSignal.timeout(5000) }).catch(() => { stream.abort(new Error('close timed out')) })
     } catch (err) {
       stream.abort(err as Error)
       if (signal?.aborted === true) throw err
       if (err instanceof FedraError && err.code !== InvalidMessageError.code) throw err
-      throw new BlockError(`fetching ${root} from ${from} failed: ${(err as Error).message}`, undefined, { cause: err })
+      throw new BlockError(`fetching ${run.root} from ${from} failed: ${(err as Error).message}`, undefined, { cause: err })
     }
   }
 
-  private async pull (lp: LengthPrefixedStream<Stream>, root: CID, from: string, got: FetchedBlocks, options: DagFetchOptions): Promise<void> {
-    const { signal, onProgress } = options
-    const maxBytes = options.maxBytes ?? DEFAULT_MAX_FETCH_BYTES
-    const rootKey = root.toString()
-    const todo: CID[] = []
-    const seen = new Set<string>()
-    let received = 0
-    let total: number | undefined
-    // what is still missing under blocks already fetched (from a provider tried before)
-    const plan = async (cid: CID): Promise<void> => {
-      const key = cid.toString()
-      if (seen.has(key)) return
-      seen.add(key)
-      const bytes = got.get(key)
-      if (bytes == null) { todo.push(cid); return }
-      received += bytes.byteLength
-      for (const child of await this.links(cid, bytes)) await plan(child)
-    }
-    await plan(root)
-    const asm = new BlockAssembler()
-    while (true) {
-      const room = this.window - asm.outstanding
-      if (room > 0 && todo.length > 0) {
-        const batch = todo.splice(0, Math.min(room, MAX_WANT_CIDS)).map(c => c.toString())
-        asm.want(batch)
-        await lp.write(encodeBlockMessage({ v: 1, t: 'want', cids: batch }), { signal })
+  /**
+   * Asks `from` for its share, a window at a time, until the whole DAG is
+   * in (its share ends when others have the rest). Each checked block's
+   * links join the split, so the providers share the leaves of a root that
+   * one of them sent.
+   */
+  private async pull (lp: LengthPrefixedStream<Stream>, from: string, first: string[], run: DagRun): Promise<void> {
+    const { signal, onProgress } = run.options
+    // blocks of a file whose layout the root gave are assembled in place
+    const asm = new BlockAssembler((cid, size) => run.layout?.get(cid)?.subarray(0, size))
+    let scratch = new Uint8Array(0)
+    /** The frame as one array: itself when it came in one piece, else copied into a buffer reused for every frame. */
+    const contiguous = (frame: Uint8ArrayList): Uint8Array => {
+      for (const buf of frame) {
+        if (buf.byteLength === frame.byteLength) return buf
+        break
       }
-      if (asm.outstanding === 0) return
+      if (scratch.byteLength < frame.byteLength) scratch = new Uint8Array(frame.byteLength)
+      let off = 0
+      for (const buf of frame) { scratch.set(buf, off); off += buf.byteLength }
+      return scratch.subarray(0, off)
+    }
+    let batch = first
+    while (true) {
+      for (let i = 0; i < batch.length; i += MAX_WANT_CIDS) {
+        const cids = batch.slice(i, i + MAX_WANT_CIDS)
+        asm.want(cids)
+        await lp.write(encodeBlockMessage({ v: 1, t: 'want', cids }), { signal })
+      }
+      if (asm.outstanding === 0) {
+        // nothing asked of this provider: the others hold the rest, or will find more
+        if (run.split.settled) return
+        await changed(run)
+        batch = run.split.take(from)
+        continue
+      }
       const frame = await lp.read({ signal: AbortSignal.any([AbortSignal.timeout(IDLE_TIMEOUT_MS), ...(signal != null ? [signal] : [])]) })
         .catch((err: Error) => {
           if (signal?.aborted === true) throw err
           throw new BlockError(err.name === 'TimeoutError' ? `${from} sent nothing for ${IDLE_TIMEOUT_MS} ms` : `block stream from ${from} ended: ${err.message}`)
         })
-      const msg = decodeBlockReply(frame.subarray())
+      // a piece's data is a view of `scratch`, copied into its block before the next read
+      const msg = decodeBlockReplyView(contiguous(frame))
       if (msg.t === 'error') throw errorFromCode(msg.code, msg.message)
       const done = asm.accept(msg)
       if (msg.t === 'block') {
-        received += msg.data.byteLength
-        if (received > maxBytes) throw new BlockError(`${root} is larger than this fetch accepts (${maxBytes} bytes)`)
-        onProgress?.({ type: 'fedra:blocks:received', detail: { cid: rootKey, from, received, total } })
+        run.received += msg.data.byteLength
+        if (run.received > run.maxBytes) throw new BlockError(`${run.root} is larger than this fetch accepts (${run.maxBytes} bytes)`)
+        onProgress?.({ type: 'fedra:blocks:received', detail: { cid: run.rootKey, from, received: run.received, total: run.total } })
       }
-      if (done == null) continue
-      if (done.bytes == null) throw new BlockError(`${from} does not hold ${done.cid}`)
-      const cid = CID.parse(done.cid)
-      await this.verify(cid, done.bytes, from)
-      got.set(done.cid, done.bytes)
-      const links = await this.links(cid, done.bytes)
-      if (done.cid === rootKey) total = dagSize(done.bytes.byteLength, await this.decode(cid, done.bytes))
-      for (const child of links) {
-        const key = child.toString()
-        if (seen.has(key)) continue
-        seen.add(key)
-        if (got.has(key)) continue
-        todo.push(child)
-      }
+      batch = done != null ? await this.accept(done, from, run) : run.split.take(from)
     }
+  }
+
+  /** A whole block from `from`: checked, kept, its links added to the split. Returns what to ask `from` for next. */
+  private async accept (done: { cid: string, bytes?: Uint8Array }, from: string, run: DagRun): Promise<string[]> {
+    if (done.bytes == null) throw new BlockError(`${from} does not hold ${done.cid}`)
+    const cid = CID.parse(done.cid)
+    await this.verify(cid, done.bytes, from)
+    run.got.set(done.cid, done.bytes)
+    const found: string[] = []
+    for (const child of await this.links(cid, done.bytes)) {
+      const key = child.toString()
+      if (run.seen.has(key)) continue
+      run.seen.add(key)
+      if (!run.got.has(key)) found.push(key)
+    }
+    if (done.cid === run.rootKey) {
+      const value = await this.decode(cid, done.bytes)
+      run.total = dagSize(done.bytes.byteLength, value)
+      run.layout = fileLayout(value, run.maxBytes)
+    }
+    run.split.done(from, done.cid)
+    run.split.add(found)
+    // this provider takes its share first (it has the stream open), then the others are told
+    const next = run.split.take(from)
+    if (found.length > 0 || run.split.settled) wake(run)
+    return next
   }
 
   /** The block's bytes must hash to its CID: a corrupt or forged block is a BlockError. */
@@ -309,6 +396,78 @@ export class BlockChannel {
       throw new BlockError(`block ${cid} does not decode: ${(err as Error).message}`)
     }
   }
+}
+
+/** One DAG fetch, shared by the providers asked at once. */
+interface DagRun {
+  root: CID
+  rootKey: string
+  got: FetchedBlocks
+  /** CIDs already planned (asked for, or found in `got`). */
+  seen: Set<string>
+  split: BlockSplit
+  received: number
+  total?: number
+  maxBytes: number
+  options: DagFetchOptions
+  /** Where each leaf of a flat file goes in one buffer of the file's size (from the root's links). */
+  layout?: Map<string, Uint8Array>
+  /** Providers waiting for blocks to ask for, or for the end. */
+  waiters: Set<() => void>
+}
+
+/**
+ * For a root whose links are all raw leaves with their sizes (a UnixFS
+ * file as `FedraBlocks.put` makes it): one buffer the size of the file and,
+ * per leaf, its place in it, so the leaves are written where the file needs
+ * them and reading the file out of its blocks copies nothing
+ * (src/storage/read-dag.ts). Fresh memory is dear here (about 6 ms per MiB
+ * to touch on these VMs, docs/data-plane.md): one buffer instead of a block
+ * and a copy per leaf. A leaf linked twice keeps its first place.
+ */
+function fileLayout (value: unknown, maxBytes: number): Map<string, Uint8Array> | undefined {
+  const links = (value as { Links?: Array<{ Hash?: unknown, Tsize?: unknown }> } | undefined)?.Links
+  if (!Array.isArray(links) || links.length < 2) return undefined
+  let size = 0
+  for (const l of links) {
+    const cid = CID.asCID(l.Hash)
+    if (cid == null || cid.code !== raw.code || typeof l.Tsize !== 'number' || l.Tsize < 0 || l.Tsize > MAX_BLOCK_BYTES) return undefined
+    size += l.Tsize
+  }
+  if (size > maxBytes) return undefined
+  let file: Uint8Array
+  try {
+    file = new Uint8Array(size)
+  } catch {
+    return undefined
+  }
+  const layout = new Map<string, Uint8Array>()
+  let off = 0
+  for (const l of links) {
+    const key = (CID.asCID(l.Hash) as CID).toString()
+    const n = l.Tsize as number
+    if (!layout.has(key)) layout.set(key, file.subarray(off, off + n))
+    off += n
+  }
+  return layout
+}
+
+/** Resolves when the split changes (blocks found or handed back, or the fetch settled), or rejects when the fetch is cancelled. */
+async function changed (run: DagRun): Promise<void> {
+  const { signal } = run.options
+  signal?.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => { run.waiters.delete(done); reject(signal?.reason) }
+    const done = (): void => { signal?.removeEventListener('abort', onAbort); resolve() }
+    run.waiters.add(done)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+function wake (run: DagRun): void {
+  const waiting = [...run.waiters]
+  run.waiters.clear()
+  for (const w of waiting) w()
 }
 
 /** A dag-pb node's size with everything under it (its links' Tsize), when it says. */

@@ -111,7 +111,7 @@ export class FedraPeer {
         if (!this.consent) throw new WorkerLostError('this peer stopped volunteering')
         return this.worker.handle(req, ctx.signal, ctx.onProgress, ctx.control)
       },
-      onVerified: id => { this.members.add(id); this.registry.markVerified(id) }
+      onVerified: id => { this.members.add(id); this.registry.markVerified(id); this.blocks.admit(id) }
     })
     this.room = new Room({
       node: this.node,

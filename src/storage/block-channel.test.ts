@@ -27,29 +27,32 @@ async function peerId (): Promise<ReturnType<typeof peerIdFromPrivateKey>> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
 }
 
-/** Two peers: `fetcher` dials `holder`; the holder serves whoever `isMember` admits. */
-async function pair (isMember: (id: string) => boolean, holderStore: Pick<Blockstore, 'get'> = new MemoryBlockstore(), init: { pieceBytes?: number, window?: number } = {}): Promise<{ holder: Peer, fetcher: Peer, holderStore: Pick<Blockstore, 'get'> }> {
-  const [hid, fid] = await Promise.all([peerId(), peerId()])
+/** A fetcher and holders that serve whoever their `isMember` admits; the fetcher has a direct connection to each. */
+async function room (holders: Array<{ store: Pick<Blockstore, 'get'>, isMember?: (id: string) => boolean }>, init: { pieceBytes?: number, window?: number } = {}): Promise<{ fetcher: Peer, holders: Peer[] }> {
+  const ids = await Promise.all([peerId(), ...holders.map(async () => peerId())])
   const peers: Record<string, Peer> = {}
-  const make = (id: typeof hid, other: typeof hid, store: Pick<Blockstore, 'get'>): Peer => {
+  const make = (id: typeof ids[0], others: Array<typeof ids[0]>, store: Pick<Blockstore, 'get'>, isMember: (id: string) => boolean): Peer => {
     const peer: Peer = { id: id.toString(), store: new MemoryBlockstore(), channel: undefined as unknown as BlockChannel }
-    peer.channel = blockChannel({ isMember: id.equals(hid) ? isMember : () => true, ...init })({
+    peer.channel = blockChannel({ isMember, ...init })({
       libp2p: {
         peerId: id,
         handle: async (_p: string, h: Handler) => { peer.handler = h },
         unhandle: async () => {},
-        getConnections: (remote?: typeof hid) => remote?.equals(other) === true
-          ? [{
-              status: 'open',
-              limits: undefined,
-              streams: [],
-              newStream: async () => {
-                const [out, inb] = await streamPair()
-                peers[other.toString()].handler?.(inb, { remotePeer: id })
-                return out
-              }
-            }]
-          : []
+        getConnections: (remote?: typeof id) => {
+          const other = others.find(o => remote?.equals(o) === true)
+          return other == null
+            ? []
+            : [{
+                status: 'open',
+                limits: undefined,
+                streams: [],
+                newStream: async () => {
+                  const [out, inb] = await streamPair()
+                  peers[other.toString()].handler?.(inb, { remotePeer: id })
+                  return out
+                }
+              }]
+        }
       } as never,
       blockstore: store,
       getCodec: helia.getCodec,
@@ -57,13 +60,35 @@ async function pair (isMember: (id: string) => boolean, holderStore: Pick<Blocks
     })
     return peer
   }
-  const holder = make(hid, fid, holderStore)
-  const fetcher = make(fid, hid, new MemoryBlockstore())
-  peers[holder.id] = holder
-  peers[fetcher.id] = fetcher
-  await holder.channel.start()
-  await fetcher.channel.start()
-  return { holder, fetcher, holderStore }
+  const [fid, ...hids] = ids
+  const fetcher = make(fid, hids, new MemoryBlockstore(), () => true)
+  const made = holders.map((h, i) => make(hids[i], [fid], h.store, h.isMember ?? (() => true)))
+  for (const p of [fetcher, ...made]) {
+    peers[p.id] = p
+    await p.channel.start()
+  }
+  return { fetcher, holders: made }
+}
+
+/** Two peers: `fetcher` dials `holder`; the holder serves whoever `isMember` admits. */
+async function pair (isMember: (id: string) => boolean, holderStore: Pick<Blockstore, 'get'> = new MemoryBlockstore(), init: { pieceBytes?: number, window?: number } = {}): Promise<{ holder: Peer, fetcher: Peer }> {
+  const { fetcher, holders } = await room([{ store: holderStore, isMember }], init)
+  return { fetcher, holder: holders[0] }
+}
+
+/** A store that counts the bytes of the blocks read from it (what its holder sent). */
+function counting (store: MemoryBlockstore): { store: Pick<Blockstore, 'get'>, sent: () => number, blocks: () => number } {
+  let bytes = 0
+  let blocks = 0
+  return {
+    store: {
+      get: function * (cid: CID) {
+        for (const chunk of store.get(cid) as Generator<Uint8Array>) { bytes += chunk.byteLength; blocks++; yield chunk }
+      }
+    } as unknown as Pick<Blockstore, 'get'>,
+    sent: () => bytes,
+    blocks: () => blocks
+  }
 }
 
 const random = (n: number): Uint8Array => {
@@ -117,6 +142,20 @@ describe('block channel', () => {
     expect(last?.detail.received).toBe(last?.detail.total)
   })
 
+  it("a flat file's leaves are assembled in place, in one buffer the size of the file", async () => {
+    const store = new MemoryBlockstore()
+    const { fetcher, holder } = await pair(() => true, store)
+    const bytes = random(3 * 1024 * 1024 + 100)
+    const root = await unixfs({ blockstore: store }).addBytes(bytes, { rawLeaves: true, cidVersion: 1 })
+    const got: FetchedBlocks = new Map()
+    await fetcher.channel.fetch(root, holder.id, got)
+    const leaves = [...got.entries()].filter(([k]) => k !== root.toString()).map(([, v]) => v)
+    expect(leaves).toHaveLength(4)
+    expect(new Set(leaves.map(l => l.buffer)).size).toBe(1)
+    expect(leaves[0].buffer.byteLength).toBe(bytes.byteLength)
+    expect(same(new Uint8Array(leaves[0].buffer), bytes)).toBe(true)
+  })
+
   it('a peer that has not proved the room key gets nothing', async () => {
     const store = new MemoryBlockstore()
     const { fetcher, holder } = await pair(() => false, store)
@@ -155,6 +194,62 @@ describe('block channel', () => {
     const events: BlockProgressEvent[] = []
     await second.fetcher.channel.fetch(root, second.holder.id, got, { onProgress: e => events.push(e) })
     expect(same(await catFrom(root, got), bytes)).toBe(true)
+  })
+
+  it('two holders split a DAG between them: each block sent once, both send, the file moves once', async () => {
+    const full = new MemoryBlockstore()
+    const bytes = random(6 * 1024 * 1024 + 99)
+    const root = await unixfs({ blockstore: full }).addBytes(bytes, { rawLeaves: true, cidVersion: 1 })
+    const a = counting(full)
+    const b = counting(full)
+    const { fetcher, holders } = await room([{ store: a.store }, { store: b.store }])
+    const got: FetchedBlocks = new Map()
+    const from = new Set<string>()
+    await fetcher.channel.fetch(root, holders.map(h => h.id), got, { onProgress: e => from.add(e.detail.from) })
+    expect(same(await catFrom(root, got), bytes)).toBe(true)
+    // 7 leaves and the root: each read (and sent) by one holder only
+    expect(a.blocks() + b.blocks()).toBe(got.size)
+    expect(a.blocks()).toBeGreaterThan(1)
+    expect(b.blocks()).toBeGreaterThan(1)
+    expect(from).toEqual(new Set(holders.map(h => h.id)))
+    const file = [...got.values()].reduce((n, v) => n + v.byteLength, 0)
+    expect(a.sent() + b.sent()).toBe(file)
+    expect(file).toBeLessThanOrEqual(1.1 * bytes.byteLength)
+  })
+
+  it('of two holders, one that lacks the leaves fails and the other sends them: still each block once', async () => {
+    const full = new MemoryBlockstore()
+    const bytes = random(4 * 1024 * 1024 + 5)
+    const root = await unixfs({ blockstore: full }).addBytes(bytes, { rawLeaves: true, cidVersion: 1 })
+    const partial = new MemoryBlockstore()
+    await partial.put(root, (full.get(root) as Generator<Uint8Array>).next().value as Uint8Array)
+    const good = counting(full)
+    const poor = counting(partial)
+    // the partial holder is named first, so it is asked for the root and a share of the leaves
+    const { fetcher, holders } = await room([{ store: poor.store }, { store: good.store }])
+    const got: FetchedBlocks = new Map()
+    await fetcher.channel.fetch(root, holders.map(h => h.id), got)
+    expect(same(await catFrom(root, got), bytes)).toBe(true)
+    expect(poor.blocks() + good.blocks()).toBe(got.size)
+  })
+
+  it('of two holders, one that refuses (not a member) leaves the whole DAG to the other', async () => {
+    const store = new MemoryBlockstore()
+    const bytes = random(3 * 1024 * 1024)
+    const root = await unixfs({ blockstore: store }).addBytes(bytes, { rawLeaves: true, cidVersion: 1 })
+    const { fetcher, holders } = await room([{ store, isMember: () => false }, { store }])
+    const got: FetchedBlocks = new Map()
+    await fetcher.channel.fetch(root, holders.map(h => h.id), got)
+    expect(same(await catFrom(root, got), bytes)).toBe(true)
+  })
+
+  it('when every holder fails, the last failure is thrown and the checked blocks are kept', async () => {
+    const store = new MemoryBlockstore()
+    const cid = await putRaw(store, random(1000))
+    const { fetcher, holders } = await room([{ store, isMember: () => false }, { store, isMember: () => false }])
+    const got: FetchedBlocks = new Map()
+    await expect(fetcher.channel.fetch(cid, holders.map(h => h.id), got)).rejects.toMatchObject({ name: 'NotRoomMemberError' })
+    expect(got.size).toBe(0)
   })
 
   it('no connection to the named provider is a BlockError at once', async () => {

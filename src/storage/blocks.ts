@@ -8,8 +8,13 @@ import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AbortedError, BlockError } from '../core/errors.js'
 import { blockChannel } from '../net/block-channel.js'
+import { memberGate } from './member-gate.js'
 import { chooseProviders } from './providers.js'
+import { DEFAULT_RECENT_BYTES, recentBlocks } from './recent-blocks.js'
+import { readDag } from './read-dag.js'
 import { tightBlockstore } from './tight-blockstore.js'
+import type { MemberGate } from './member-gate.js'
+import type { RecentBlocks } from './recent-blocks.js'
 import type { BlockChannel, BlockProgressEvent, FetchedBlocks } from '../net/block-channel.js'
 import type { FedraLibp2p } from '../net/libp2p.js'
 import type { Blockstore } from 'interface-blockstore'
@@ -26,13 +31,18 @@ export interface BlockStoreInit {
   blockstore: Blockstore
   datastore: Datastore
   /**
-   * Peers allowed to fetch blocks directly (`/fedra/blocks/1.0.0`): those
-   * that proved the room key. Absent: nobody is served directly.
+   * Peers allowed to fetch blocks, directly (`/fedra/blocks/1.0.0`) or over
+   * bitswap, and that bitswap may tell what this peer wants: those that
+   * proved the room key. Absent: nobody. Call `admit` when a peer becomes
+   * one.
    */
   isMember?: (peerId: string) => boolean
   /** Block-protocol tuning (src/net/block-channel.ts defaults). */
   pieceBytes?: number
   window?: number
+  readAhead?: number
+  /** Bytes of recently put or read blocks kept in memory (src/storage/recent-blocks.ts); 0: none. */
+  recentBytes?: number
 }
 
 export interface FetchOptions {
@@ -57,9 +67,13 @@ export interface GetOptions extends FetchOptions {
  * block is rejected.
  *
  * A fetch that names providers goes to them directly first
- * (`/fedra/blocks/1.0.0`, src/net/block-channel.ts): one peer sends each
- * block once, pipelined, and the bytes are returned as soon as they are
- * checked; they reach the local store in the background (docs/data-plane.md).
+ * (`/fedra/blocks/1.0.0`, src/net/block-channel.ts): each block sent once,
+ * by one of them, pipelined (split among them when several hold it), and
+ * the bytes are returned as soon as they are checked; they reach the local
+ * store in the background (docs/data-plane.md).
+ *
+ * Both ways of fetching serve room members only: bitswap runs on a view of
+ * the node in which other peers do not exist (src/storage/member-gate.ts).
  */
 export class FedraBlocks {
   readonly helia: Helia
@@ -69,16 +83,23 @@ export class FedraBlocks {
   private readonly persisting = new Set<Promise<void>>()
 
   private readonly blockstore: Blockstore
+  /** The blocks put or read last, in memory: what a peer serves right after storing it. */
+  readonly recent: RecentBlocks
+  /** What bitswap sees of the node: room members only. */
+  private readonly gate: MemberGate<FedraLibp2p>
 
   constructor (private readonly init: BlockStoreInit) {
     // blocks are stored as their own bytes, never as views of a larger buffer
-    this.blockstore = tightBlockstore(init.blockstore)
+    const store = recentBlocks(tightBlockstore(init.blockstore), init.recentBytes ?? DEFAULT_RECENT_BYTES)
+    this.blockstore = store
+    this.recent = store.recent
     const helia = createHeliaLight({ blockstore: this.blockstore, datastore: init.datastore })
-    Object.defineProperty(helia, 'libp2p', { value: init.node, enumerable: true })
+    this.gate = memberGate(init.node, init.isMember ?? (() => false))
+    Object.defineProperty(helia, 'libp2p', { value: this.gate.node, enumerable: true })
     withBitswap(helia as Parameters<typeof withBitswap>[0])
     this.helia = helia
     this.fs = unixfs(helia)
-    this.channel = blockChannel({ isMember: init.isMember ?? (() => false), pieceBytes: init.pieceBytes, window: init.window })({
+    this.channel = blockChannel({ isMember: init.isMember ?? (() => false), pieceBytes: init.pieceBytes, window: init.window, readAhead: init.readAhead })({
       libp2p: init.node,
       // the local store: serving must never turn into fetching
       blockstore: this.blockstore,
@@ -92,7 +113,18 @@ export class FedraBlocks {
     await this.channel.start()
   }
 
+  /** `peerId` proved the room key: bitswap may now exchange want-lists and blocks with it. */
+  admit (peerId: string): void {
+    this.gate.admit(peerId)
+  }
+
+  /** Bitswap streams refused because their peer had not proved the room key. */
+  get refusedBitswap (): number {
+    return this.gate.refused
+  }
+
   async stop (): Promise<void> {
+    this.gate.close()
     await this.channel.stop().catch(() => {})
     await Promise.all([...this.persisting])
     await this.helia.stop()
@@ -138,9 +170,10 @@ export class FedraBlocks {
   }
 
   /**
-   * Fetches bytes by CID from the named providers only (no bitswap): the
-   * first that serves the whole DAG wins. Throws the last provider's error
-   * (BlockError, NotRoomMemberError), or BlockError when none is reachable.
+   * Fetches bytes by CID from the named providers only (no bitswap), split
+   * among those reachable, each block from one. Throws the last provider's
+   * error (BlockError, NotRoomMemberError), or BlockError when none is
+   * reachable.
    */
   async fetchFrom (cid: string, providers: readonly string[], options: Omit<GetOptions, 'providers'> = {}): Promise<Uint8Array> {
     const r = await this.fetchDirect(parseCid(cid), providers, options)
@@ -155,23 +188,20 @@ export class FedraBlocks {
       isConnected: id => this.isConnected(id),
       isVerified: id => this.init.isMember?.(id) ?? false
     })
-    let last: Error = new BlockError(`none of ${providers.length} named providers of ${root} is connected`)
+    if (order.length === 0) return new BlockError(`none of ${providers.length} named providers of ${root} is connected`)
     const got: FetchedBlocks = new Map()
-    for (const from of order) {
-      try {
-        await this.channel.fetch(root, from, got, options)
-        const bytes = await readDag(root, got, { signal: options.signal })
-        this.persist(root, got)
-        return bytes
-      } catch (err) {
-        if (options.signal?.aborted === true) throw err
-        log('direct fetch of %s from %s failed: %s', root, from, (err as Error).message)
-        last = err as Error
-      }
+    try {
+      await this.channel.fetch(root, order, got, options)
+    } catch (err) {
+      if (options.signal?.aborted === true) throw err
+      log('direct fetch of %s from %s failed: %s', root, order.join(', '), (err as Error).message)
+      // what did arrive is kept: bitswap asks the room only for the rest
+      await this.persistNow(root, got)
+      return err as Error
     }
-    // what did arrive is kept: bitswap asks the room only for the rest
-    await this.persistNow(root, got)
-    return last
+    const bytes = await readDag(root, got, { signal: options.signal, getCodec: this.helia.getCodec })
+    this.persist(root, got)
+    return bytes
   }
 
   private isConnected (peerId: string): boolean {
@@ -197,25 +227,6 @@ export class FedraBlocks {
     const rootBytes = got.get(rootKey)
     if (rootBytes != null) await this.helia.blockstore.put(root, rootBytes)
   }
-}
-
-/** The bytes a fetched DAG holds: a raw block as it is, a UnixFS file read from the fetched blocks (no store, no network). */
-async function readDag (root: CID, got: FetchedBlocks, options: FetchOptions): Promise<Uint8Array> {
-  if (root.code === raw.code) {
-    const bytes = got.get(root.toString())
-    if (bytes == null) throw new BlockError(`${root} was not fetched`)
-    return bytes
-  }
-  const store = {
-    get: async function * (cid: CID): AsyncGenerator<Uint8Array> {
-      const bytes = got.get(cid.toString())
-      if (bytes == null) throw new BlockError(`${cid} was not fetched`)
-      yield bytes
-    },
-    has: async (cid: CID) => got.has(cid.toString()),
-    put: async (cid: CID) => cid
-  }
-  return concat(unixfs({ blockstore: store as unknown as Pick<Blockstore, 'get' | 'put' | 'has'> }).cat(root, options))
 }
 
 export function parseCid (text: string): CID {

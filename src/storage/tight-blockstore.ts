@@ -12,7 +12,8 @@ export function tight (bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
 }
 
-async function tightValue (val: InputPair['bytes']): Promise<Uint8Array> {
+/** A value to store as one tight Uint8Array (chunks joined). */
+export async function tightValue (val: InputPair['bytes']): Promise<Uint8Array> {
   if (val instanceof Uint8Array) return tight(val)
   const parts: Uint8Array[] = []
   let size = 0

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeMessage } from './codec.js'
 import {
   BLOCKS_PROTOCOL, BlockAssembler, MAX_BLOCK_BYTES, MAX_CID_LENGTH, MAX_PIECE_BYTES, MAX_REPLY_FRAME_BYTES, MAX_WANT_CIDS,
-  decodeBlockReply, decodeBlockRequest, encodeBlockMessage, splitBlock
+  decodeBlockReply, decodeBlockReplyView, decodeBlockRequest, encodeBlockMessage, encodeBlockPiece, splitBlock
 } from './blocks.js'
 import type { BlockReply, BlockRequest } from './blocks.js'
 import { thrown } from '../test-support.js'
@@ -108,6 +108,75 @@ describe('blocks protocol messages', () => {
   })
 })
 
+describe('pieces without copies: encodeBlockPiece and decodeBlockReplyView', () => {
+  const join = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts))
+  const outcome = (decode: () => BlockReply): unknown => {
+    try {
+      return decode()
+    } catch (err) {
+      return { name: (err as Error).name }
+    }
+  }
+
+  it('a piece sent as head + data decodes as the same message, by either decoder, its data not copied by the view', () => {
+    for (const n of [0, 5, 23, 24, 255, 256, 65535, 65536, 262144, MAX_PIECE_BYTES]) {
+      const piece: BlockReply = { v: 1, t: 'block', cid: 'bafkreiaaa', size: MAX_BLOCK_BYTES, off: n === 0 ? 0 : 1, data: bytes(n, n & 0xff) }
+      if (n === 0) piece.size = 0
+      const [head, data] = encodeBlockPiece(piece)
+      expect(data).toBe(piece.data)
+      const frame = join([head, data])
+      // fields with toEqual, data with Buffer.compare (vitest's element-wise diff takes seconds per MiB)
+      const { data: _, ...fields } = piece as Extract<BlockReply, { t: 'block' }>
+      for (const got of [decodeBlockReply(frame), decodeBlockReplyView(frame)] as Array<Extract<BlockReply, { t: 'block' }>>) {
+        const { data: d, ...rest } = got
+        expect(rest).toEqual(fields)
+        expect(Buffer.compare(d, piece.data as Uint8Array)).toBe(0)
+      }
+      const view = decodeBlockReplyView(frame)
+      if (view.t === 'block' && n > 0) expect(view.data.buffer).toBe(frame.buffer)
+    }
+  })
+
+  it('takes canonical frames too, and every other reply', () => {
+    const replies: BlockReply[] = [
+      { v: 1, t: 'block', cid: 'bafkreiaaa', size: 4096, off: 1024, data: bytes(3072) },
+      { v: 1, t: 'missing', cid: 'bafkreiaaa' },
+      { v: 1, t: 'error', code: 'ERR_NOT_ROOM_MEMBER', message: 'prove the room key first' },
+      { v: 1, t: 'error', code: 'ERR_X', message: 'ü is not ASCII: the CBOR decoder reads it' }
+    ]
+    for (const msg of replies) expect(decodeBlockReplyView(encodeBlockMessage(msg))).toEqual(msg)
+  })
+
+  it('accepts and refuses exactly what decodeBlockReply does, on every one-byte change and cut of a frame', () => {
+    const frames = [
+      join(encodeBlockPiece({ v: 1, t: 'block', cid: 'bafkreiaaa', size: 300, off: 0, data: bytes(300) })),
+      encodeBlockMessage({ v: 1, t: 'block', cid: 'bafkreiaaa', size: 40, off: 8, data: bytes(32) }),
+      encodeBlockMessage({ v: 1, t: 'missing', cid: 'bafkreiaaa' })
+    ]
+    for (const frame of frames) {
+      const heads = Math.min(frame.byteLength, 48)
+      for (let i = 0; i < heads; i++) {
+        for (const b of [0x00, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1f, 0x40, 0x58, 0x5f, 0x60, 0x78, 0xa5, 0xa6, 0xa7, 0xbf, 0xf6, 0xff, frame[i] ^ 1]) {
+          const mutated = frame.slice()
+          mutated[i] = b
+          expect(outcome(() => decodeBlockReplyView(mutated)), `byte ${i} = ${b}`).toEqual(outcome(() => decodeBlockReply(mutated)))
+        }
+      }
+      for (const cut of [1, 2, 7, frame.byteLength - 1]) {
+        const short = frame.subarray(0, cut)
+        expect(outcome(() => decodeBlockReplyView(short))).toEqual(outcome(() => decodeBlockReply(short)))
+      }
+      const long = join([frame, new Uint8Array([0])])
+      expect(outcome(() => decodeBlockReplyView(long))).toEqual(outcome(() => decodeBlockReply(long)))
+    }
+  })
+
+  it('refuses an oversized frame before reading it', () => {
+    const frame = join(encodeBlockPiece({ v: 1, t: 'block', cid: 'c', size: 1000, off: 0, data: bytes(1000) }))
+    expect(thrown(() => decodeBlockReplyView(frame, { maxBytes: 999 }))).toMatchObject(tooLarge)
+  })
+})
+
 describe('splitBlock and BlockAssembler', () => {
   it('splits a block into pieces and reassembles it', () => {
     const block = Uint8Array.from({ length: 1000 }, (_, i) => i % 251)
@@ -123,6 +192,21 @@ describe('splitBlock and BlockAssembler', () => {
     expect(asm.accept(splitBlock('e', new Uint8Array(0), 300)[0])).toEqual({ cid: 'e', bytes: new Uint8Array(0) })
     expect(asm.accept({ v: 1, t: 'missing', cid: 'm' })).toEqual({ cid: 'm' })
     expect(asm.outstanding).toBe(0)
+  })
+
+  it('assembles a block in the place its allocator gives, when the sizes agree', () => {
+    const file = new Uint8Array(30)
+    const asm = new BlockAssembler((cid, size) => cid === 'b' ? file.subarray(10, 10 + size) : cid === 'c' ? file.subarray(0, 3) : undefined)
+    asm.want(['a', 'b', 'c'])
+    const a = asm.accept({ v: 1, t: 'block', cid: 'a', size: 4, off: 0, data: bytes(4, 1) })
+    expect(a?.bytes?.buffer).not.toBe(file.buffer)
+    const b = asm.accept({ v: 1, t: 'block', cid: 'b', size: 20, off: 0, data: bytes(20, 2) })
+    expect(b?.bytes?.buffer).toBe(file.buffer)
+    expect(file.subarray(10)).toEqual(bytes(20, 2))
+    // a place of the wrong size is not used
+    const c = asm.accept({ v: 1, t: 'block', cid: 'c', size: 5, off: 0, data: bytes(5, 3) })
+    expect(c?.bytes?.buffer).not.toBe(file.buffer)
+    expect(file.subarray(0, 10)).toEqual(new Uint8Array(10))
   })
 
   it('refuses replies not asked for, out of order, or inconsistent', () => {

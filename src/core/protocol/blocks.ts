@@ -92,6 +92,104 @@ export function decodeBlockReply (bytes: Uint8Array, limits: BlockLimits = { max
   return readBlockReply(decodeMessage(bytes, limits), limits)
 }
 
+/**
+ * A block piece as two byte strings to send one after the other (the
+ * frame's bytes in order): the CBOR map's head, fields and the `data` key,
+ * then the piece's bytes themselves, not copied. The map holds the same
+ * fields as `encodeBlockMessage` gives, with `data` last, so the receiver
+ * can take the data without a copy (`decodeBlockReplyView`); any CBOR
+ * decoder reads it (map order is not significant).
+ */
+export function encodeBlockPiece (piece: BlockPiece): [Uint8Array, Uint8Array] {
+  const fields = encodeMessage({ v: piece.v, t: piece.t, cid: piece.cid, size: piece.size, off: piece.off })
+  // a canonical map of 5 short entries starts with its one-byte head 0xa5
+  if (fields[0] !== 0xa5) throw new InvalidMessageError('block piece fields did not encode as a map of 5')
+  const n = piece.data.byteLength
+  const lengthBytes = n < 24 ? 0 : n < 0x100 ? 1 : n < 0x10000 ? 2 : 4
+  const head = new Uint8Array(fields.byteLength + DATA_KEY.byteLength + 1 + lengthBytes)
+  head.set(fields)
+  head[0] = 0xa6
+  let pos = fields.byteLength
+  head.set(DATA_KEY, pos)
+  pos += DATA_KEY.byteLength
+  const info = lengthBytes === 0 ? n : lengthBytes === 1 ? 24 : lengthBytes === 2 ? 25 : 26
+  head[pos++] = 0x40 | info
+  for (let i = lengthBytes - 1; i >= 0; i--) head[pos++] = (n / 2 ** (8 * i)) & 0xff
+  return [head, piece.data]
+}
+
+/** CBOR text "data". */
+const DATA_KEY = new Uint8Array([0x64, 0x64, 0x61, 0x74, 0x61])
+
+/**
+ * `decodeBlockReply`, with a piece's `data` a view into `bytes` instead of
+ * a copy (valid while `bytes` is). Reads a map of up to 8 text keys to
+ * unsigned integers, ASCII text and byte strings, as strictly as the CBOR
+ * decoder does (shortest-form lengths, no duplicate keys, nothing after the
+ * map); anything else goes through `decodeBlockReply`, with the same limits
+ * and checks, so both accept and refuse the same frames.
+ */
+export function decodeBlockReplyView (bytes: Uint8Array, limits: BlockLimits = { maxBytes: MAX_REPLY_FRAME_BYTES }): BlockReply {
+  const max = limits.maxBytes ?? MAX_REPLY_FRAME_BYTES
+  const fields = bytes.byteLength <= max ? readFlatMap(bytes) : undefined
+  return fields == null ? decodeBlockReply(bytes, limits) : readBlockReply(fields, limits)
+}
+
+/** A flat CBOR map read without copying byte strings, or undefined for anything this reader does not take. */
+function readFlatMap (bytes: Uint8Array): Record<string, number | string | Uint8Array> | undefined {
+  let pos = 0
+  /** The argument of the item at `pos` (shortest form only), or -1. */
+  const head = (): { major: number, value: number } | undefined => {
+    if (pos >= bytes.byteLength) return undefined
+    const b = bytes[pos++]
+    const major = b >> 5
+    const info = b & 31
+    if (info < 24) return { major, value: info }
+    const n = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : 0
+    if (n === 0 || pos + n > bytes.byteLength) return undefined
+    let value = 0
+    for (let i = 0; i < n; i++) value = value * 256 + bytes[pos++]
+    const least = n === 1 ? 24 : n === 2 ? 0x100 : 0x10000
+    return value < least ? undefined : { major, value }
+  }
+  const text = (length: number): string | undefined => {
+    if (pos + length > bytes.byteLength) return undefined
+    let out = ''
+    for (let i = 0; i < length; i++) {
+      const c = bytes[pos + i]
+      if (c >= 0x80) return undefined
+      out += String.fromCharCode(c)
+    }
+    pos += length
+    return out
+  }
+  const map = head()
+  if (map == null || map.major !== 5 || map.value > 8) return undefined
+  const out: Record<string, number | string | Uint8Array> = {}
+  for (let i = 0; i < map.value; i++) {
+    const k = head()
+    if (k == null || k.major !== 3 || k.value > 16) return undefined
+    const key = text(k.value)
+    if (key == null || Object.prototype.hasOwnProperty.call(out, key)) return undefined
+    const v = head()
+    if (v == null) return undefined
+    if (v.major === 0) {
+      out[key] = v.value
+    } else if (v.major === 2) {
+      if (pos + v.value > bytes.byteLength) return undefined
+      out[key] = bytes.subarray(pos, pos + v.value)
+      pos += v.value
+    } else if (v.major === 3) {
+      const t = text(v.value)
+      if (t == null) return undefined
+      out[key] = t
+    } else {
+      return undefined
+    }
+  }
+  return pos === bytes.byteLength ? out : undefined
+}
+
 /** The pieces of one block, `pieceBytes` each (one empty piece for an empty block). */
 export function splitBlock (cid: string, block: Uint8Array, pieceBytes: number): BlockPiece[] {
   if (!Number.isInteger(pieceBytes) || pieceBytes < 1) throw new RangeError('pieceBytes must be a positive integer')
@@ -112,6 +210,13 @@ export class BlockAssembler {
   private readonly queue: string[] = []
   private head = 0
   private current: { cid: string, size: number, got: number, bytes: Uint8Array } | undefined
+
+  /**
+   * `allocate`: where a block of `size` bytes is assembled (a view into a
+   * larger buffer, so a file's leaves land in place); undefined or a view of
+   * another size: a new array.
+   */
+  constructor (private readonly allocate?: (cid: string, size: number) => Uint8Array | undefined) {}
 
   /** CIDs asked for and not answered yet. */
   get outstanding (): number {
@@ -136,7 +241,8 @@ export class BlockAssembler {
     }
     if (this.current == null) {
       if (reply.off !== 0) throw new InvalidMessageError(`block ${expected} must start at offset 0, not ${reply.off}`)
-      this.current = { cid: expected, size: reply.size, got: 0, bytes: new Uint8Array(reply.size) }
+      const place = this.allocate?.(expected, reply.size)
+      this.current = { cid: expected, size: reply.size, got: 0, bytes: place?.byteLength === reply.size ? place : new Uint8Array(reply.size) }
     }
     const cur = this.current
     if (reply.size !== cur.size) throw new InvalidMessageError(`block ${expected} changed size from ${cur.size} to ${reply.size}`)
