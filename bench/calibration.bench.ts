@@ -42,8 +42,6 @@ const REPS = Number(process.env.BENCH_REPS ?? 2)
 const SEEDS = Number(process.env.BENCH_CAL_SEEDS ?? 20)
 /** Reference work of one spin task in the simulator, ms on a "speed 1" slot (any value: speeds are relative to it). */
 const REF_MS = 100
-/** The job runner's backup policy (src/peer/job-runner.ts launchBackups). */
-const RUNNER_BACKUP_POLICY = { minGainMs: POLICY.runnerBackupMinGainMs }
 
 interface WorkerFigures {
   d: Device
@@ -156,8 +154,8 @@ function simPeers (figs: WorkerFigures[], speeds: number[], sc?: Scenario, slowF
 function simRuns (peers: () => SimPeer[], schedulerName: string, jitter: number, detectMs: number | undefined): SimResult[] {
   const out: SimResult[] = []
   for (let seed = 1; seed <= SEEDS; seed++) {
-    // the runner's scheduler object; an ECT scheduler shares its estimator with the
-    // simulator's placer, which learns from every finished task as the runner's does
+    // the runner's scheduler object and its estimator: the simulator drives
+    // the runner's job policy (src/core/job) with them
     const estimator = new TaskTimeEstimator()
     const scheduler = schedulerName === 'ect' ? ectScheduler({ estimator }) : leastLoaded()
     const config: SimConfig = {
@@ -167,11 +165,10 @@ function simRuns (peers: () => SimPeer[], schedulerName: string, jitter: number,
       reducers: 0,
       peerList: peers(),
       scheduler,
-      ect: { estimator },
+      estimator,
       backups: true,
-      backupPolicy: RUNNER_BACKUP_POLICY,
-      // the runner re-plans (and looks at the tail) at least every tick
-      backupEveryMs: POLICY.tickMs,
+      // the runner ticks at least every tick, and after every event that wakes it
+      tickMs: POLICY.tickMs,
       jitter,
       detectMs: detectMs ?? 3000,
       workload: { onnxShare: 0, mapWorkMs: REF_MS, sizeSigma: 0, chunkBytes: 8, mapFunctionBytes: SPIN_WASM_BYTES, mapItems: 0 }

@@ -2,6 +2,7 @@ import { QUIET_CUT_MS, pendingOf } from './tasks.js'
 import { copyKey } from './types.js'
 import type { Offer } from '../scheduler/types.js'
 import type { JobPolicy } from './policy.js'
+import type { RunSpec } from './types.js'
 
 /**
  * A batch copy whose worker is late with its progress report (gone
@@ -16,6 +17,8 @@ export function cutQuiet (job: JobPolicy): void {
     const spec = job.spec(t.id)
     if (spec.range == null) continue
     for (const worker of t.runningOn) {
+      // heard from lately: neither quiet nor late to start (the checks below would pass it by)
+      if (job.heardWithin(worker, QUIET_CUT_MS)) continue
       const key = copyKey(t.id, worker)
       if (!job.cutOnce.has(key) && !clock.started(key)) {
         if (cutUnstarted(job, t.id, t.runningOn, worker)) break
@@ -63,19 +66,24 @@ function cutUnstarted (job: JobPolicy, taskId: string, runningOn: ReadonlySet<st
 /**
  * While tasks are still pending: a worker with one task overdue is
  * suspect (a device slowed down, a link gone quiet), and every task it
- * holds gets one copy elsewhere, placed like any task, first result wins.
- * Waiting for the tail to do it costs the whole job a task's length.
+ * holds gets one copy elsewhere, first result wins; the copies of a
+ * round are placed together, like pending tasks. Waiting for the tail to
+ * do it costs the whole job a task's length.
  */
 export function copySuspects (job: JobPolicy, current: Offer[]): void {
   const { now, clock } = job
   const running = job.tracker.running()
   const suspects = new Set<string>()
   for (const t of running) {
-    for (const w of t.runningOn) if (job.overdue(job.spec(t.id), w)) suspects.add(w)
+    const spec = job.spec(t.id)
+    for (const w of t.runningOn) if (job.overdue(spec, w)) suspects.add(w)
   }
   if (suspects.size === 0) return
   const room = current.filter(o => !suspects.has(o.workerId))
-  const drain = drainMs(job, current)
+  // the room's drain time, worked out when a started copy first asks (a scan of every pending task)
+  let drain: number | undefined
+  /** Tasks held by a suspect alone, to copy elsewhere, in the order they were given. */
+  const copies: RunSpec[] = []
   for (const t of running) {
     const [worker] = t.runningOn
     if (t.runningOn.size !== 1 || !suspects.has(worker)) continue
@@ -87,7 +95,7 @@ export function copySuspects (job: JobPolicy, current: Offer[]): void {
     // the 6-browser bench had all its tasks overtaken this way)
     const key = copyKey(t.id, worker)
     const started = clock.startedAt(key)
-    if (started != null && !clock.quiet(key, worker, now) && now - started <= drain) continue
+    if (started != null && !clock.quiet(key, worker, now) && now - started <= (drain ??= drainMs(job, current))) continue
     // a batch task is not copied whole: its worker keeps the items done
     // and the one it is on, the rest waits for a faster worker like any
     // pending task (a worker gone silent loses only its own part);
@@ -103,13 +111,19 @@ export function copySuspects (job: JobPolicy, current: Offer[]): void {
         continue
       }
     }
-    const [p] = job.deps.scheduler.place([pendingOf(spec)], room.filter(o => !t.runningOn.has(o.workerId)))
-    if (p == null) continue
-    const o = room.find(x => x.workerId === p.workerId)
-    if (o != null) o.inFlight++
-    const runningOn = [...t.runningOn]
-    job.dispatch(spec, p.workerId)
-    job.emit({ type: 'backup', taskId: t.id, workerId: p.workerId, runningOn })
+    copies.push(spec)
+  }
+  if (copies.length === 0) return
+  // one placement for all of them (their workers are suspects, out of the
+  // room): a call of the application's scheduler may cost O(room), and a
+  // room of thousands under churn has dozens of suspects' tasks a round
+  const placed = new Map(job.deps.scheduler.place(copies.map(spec => pendingOf(spec)), room).map(p => [p.taskId, p.workerId]))
+  for (const spec of copies) {
+    const w = placed.get(spec.id)
+    if (w == null) continue
+    const runningOn = [...job.tracker.get(spec.id).runningOn]
+    job.dispatch(spec, w)
+    job.emit({ type: 'backup', taskId: spec.id, workerId: w, runningOn })
   }
 }
 

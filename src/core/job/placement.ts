@@ -1,9 +1,9 @@
 import { POLICY } from '../scheduler/policy-config.js'
-import { sortBySizeDesc } from '../scheduler/ect-scheduler.js'
 import { satisfies } from '../requirements/requirement.js'
 import { chooseSpread } from '../scheduler/split.js'
 import { copySuspects } from './cuts.js'
 import { pendingOf } from './tasks.js'
+import { requirementKey } from './room-offers.js'
 import type { SpreadSlot } from '../scheduler/split.js'
 import type { Offer, PendingTask } from '../scheduler/types.js'
 import type { JobPolicy } from './policy.js'
@@ -24,7 +24,7 @@ export function placeRound (job: JobPolicy, pendingIds: readonly string[], curre
   }
   // batch tasks are cut in the tail: the placement may give them to slower workers
   const splittable = job.options.split !== false
-  const pending = sortBySizeDesc(pendingIds.map(id => pendingOf(job.spec(id), splittable)), t => t.sizeBytes ?? 0)
+  const pending = largestFirst(pendingIds.map(id => pendingTask(job.spec(id), splittable)))
   const placed = job.deps.scheduler.place(pending, current)
   if (splittable && job.options.backups !== false) spread(job, placed, pending.length, current)
   else for (const p of placed) job.dispatch(job.spec(p.taskId), p.workerId)
@@ -89,22 +89,40 @@ function spread (job: JobPolicy, placed: Placed, pendingCount: number, current: 
   const est = job.deps.estimator
   const termsOf = (o: Offer, spec: RunSpec): SpreadSlot => ({
     workerId: o.workerId,
-    startMs: o.self ? 0 : est.linkMs(o.workerId) ?? POLICY.runnerUnknownLinkMs,
+    startMs: o.self ? 0 : est.linkMs(o.workerId) ?? POLICY.unknownLinkMs,
     itemMs: est.taskMs(o.workerId, o.caps, spec.fnCid, est.sizeScale(spec.fnCid, 1))
   })
+  const byId = new Map<string, Offer>()
+  for (const o of current) if (!byId.has(o.workerId)) byId.set(o.workerId, o)
+  // per function and requirement, the offers that fit, the soonest to end an item first (stable: the
+  // offers' order among equals); built once a round: a worker's terms do not change within it
+  const ranked = new Map<string, { list: Array<{ o: Offer, slot: SpreadSlot }>, from: number }>()
+  const helpersFor = (spec: RunSpec, worker: string, n: number): SpreadSlot[] => {
+    const key = `${spec.fnCid}\u0000${requirementKey(spec.requirement)}`
+    let r = ranked.get(key)
+    if (r == null) {
+      const list = current.filter(o => satisfies(o.caps, spec.requirement)).map(o => ({ o, slot: termsOf(o, spec) }))
+      list.sort((a, b) => a.slot.startMs + a.slot.itemMs - (b.slot.startMs + b.slot.itemMs))
+      ranked.set(key, r = { list, from: 0 })
+    }
+    // a worker full now stays full this round (unless a spread hands its slot back: `from` goes back then)
+    while (r.from < r.list.length && free(r.list[r.from].o) <= 0) r.from++
+    const out: SpreadSlot[] = []
+    for (let i = r.from; i < r.list.length && out.length < n; i++) {
+      const { o, slot } = r.list[i]
+      if (o.workerId !== worker && free(o) > 0) out.push(slot)
+    }
+    return out
+  }
   for (const p of placed) {
     const spec = job.spec(p.taskId)
-    const placedOn = current.find(o => o.workerId === p.workerId)
+    const placedOn = byId.get(p.workerId)
     const left = spec.range == null ? 0 : spec.range.to - job.firstMissing(spec)
     if (spare < 1 || placedOn == null || spec.range == null || left < 2) {
       job.dispatch(spec, p.workerId)
       continue
     }
-    const helpers = current
-      .filter(o => o.workerId !== p.workerId && free(o) > 0 && satisfies(o.caps, spec.requirement))
-      .map(o => termsOf(o, spec))
-      .sort((a, b) => a.startMs + a.itemMs - (b.startMs + b.itemMs))
-      .slice(0, Math.min(left - 1, spare, POLICY.spreadMaxHelpers))
+    const helpers = helpersFor(spec, p.workerId, Math.min(left - 1, spare, POLICY.spreadMaxHelpers))
     const slots = [termsOf(placedOn, spec), ...helpers]
     const plan = chooseSpread(left, slots)
     if (plan == null) {
@@ -125,6 +143,7 @@ function spread (job: JobPolicy, placed: Placed, pendingCount: number, current: 
     }
     if (first > 0) {
       taken.set(p.workerId, (taken.get(p.workerId) ?? 0) - 1)
+      for (const r of ranked.values()) r.from = 0
       taken.set(slots[first].workerId, (taken.get(slots[first].workerId) ?? 0) + 1)
     }
     job.dispatch(job.spec(spec.id), slots[first].workerId)
@@ -148,4 +167,30 @@ function placeReplicas (job: JobPolicy, pendingIds: readonly string[], current: 
       job.dispatch(spec, p.workerId)
     }
   }
+}
+
+/** A task as placement sees it, made once per version of its spec (a cut makes a new one). */
+const asPending = [new WeakMap<RunSpec, PendingTask>(), new WeakMap<RunSpec, PendingTask>()]
+function pendingTask (spec: RunSpec, splittable: boolean): PendingTask {
+  const cache = asPending[splittable ? 1 : 0]
+  let t = cache.get(spec)
+  if (t == null) cache.set(spec, t = pendingOf(spec, splittable))
+  return t
+}
+
+/**
+ * Largest first (LPT), equal sizes in the order given: a stable sort on
+ * the size, by groups of equal size (a job's tasks come in few sizes: its
+ * tiles alike, its batches of so many items).
+ */
+function largestFirst (tasks: PendingTask[]): PendingTask[] {
+  const groups = new Map<number, PendingTask[]>()
+  for (const t of tasks) {
+    const k = t.sizeBytes ?? 0
+    const g = groups.get(k)
+    if (g == null) groups.set(k, [t])
+    else g.push(t)
+  }
+  if (groups.size < 2) return tasks
+  return [...groups.keys()].sort((a, b) => b - a).flatMap(k => groups.get(k) as PendingTask[])
 }

@@ -12,6 +12,7 @@ import { CopyClock } from './copy-clock.js'
 import { placeRound } from './placement.js'
 import { cutQuiet } from './cuts.js'
 import { tail } from './tail.js'
+import { MemberCache, everyMet, requirementsOf } from './room-offers.js'
 import { batchResult, failCopy, settle, wholeResult } from './results.js'
 import { copyKey, splitKey } from './types.js'
 import type { Capabilities } from '../requirements/capabilities.js'
@@ -76,6 +77,8 @@ export interface CopyFailure {
   message: string
   lost: boolean
 }
+
+const NO_COPIES: ReadonlySet<string> = new Set()
 
 /** The reason a `paused` event gives when the person paused the job. */
 export const PAUSED_BY_PERSON = 'paused by you'
@@ -143,6 +146,12 @@ export class JobPolicy {
   /** Tasks already reported done. */
   private readonly reported = new Set<string>()
   private out: JobAction[] = []
+  /** Sets built from the room's entries, kept while they say the same (derived: not saved). */
+  readonly #members = new MemberCache()
+  /** `inflight` by task, in the order sent (derived: rebuilt on restore). */
+  readonly #copies = new Map<string, Set<string>>()
+  /** When each worker was last heard from, as the clock has it (derived: empty after a restore, which only makes `heardWithin` answer no). */
+  readonly #heard = new Map<string, number>()
 
   constructor (readonly deps: JobPolicyDeps, specs: readonly TaskSpec[], readonly options: JobPolicyOptions = {}) {
     this.clock = new CopyClock(deps.estimator, w => this.capsOf.get(w), deps.selfId)
@@ -203,6 +212,7 @@ export class JobPolicy {
   /** A worker reported on a copy (its first report: the copy left the queue for a slot). */
   progress (taskId: string, workerId: string, report: CopyReport | undefined, now: number): JobAction[] {
     this.now = now
+    this.#heard.set(workerId, now)
     const key = copyKey(taskId, workerId)
     if (report?.phase === 'input') {
       this.clock.arriving(key, workerId, now)
@@ -250,6 +260,7 @@ export class JobPolicy {
   copyEnded (taskId: string, workerId: string): void {
     const key = copyKey(taskId, workerId)
     this.inflight.delete(key)
+    this.#indexCopy(taskId, key, false)
     this.clock.forget(key)
     this.items.forget(key)
     this.cutOnce.delete(key)
@@ -328,6 +339,7 @@ export class JobPolicy {
       book: state.book == null ? undefined : QuorumBook.fromState(state.book)
     })
     p.clock.restore(state.clock)
+    for (const key of p.inflight) p.#indexCopy(splitKey(key).taskId, key, true)
     if (state.failure != null) p.quorumFailure = new FedraError(state.failure.message, state.failure.code)
     return p
   }
@@ -346,6 +358,7 @@ export class JobPolicy {
     const key = copyKey(spec.id, workerId)
     this.inflight.delete(key)
     this.inflight.add(key)
+    this.#indexCopy(spec.id, key, true)
     // expected end: behind what the worker already holds for this job (its
     // slots share the queue), plus the link; compute alone would make every
     // queued task look overdue
@@ -425,12 +438,38 @@ export class JobPolicy {
   quietWorkers (): Set<string> {
     const out = new Set<string>()
     for (const t of this.tracker.running()) {
-      for (const w of t.runningOn) if (this.clock.quiet(copyKey(t.id, w), w, this.now, QUIET_CUT_MS)) out.add(w)
+      for (const w of t.runningOn) if (!out.has(w) && !this.heardWithin(w, QUIET_CUT_MS) && this.clock.quiet(copyKey(t.id, w), w, this.now, QUIET_CUT_MS)) out.add(w)
     }
     return out
   }
 
+  /**
+   * @internal Whether the worker was heard from within `ms` of now: then
+   * none of its copies is quiet, nor late with its start report, by that
+   * while (a round's scans skip it).
+   */
+  heardWithin (workerId: string, ms: number): boolean {
+    const at = this.#heard.get(workerId)
+    return at != null && this.now - at <= ms
+  }
+
+  /** @internal The task's copies in flight (`task@worker`), in the order sent. */
+  copiesOf (taskId: string): ReadonlySet<string> {
+    return this.#copies.get(taskId) ?? NO_COPIES
+  }
+
   // — inside —
+
+  #indexCopy (taskId: string, key: string, sent: boolean): void {
+    let keys = this.#copies.get(taskId)
+    if (keys == null) {
+      if (!sent) return
+      this.#copies.set(taskId, keys = new Set())
+    }
+    keys.delete(key)
+    if (sent) keys.add(key)
+    else if (keys.size === 0) this.#copies.delete(taskId)
+  }
 
   private drain (): JobAction[] {
     const out = this.out
@@ -458,11 +497,11 @@ export class JobPolicy {
 
   /** Admission of the pending tasks' requirements; pauses (or refuses) when nobody fits. */
   private admitted (pendingIds: readonly string[], all: Offer[]): boolean {
-    const requirements = [...new Map(pendingIds.map(id => {
-      const r = this.spec(id).requirement
-      return [JSON.stringify(r), r]
-    })).values()]
-    const admission = admit(requirements, all.map(o => ({ workerId: o.workerId, caps: o.caps, consent: true, verified: true, self: o.self })))
+    const requirements = requirementsOf(pendingIds, id => this.spec(id).requirement)
+    // the refusal's reason is worked out only when some requirement is unmet
+    const admission = everyMet(requirements, all)
+      ? { admitted: true as const }
+      : admit(requirements, all.map(o => ({ workerId: o.workerId, caps: o.caps, consent: true, verified: true, self: o.self })))
     if (!admission.admitted) {
       if (this.options.waitForWorkers !== true) throw new AdmissionRefusedError(admission.reason)
       if (this.paused !== admission.reason) {
@@ -487,14 +526,14 @@ export class JobPolicy {
       list.push({ workerId: selfId, caps: room.self.caps, inFlight: this.tracker.inFlightOn(selfId), reportedLoad: 0, cached: new Set(), self: true, rttMs: 0 })
     }
     for (const e of room.members) {
-      this.cacheOf.set(e.id, new Set(e.cache))
+      const sets = this.#members.sets(e, this.warmOn.get(e.id))
+      this.cacheOf.set(e.id, sets.cache)
       if (!e.verified || !e.consent) continue
       if (this.book != null && !this.book.isTrusted(e.id)) continue
       if (this.broken.has(e.id)) continue
       if ((this.backedOffUntil.get(e.id) ?? 0) > this.now) continue
-      const cached = new Set([...e.cache, ...(this.warmOn.get(e.id) ?? [])])
       this.capsOf.set(e.id, e.caps)
-      list.push({ workerId: e.id, caps: e.caps, inFlight: this.tracker.inFlightOn(e.id), reportedLoad: e.load, cached, self: false, rttMs: estimator.linkMs(e.id) })
+      list.push({ workerId: e.id, caps: e.caps, inFlight: this.tracker.inFlightOn(e.id), reportedLoad: e.load, cached: sets.cached, self: false, rttMs: estimator.linkMs(e.id) })
     }
     const accepts = scheduler.accepts
     return accepts == null ? list : list.filter(o => accepts(o))
@@ -505,6 +544,7 @@ export class JobPolicy {
   heardResult (workerId: string, fnCid: string, ms: number, scale: number | undefined): void {
     this.failuresInARow.delete(workerId)
     this.clock.heardFrom(workerId, this.now)
+    this.#heard.set(workerId, this.now)
     let warm = this.warmOn.get(workerId)
     if (warm == null) this.warmOn.set(workerId, warm = new Set())
     warm.add(fnCid)

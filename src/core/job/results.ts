@@ -48,8 +48,8 @@ export function wholeResult (job: JobPolicy, spec: RunSpec, workerId: string, ke
   job.emit({ type: 'task-done', taskId: spec.id, workerId, done: job.tracker.done, total: job.tracker.total })
   job.reportDone(spec.root)
   // first result wins: stop the other copies
-  for (const k of job.inflight) {
-    if (k.startsWith(`${spec.id}@`) && k !== key) job.stopCopy(k, 'another copy finished first')
+  for (const k of job.copiesOf(spec.id)) {
+    if (k !== key) job.stopCopy(k, 'another copy finished first')
   }
 }
 
@@ -102,8 +102,8 @@ export function settle (job: JobPolicy, root: string, key: string, workerId = sp
     job.tracker.assign(s.id, workerId)
     job.tracker.complete(s.id, workerId, { output: new Uint8Array(0), workerId, ms })
     job.emit({ type: 'task-done', taskId: s.id, workerId, done: job.tracker.done, total: job.tracker.total })
-    for (const k of job.inflight) {
-      if (k.startsWith(`${s.id}@`) && k !== key) job.stopCopy(k, 'its items are all in')
+    for (const k of job.copiesOf(s.id)) {
+      if (k !== key) job.stopCopy(k, 'its items are all in')
     }
   }
   job.reportDone(root)

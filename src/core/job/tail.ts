@@ -5,10 +5,12 @@ import { satisfies } from '../requirements/requirement.js'
 import { PROGRESS_EVERY_MS } from '../protocol/task.js'
 import { QUIET_CUT_MS } from './tasks.js'
 import { copyKey, splitKey } from './types.js'
+import { requirementKey } from './room-offers.js'
 import type { ItemRange } from '../protocol/task.js'
 import type { RunningTaskInfo } from '../scheduler/backups.js'
 import type { SplitCandidate } from '../scheduler/split.js'
 import type { Offer } from '../scheduler/types.js'
+import type { Requirement } from '../requirements/requirement.js'
 import type { JobPolicy } from './policy.js'
 
 /** Nothing pending, the source closed: moves (late binding, when on), then splits, then backups. */
@@ -58,7 +60,7 @@ function moveWaiting (job: JobPolicy, current: Offer[]): void {
           return now + clock.expectedMs(job.timed(job.spec(taskId)), o.workerId) + link
         },
         key => { const { taskId, workerId } = splitKey(key); return job.expectedEnd(job.spec(taskId), workerId) },
-        { minGainMs: POLICY.runnerLateBindingMinGainMs })
+        { minGainMs: POLICY.lateBindingMinGainMs })
       if (pick == null) break
       const { taskId, workerId: from } = splitKey(pick.item)
       job.stopCopy(pick.item, 'moved to a worker that came free')
@@ -132,13 +134,14 @@ function splitTail (job: JobPolicy, current: Offer[]): void {
   if (cands.length === 0) return
   const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
   const est = job.deps.estimator
+  const fits = fitting(idle)
   chooseSplits(cands, ({ taskId, itemsLeft: left }) => {
     const spec = job.spec(taskId)
     const worker = splitKey(keyOf.get(taskId) as string).workerId
     let best: { workerId: string, startMs: number, allMs: number } | undefined
-    for (const o of idle) {
-      if (o.workerId === worker || (load.get(o.workerId) ?? 0) >= o.caps.slots || !satisfies(o.caps, spec.requirement)) continue
-      const startMs = o.self ? 0 : est.linkMs(o.workerId) ?? POLICY.runnerUnknownLinkMs
+    for (const o of fits(spec.requirement)) {
+      if (o.workerId === worker || (load.get(o.workerId) ?? 0) >= o.caps.slots) continue
+      const startMs = o.self ? 0 : est.linkMs(o.workerId) ?? POLICY.unknownLinkMs
       const allMs = est.taskMs(o.workerId, o.caps, spec.fnCid, est.sizeScale(spec.fnCid, left))
       if (best == null || startMs + allMs < best.startMs + best.allMs) best = { workerId: o.workerId, startMs, allMs }
     }
@@ -183,21 +186,32 @@ function launchBackups (job: JobPolicy, current: Offer[]): void {
   let idleSlots = 0
   for (const o of idle) idleSlots += o.caps.slots - o.inFlight
   const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
+  const fits = fitting(idle)
   chooseBackups(running, now, (taskId, exclude) => {
     const spec = job.spec(taskId)
     let best: { workerId: string, ectMs: number } | undefined
-    for (const o of idle) {
+    for (const o of fits(spec.requirement)) {
       if (exclude.has(o.workerId) || (load.get(o.workerId) ?? 0) >= o.caps.slots) continue
-      if (!satisfies(o.caps, spec.requirement)) continue
       // a remote copy also pays a round trip and its input fetch
-      const ectMs = job.deps.estimator.taskMs(o.workerId, o.caps, spec.fnCid, job.scale(spec)) + (o.self ? 0 : POLICY.runnerRemoteCopyMs)
+      const ectMs = job.deps.estimator.taskMs(o.workerId, o.caps, spec.fnCid, job.scale(spec)) + (o.self ? 0 : POLICY.remoteCopyMs)
       if (best == null || ectMs < best.ectMs) best = { workerId: o.workerId, ectMs }
     }
     return best
-  }, { minGainMs: POLICY.runnerBackupMinGainMs, insure: idleSlots > POLICY.insureIdleShare * running.length ? POLICY.insureWithin : undefined }, b => {
+  }, { minGainMs: POLICY.backupMinGainMs, insure: idleSlots > POLICY.insureIdleShare * running.length ? POLICY.insureWithin : undefined }, b => {
     load.set(b.workerId, (load.get(b.workerId) ?? 0) + 1)
     const runningOn = [...job.tracker.get(b.taskId).runningOn]
     job.dispatch(job.spec(b.taskId), b.workerId)
     job.emit({ type: 'backup', taskId: b.taskId, workerId: b.workerId, runningOn })
   })
+}
+
+/** The offers that meet a requirement, in their order: worked out once per requirement a round, not once per task. */
+function fitting (offers: readonly Offer[]): (r: Requirement) => readonly Offer[] {
+  const byKey = new Map<string, Offer[]>()
+  return r => {
+    const k = requirementKey(r)
+    let list = byKey.get(k)
+    if (list == null) byKey.set(k, list = offers.filter(o => satisfies(o.caps, r)))
+    return list
+  }
 }

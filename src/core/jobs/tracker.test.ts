@@ -182,4 +182,35 @@ describe('JobTracker', () => {
     expect(t.done).toBe(1)
     expect(t.get('a')).toMatchObject({ doneBy: 'w2', output: 'from w2' })
   })
+
+  it('its indexes answer as a scan of every task would, through 400 operations with saves and restores', () => {
+    // the tracker keeps per-worker, pending and running indexes (a tick must not scan a job of 100,000 tasks)
+    let seed = 7
+    const next = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+    let t = new JobTracker<string>(Array.from({ length: 40 }, (_, i) => `t${i}`))
+    const workers = ['w0', 'w1', 'w2', 'w3', 'w4']
+    const ids = (): string[] => Array.from({ length: t.total }, (_, i) => i < 40 ? `t${i}` : `p${i}`)
+    const check = (): void => {
+      const all = ids().map(id => t.get(id))
+      expect(t.pending()).toEqual(all.filter(x => x.status === 'pending').map(x => x.id))
+      expect(t.running().map(x => x.id)).toEqual(all.filter(x => x.status === 'running').map(x => x.id))
+      for (const w of workers) expect(t.inFlightOn(w)).toBe(all.filter(x => x.runningOn.has(w)).length)
+      expect(t.failed?.id).toBe(all.find(x => x.status === 'failed')?.id)
+    }
+    for (let i = 0; i < 400; i++) {
+      const id = ids()[next(t.total)]
+      const w = workers[next(workers.length)]
+      switch (next(7)) {
+        case 0: t.assign(id, w); break
+        case 1: t.complete(id, w, id); break
+        case 2: t.fail(id, w, err); break
+        case 3: t.release(id, w); break
+        case 4: t.workerLost(w); break
+        case 5: if (t.total < 60) t.add(`p${t.total}`); break
+        case 6: t = JobTracker.fromState<string>(t.toState()); break
+      }
+      check()
+    }
+  })
 })
+

@@ -12,10 +12,27 @@ function holds (o: Offer, t: PendingTask): boolean {
 
 /** Sorts in place, largest first, keeping the given order among equals. */
 export function sortBySizeDesc<T> (xs: T[], size: (x: T) => number): T[] {
+  // given largest first already (the job policy sorts what it passes): nothing to do
+  let prev = Infinity
+  let sorted = true
+  for (let i = 0; i < xs.length && sorted; i++) {
+    const s = size(xs[i])
+    sorted = s <= prev
+    prev = s
+  }
+  if (sorted) return xs
   const keyed = xs.map((x, i) => ({ x, i, s: size(x) }))
   keyed.sort((a, b) => b.s - a.s || a.i - b.i)
   for (let i = 0; i < xs.length; i++) xs[i] = keyed[i].x
   return xs
+}
+
+const reqKeys = new WeakMap<PendingTask['requirement'], string>()
+/** A task's class: its function and requirement (requirements alike by their JSON). */
+function classKey (t: PendingTask): string {
+  let k = reqKeys.get(t.requirement)
+  if (k == null) reqKeys.set(t.requirement, k = JSON.stringify(t.requirement))
+  return `${t.functionCid}\u0000${k}`
 }
 
 /**
@@ -41,7 +58,7 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       // by class, the most constrained class first
       const classes = new Map<string, PendingTask[]>()
       for (const t of pending) {
-        const key = `${t.functionCid}\u0000${JSON.stringify(t.requirement)}`
+        const key = classKey(t)
         const list = classes.get(key)
         if (list == null) classes.set(key, [t])
         else list.push(t)
@@ -56,12 +73,37 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       // straggler shows before it holds a big task)
       const explored = new Set<string>()
       const offerOf = new Map(offers.map(o => [o.workerId, o]))
+      // a class's tasks share one requirement; per class, the last task not
+      // explored yet (explored ones are skipped for good), and where each
+      // first input is wanted: a probe costs O(its cache), not O(tasks)
+      const probes = order.map(({ ts }) => ({ ts, last: ts.length - 1, byFirst: undefined as Map<string, number[]> | undefined }))
       for (const o of offers) {
         if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? POLICY.batteryThreshold)) continue
-        for (const { ts } of order) {
-          const fits = (x: PendingTask): boolean => !explored.has(x.id) && satisfies(o.caps, x.requirement)
-          // one whose inputs it holds starts without a download
-          const t = ts.findLast(x => fits(x) && holds(o, x)) ?? ts.findLast(fits)
+        for (const c of probes) {
+          const { ts } = c
+          if (ts.length === 0 || !satisfies(o.caps, ts[0].requirement)) continue
+          // one whose inputs it holds starts without a download (the last such, as `findLast` would pick)
+          if (c.byFirst == null) {
+            c.byFirst = new Map()
+            ts.forEach((x, i) => {
+              const cid = x.inputCids[0]
+              if (cid == null) return
+              const at = c.byFirst?.get(cid)
+              if (at == null) c.byFirst?.set(cid, [i])
+              else at.push(i)
+            })
+          }
+          let held = -1
+          for (const cid of o.cached) {
+            const at = c.byFirst.get(cid)
+            if (at == null) continue
+            for (let k = at.length - 1; k >= 0 && at[k] > held; k--) {
+              const x = ts[at[k]]
+              if (!explored.has(x.id) && holds(o, x)) { held = at[k]; break }
+            }
+          }
+          while (c.last >= 0 && explored.has(ts[c.last].id)) c.last--
+          const t = held >= 0 ? ts[held] : c.last >= 0 ? ts[c.last] : undefined
           if (t == null) continue
           explored.add(t.id)
           placer.assigned(o.workerId, t)
@@ -74,9 +116,14 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
         // the backlog in reference tasks: each task priced by its size
         let backlog = 0
         for (const t of rest) backlog += placer.scaleOf(t)
-        // where each input is wanted: a slow worker takes a task whose input it holds
-        const byInput = new Map<string, number[]>()
-        rest.forEach((t, i) => { for (const c of t.inputCids) { const at = byInput.get(c); if (at == null) byInput.set(c, [i]); else at.push(i) } })
+        // where each input is wanted: a slow worker takes a task whose input it holds (built when one first asks)
+        let wanted: Map<string, number[]> | undefined
+        const byInput = (): Map<string, number[]> => {
+          if (wanted != null) return wanted
+          wanted = new Map()
+          rest.forEach((t, i) => { for (const c of t.inputCids) { const at = wanted?.get(c); if (at == null) wanted?.set(c, [i]); else at.push(i) } })
+          return wanted
+        }
         const taken = new Set<number>()
         let lo = 0
         let hi = rest.length - 1
@@ -91,9 +138,9 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
           if (placer.relativeSpeed(w) < POLICY.slowShare) {
             i = hi
             const o = offerOf.get(w)
-            if (o != null && byInput.size > 0) {
+            if (o != null && byInput().size > 0) {
               let best = -1
-              for (const c of o.cached) for (const j of byInput.get(c) ?? []) if (j > best && j >= lo && j <= hi && !taken.has(j) && holds(o, rest[j])) best = j
+              for (const c of o.cached) for (const j of byInput().get(c) ?? []) if (j > best && j >= lo && j <= hi && !taken.has(j) && holds(o, rest[j])) best = j
               // while the room is far from draining the queue: in the tail, the smallest of all
               if (best >= 0 && placer.ect(w, rest[best]) <= placer.drainMs(rest[lo], backlog)) i = best
             }

@@ -2,38 +2,31 @@ import { PROGRESS_EVERY_MS } from '../protocol/task.js'
 import type { PeerKind } from '../requirements/capabilities.js'
 
 /**
- * Every tuning constant of the job policy, in one place: the runner
- * (src/peer/job-runner.ts, src/peer/copy-clock.ts), the simulator
- * (src/core/sim/simulator.ts) and the building blocks they share (the
- * estimator, the ECT placer, backups, splits, late binding) read them from
- * here. Each says why it has its value; docs/scheduling.md says what each
- * mechanism does with it, docs/decisions.md how the value was chosen.
- *
- * Where the runner and the simulator use different values today, each side
- * keeps its own field (`runner…`, `sim…`), marked `differs`: the one-policy
- * refactor (issue 26) unifies them. Report periods are the worker's
- * `PROGRESS_EVERY_MS` (src/core/protocol/task.ts) in the runner and
- * `SimConfig.progressMs` in the simulator.
+ * Every tuning constant of the job policy, in one place: the policy
+ * (src/core/job), which the runner (src/peer/job-runner.ts) and the
+ * simulator (src/core/sim) both drive, and the building blocks it uses
+ * (the estimator, the ECT placer, backups, splits, late binding) read them
+ * from here. Each says why it has its value; docs/scheduling.md says what
+ * each mechanism does with it, docs/decisions.md how the value was chosen.
+ * Report periods are the worker's `PROGRESS_EVERY_MS`
+ * (src/core/protocol/task.ts).
  */
 const policy = {
   // — the loop —
-  /** The runner re-plans at least this often (and at once on any event); the simulator looks at its tail as often (`backupEveryMs`). 125 ms was no better. */
+  /** The policy ticks at least this often (and at once on an event that ends a copy or loses a peer). 125 ms was no better. */
   tickMs: 250,
-  /** A worker whose stream failed sits out this long after one failure (runner only: the simulator models no failing streams), so a dead link does not bounce tasks back and forth. */
+  /** A worker whose stream failed sits out this long after one failure, so a dead link does not bounce tasks back and forth. */
   backOffFirstMs: 100,
   /** … doubling with each failure in a row up to this, and cleared by a result: long enough to stop the bouncing, short enough that a worker back is used soon. */
   backOffMaxMs: 5000,
 
   // — reports, quiet workers, cuts (in report periods) —
-  /** Runner only: a worker silent this many periods (2 s) makes its copies overdue; a throttled tab reports late, so one missed report is no sign. */
+  /** A worker silent this many periods (2 s) makes its copies overdue; a throttled tab reports late, so one missed report is no sign. */
   quietAfterReports: 4,
   /** A batch copy whose worker is silent this many periods (750 ms) is cut after its item: cheap, since a worker merely slow keeps the item it is on. */
   quietCutReports: 1.5,
   /** A tail split must end its task this many periods sooner (250 ms): a worker's pace is known from its reports, so a smaller gain is within their uncertainty. */
   splitMinGainReports: 0.5,
-  // differs: runner never (a silent worker's tasks are copied or cut; it is written off when the registry drops it, 6 s), simulator 3 periods (1.5 s) — the one-policy refactor unifies it
-  /** Simulator: a silent leaver holding running tasks is written off after this many missed reports. */
-  simSilentWriteOffReports: 3,
 
   // — estimates (src/core/scheduler/estimates.ts) —
   /** Weight of a new run in the moving means of links, typical tasks and dispersion: about six runs, so a change shows within a few. */
@@ -48,7 +41,7 @@ const policy = {
   changedFactor: 2,
   /** Standard deviations of its worker's dispersion a run may stray before it is late: throttled browsers stray σ 0.2–0.5 and a flat 1.5× launched 15–24 copies a job. */
   lateSigmas: 2,
-  /** The least a run must overrun its estimate to be late (also the simulator's `overdueFactor`): below it, ordinary noise. */
+  /** The least a run must overrun its estimate to be late: below it, ordinary noise. */
   lateFloor: 1.5,
   /** Prior speed of a phone's core against a laptop's (thermal and power limits), until measured. */
   mobileSpeed: 0.5,
@@ -84,8 +77,6 @@ const policy = {
   batteryThreshold: 0.2,
   /** A worker slower than this share of the room's average slot takes the smallest task (size matching); 0.6 and 1 were no better. */
   slowShare: 0.8,
-  /** Tasks an unmeasured worker gets first, the smallest (a probe that reports soon): the simulator's `probeSlots`; `ectScheduler`'s exploration gives one to each idle unmeasured offer. */
-  probeTasks: 1,
 
   // — copies (src/core/scheduler/backups.ts) —
   /** Copies per task, original included, a phase the room holds that many times over starts with (twins): 3 rather than 2, as both copies of a largest reduce were lost together under 20 % churn. */
@@ -98,48 +89,28 @@ const policy = {
   insureWithin: 2,
   /** Tasks a backup or split call may find no helper for, or no gain, before it gives up: bounds its cost. */
   copyMissesPerCall: 64,
-  /** Backup copies per round (the runner's cap, the simulator's floor): bounds a round's cost. */
+  /** Backup copies per round: bounds a round's cost (the tail runs every tick, so a big room's tail is covered in a few). */
   backupsPerRound: 64,
-  // differs: runner 64 a round, simulator max(64, ⌈idle slots / 8⌉) — the one-policy refactor unifies it
-  /** Simulator: one more backup a round per this many idle slots (a big room's tail holds thousands of tasks). */
-  simIdleSlotsPerBackup: 8,
-  // differs: runner 20, simulator 0 — the one-policy refactor unifies it
-  /** Runner: a tail backup must gain more than this, ms: a real copy costs a dispatch and a fetch. */
-  runnerBackupMinGainMs: 20,
-  /** Simulator: a tail backup must gain more than this, ms (a simulated copy's cost is in its ECT). */
-  simBackupMinGainMs: 0,
-  // differs: runner estimator compute + 5 ms for a remote worker, simulator the placer's full ECT (arrival, wait, link) — the one-policy refactor unifies it
-  /** Runner: a remote backup copy's cost on top of its compute, ms (round trip and input fetch). */
-  runnerRemoteCopyMs: 5,
-  // differs: runner copies only a task the suspect holds alone, simulator up to 3 live copies — the one-policy refactor unifies it
-  /** Simulator: a suspect's task gets a copy while it has fewer live copies than this. */
-  simSuspectMaxCopies: 3,
-  // differs: runner starts the tail when nothing is pending, simulator when idle slots exceed 8 × pending — the one-policy refactor unifies it
-  /** Simulator: idle slots per pending task above which the tail (splits, backups) runs although a few re-queued tasks wait. */
-  simTailIdlePerPending: 8,
+  /** A tail backup must gain more than this, ms: a real copy costs a dispatch and a fetch. */
+  backupMinGainMs: 20,
+  /** A remote backup copy's cost on top of its compute, ms (round trip and input fetch). */
+  remoteCopyMs: 5,
 
   // — splits and spreads (src/core/scheduler/split.ts) —
   /** A spread must end its task at least this much sooner than its worker alone, ms: each piece costs a dispatch and a fetch. */
   spreadMinGainMs: 50,
-  /** Most helpers one waiting task is spread over: a batch task holds at most 32 items in the simulator's workload. */
+  /** Most helpers one waiting task is spread over: a typical batch task of the simulator's workload holds 32 items. */
   spreadMaxHelpers: 31,
-  // differs: runner looks for spreads however many tasks wait, simulator only while at most 2,000 do — the one-policy refactor unifies it
-  /** Simulator: spreads are looked for only while at most this many tasks wait (the room's free slots are counted for them). */
-  simSpreadPendingMax: 2000,
-  // differs: runner 500 ms for a helper whose link is unmeasured, simulator the placer's ECT terms — the one-policy refactor unifies it
-  /** Runner: a helper's start before its link is measured, ms: one report period, until its first result measures the link. */
-  runnerUnknownLinkMs: PROGRESS_EVERY_MS,
+  /** A helper's start before its link is measured, ms: one report period, until its first result measures the link. */
+  unknownLinkMs: PROGRESS_EVERY_MS,
 
   // — late binding (src/core/scheduler/steal.ts) —
   /** Waiting copies looked at per class, latest first: bounds a decision's cost; the latest-ending are where a move gains most. */
   lateBindingLook: 4,
   /** A move must gain this share of the thief's own expected time: estimates are noisy. */
   lateBindingMinGainShare: 0.1,
-  // differs: runner 50 ms (and only copies queued behind a slotful; off unless `lateBinding`), simulator 0 (on) — the one-policy refactor unifies it
-  /** Runner: a move must gain more than this, ms (a cancel and a dispatch over a real link). */
-  runnerLateBindingMinGainMs: 50,
-  /** Simulator: a move must gain more than this, ms (a simulated move is exact and free). */
-  simLateBindingMinGainMs: 0
+  /** A move must gain more than this, ms (a cancel and a dispatch over a real link); moves are made only when `lateBinding` is on, and only of copies queued behind a slotful. */
+  lateBindingMinGainMs: 50
 }
 
 export type PolicyConfig = { readonly [K in keyof typeof policy]: (typeof policy)[K] }

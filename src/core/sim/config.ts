@@ -1,115 +1,85 @@
 import type { ApplicationScheduler } from '../scheduler/types.js'
-import type { BackupPolicy } from '../scheduler/backups.js'
 import type { EctInit } from '../scheduler/ect.js'
+import type { TaskTimeEstimator } from '../scheduler/estimates.js'
 import type { SimPeer } from './peers.js'
-import type { SimTask, WorkloadInit } from './workload.js'
+import type { SimCopy } from './world.js'
+import type { WorkloadInit } from './workload.js'
 
 /** What `simulate` is given (config) and what it reports (result). */
 export type SchedulerChoice = 'ect' | 'least-loaded' | 'local-only' | ApplicationScheduler
 
+/**
+ * A simulated room and job. The world (peers, links, churn, work) is drawn
+ * from the seed; the decisions are the job policy's (src/core/job), the
+ * same code a browser runs, with the options a caller of `runTasks` has.
+ */
 export interface SimConfig {
   seed: number
   peers: number
   tasks: number
   /** Share of the peers that leave during the job; as many new ones join. */
   churn?: number
+
+  // — the policy's options (src/core/job/types.ts, JobPolicyOptions) —
+  /** The application scheduler (default 'ect': `ectScheduler`, as a browser peer's default). */
   scheduler?: SchedulerChoice
+  /** Tuning of the ECT scheduler (its estimator is the simulation's). */
+  ect?: EctInit
+  /** The device's estimator, kept across the job's phases (default: the scheduler's, else a new one). */
+  estimator?: TaskTimeEstimator
   backups?: boolean
   /** Agreeing results per task (1: trust the first). */
   quorum?: number
+  /** Tail splits and cuts of batch tasks (default true). */
+  split?: boolean
+  /** Late binding: a worker that comes free takes over a copy still waiting elsewhere (default false, as `runTasks`). */
+  lateBinding?: boolean
+
+  // — the loop (src/peer/job-runner.ts) —
+  /** The policy ticks at least this often, ms of simulated time (default `POLICY.tickMs`). */
+  tickMs?: number
+  /**
+   * After an event that wakes the runner's loop (a copy ended, a peer was
+   * lost) the policy ticks at once (0, the default: as the runner), or at
+   * most once per this many ms, all such events since the last tick
+   * together: a room of thousands of peers makes a tick cost tens of ms,
+   * and a runner cannot tick more often than its ticks take.
+   */
+  eventTickMs?: number
+
+  // — the world —
   /** Share of peers that return wrong results. */
   liars?: number
   /** Share of peers much slower than their description says. */
   stragglers?: number
+  /** Shares of the device profiles drawn, by name (default `PROFILES`' shares: phone 0.45, laptop 0.35, desktop 0.1, mcu 0.1). */
+  mix?: Partial<Record<'phone' | 'laptop' | 'desktop' | 'mcu', number>>
   stragglerSlowdown?: number
   /** Reduce tasks (partitions); default tasks / 100; 0: a bag of tasks. */
   reducers?: number
   workload?: Partial<Omit<WorkloadInit, 'tasks' | 'reducers'>>
-  /** A peer that vanishes without a bye is noticed after this long, ms (default 6000: three missed 2 s beats, as the room's registry). */
+  /** A peer that vanishes without a bye is dropped by the registry after this long, ms (default 6000: three missed 2 s beats). */
   detectMs?: number
-  /** Offers per round for batch (ApplicationScheduler) mode, as a Mesos offer. */
-  maxOffers?: number
-  /** How often the backup policy looks at the tail, ms of simulated time (default `POLICY.tickMs`, as the runner's loop). */
-  backupEveryMs?: number
-  /**
-   * While tasks are still pending, copy the tasks of suspect workers (one
-   * of their tasks running over `overdueFactor` × its estimate) and tasks
-   * expected to end long after the room drains the queue, at the front of
-   * the queue (default true); the tail (nothing pending) always gets backups.
-   */
-  overdueBackups?: boolean
-  /** Tuning of the ECT placer (depth, drain factor, cache bias, ...). */
-  ect?: EctInit
-  /** Tuning of the backup policy. */
-  backupPolicy?: BackupPolicy
-  /** Clock for decision time (performance.now in the CLI); default: none. */
-  clock?: () => number
-  /** Called on every dispatch (tests check placements). */
-  onDispatch?: (task: SimTask, peer: SimPeer, backup: boolean, at: number) => void
-  /** Called when a run of a task on a slot ends, however it ends (diagnostics: where capacity goes). */
-  onRun?: (task: SimTask, peer: SimPeer, startMs: number, endMs: number, outcome: 'finished' | 'cancelled' | 'lost') => void
-  /** Peers to use instead of drawing them (tests, calibration against a measured room). */
-  peerList?: SimPeer[]
-  /** Insurance copies (BackupPolicy.insure) once idle slots outnumber running tasks this many times (default `POLICY.insureIdleShare`; 0: never). */
-  insureShare?: number
-  /** Tasks a never-measured worker gets from the small end of the queue (default `POLICY.probeTasks`). */
-  probeSlots?: number
-  /** A task running this many times its estimate is overdue, at least (default `POLICY.lateFloor`). */
-  overdueFactor?: number
-  /** Workers slower than this share of the room's average slot take the smallest pending task (default `POLICY.slowShare`; 0: off). */
-  slowShare?: number
-  /** Also schedule the job clairvoyantly (`oracleMakespan`: true sizes, speeds, joins and leaves) for reference. */
-  oracle?: boolean
-  /**
-   * Late binding: a worker with a free slot takes over a copy still waiting
-   * (not started) on another worker when it would finish it sooner
-   * (src/core/scheduler/steal.ts; default true). Kept on, though the runner
-   * has it off: in the simulator a move is exact and free and pays at
-   * 10,000 peers (docs/decisions.md); the one policy will settle one value.
-   */
-  steal?: boolean
-  /**
-   * Workers report progress on a running task this often, ms (0: never). A
-   * silent leaver holding running tasks is then noticed after three missed
-   * reports instead of `detectMs`.
-   */
+  /** Workers report progress on a running copy this often, ms (default `PROGRESS_EVERY_MS`; 0: never). */
   progressMs?: number
-  /**
-   * A lost run of a task over items keeps the items done up to its last
-   * progress report (the runtime's batch tasks send their outputs with it):
-   * only the rest runs again (default true).
-   */
+  /** Workers send the outputs of a batch copy's items with their reports, so a lost run keeps them (default true). */
   resumable?: boolean
-  /**
-   * In the tail (idle workers, nothing pending), split the running map
-   * tasks expected to end last at an item boundary and send the rest to
-   * idle workers (src/core/scheduler/split.ts; maps over `items`), and a
-   * batch task whose worker stops reporting is cut after its last reported
-   * item (default true).
-   */
-  split?: boolean
-  /**
-   * A waiting task over items placed while workers idle to spare is spread
-   * over them at once, each a piece of its items (default true; needs `split`).
-   */
-  spread?: boolean
-  /** A batch copy whose start report is overdue is cut as a quiet one is (default true; needs `split`). */
-  quietStart?: boolean
-  /** The item a quietly cut copy keeps goes out as a backup copy at once (default true). */
-  quietCopy?: boolean
-  /** A worker with a quiet running copy gets no new work until heard again (default true). */
-  quietHold?: boolean
-  /**
-   * A worker that takes from the small end of the queue (a slow one, or a
-   * probe) takes the smallest waiting task whose input it already holds,
-   * when there is one, as the runner's `ectScheduler` does (default true).
-   * Only while it would end the task before the room drains the queue (in
-   * the tail the smallest of all). 10,000 peers, 20 % churn, seeds 1–16,
-   * with the 250 ms tick: 1.150 (without the held preference 1.161 at 500 ms).
-   */
-  heldFirst?: boolean
   /** Shape σ of the log-normal execution noise of one run of a task (default 0.1). */
   jitter?: number
+  /** Peers to use instead of drawing them (tests, calibration against a measured room). */
+  peerList?: SimPeer[]
+
+  // — what is measured —
+  /** Clock for the policy's own time (performance.now in the CLI); default: none. */
+  clock?: () => number
+  /** Called on every copy sent (tests check placements). */
+  onDispatch?: (c: SimCopy) => void
+  /** Called when a run of a copy on a slot ends, however it ends (diagnostics: where capacity goes). */
+  onRun?: (c: SimCopy, endMs: number, outcome: 'finished' | 'cancelled' | 'lost') => void
+  /** Also schedule the job clairvoyantly (`oracleMakespan`: true sizes, speeds, joins and leaves) for reference. */
+  oracle?: boolean
+  /** Give up at this much simulated time, ms (default 100 × the lower bound): a policy that stalls returns what it finished. */
+  horizonMs?: number
 }
 
 export interface SimResult {
@@ -121,36 +91,47 @@ export interface SimResult {
   /** Makespan of the clairvoyant reference schedule, when `oracle` was asked for. */
   oracleMs?: number
   ratio: number
+  /** The caller's tasks (maps and reduces). */
   tasks: number
+  /** Of those, done. */
   completed: number
-  /** Results the tracker refused as duplicates (a task done twice counts once). */
+  /** Results that came for copies the policy had already stopped (wasted runs). */
   duplicates: number
-  /** Tasks re-queued because their worker left. */
+  /** Tasks the policy put back to pending because their copy was lost (`requeued`). */
   reExecuted: number
   backupsLaunched: number
+  /** Tasks whose result came from a backup copy. */
   backupsWon: number
-  /** Waiting copies taken over by idle workers (`steal`). */
+  /** Waiting copies moved to workers that came free (`lateBinding`). */
   steals: number
-  /** Running tasks split, a piece sent to an idle worker (`split`). */
+  /** Running batch tasks split in the tail, a piece sent to an idle worker. */
   splits: number
-  /** Batch tasks cut because their worker stopped reporting (`split`): the rest went back to the queue. */
+  /** Batch copies cut because their worker fell quiet or never started them: the rest went back to pending. */
   quietCuts: number
-  /** Pieces cut from waiting tasks spread over idle workers as they were placed (`spread`). */
+  /** Pieces cut from batch tasks spread over idle workers as they were placed. */
   spreads: number
-  /** Reference work of lost runs kept by their progress reports (`resumable`), ms. */
+  /** Reference work of lost runs whose items' outputs had come with their reports, ms. */
   keptWorkMs: number
   liars: number
   liarsCaught: number
+  /** Tasks done with an output (or an item's) from a liar. */
   wrongAccepted: number
-  tieBreaks: number
-  /** Dispatches to a peer that fails the task's requirement (must be 0). */
+  /** Copies sent to a peer that fails the task's requirement (must be 0). */
   violations: number
+  /** Copies sent (each a placement decision: first copies, re-queues, pieces, backups, replicas). */
   decisions: number
+  /** Wall time spent in the job policy's calls (ticks, reports, results, failures), ms. */
   decisionMs: number
+  /** `decisionMs` per copy sent, µs. */
   meanDecisionUs: number
+  /** Of `decisionMs`, in the policy's ticks (placement, cuts, the tail), ms; the rest is reports, results and losses. */
+  tickDecisionMs: number
+  /** Ticks of the policy. */
+  ticks: number
   events: number
   peersJoined: number
   peersLeft: number
+  /** The caller's tasks: who gave the result kept, its digest (`ok:<id>` unless a liar's), when. */
   results: Map<string, { workerId: string, digest: string, at: number }>
   /** The room as simulated (joins, leaves, true speeds). */
   peers: readonly SimPeer[]

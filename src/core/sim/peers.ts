@@ -60,10 +60,12 @@ export interface PeerDraw {
   stragglers: number
   stragglerSlowdown: number
   liars: number
+  /** Shares of the profiles to draw from, by name (default each profile's `share`). */
+  mix?: Partial<Record<PeerProfile['name'], number>>
 }
 
 export function drawPeer (rng: Rng, idx: number, draw: PeerDraw, profile?: PeerProfile): SimPeer {
-  const p = profile ?? PROFILES[rng.weighted(PROFILES.map(x => x.share))]
+  const p = profile ?? PROFILES[rng.weighted(PROFILES.map(x => draw.mix?.[x.name] ?? x.share))]
   const caps: Capabilities = {
     ...p.caps,
     videoDecode: [...p.caps.videoDecode],

@@ -11,8 +11,8 @@ export interface SimTask extends PendingTask {
   n: number
   /**
    * Items the task runs over (frames of a clip, records of a chunk), all
-   * alike in cost: a running task can be split at an item boundary.
-   * Undefined: the task is one indivisible call.
+   * alike in cost: a batch task, which the policy can split at an item
+   * boundary. Undefined: the task is one indivisible call.
    */
   items?: number
 }
@@ -38,7 +38,12 @@ export interface WorkloadInit {
    * see (0: every input the same size, work sizes hidden).
    */
   sizeInBytes: number
-  /** Items per map task (a map task can be split between them); 0: indivisible. */
+  /**
+   * Items of a map task of the typical chunk size (a map task is a batch
+   * task: it can be split between them); a larger chunk holds as many more
+   * (its item count is the size the policy sees of a batch task whose
+   * input is by CID). 0: indivisible, of a size the policy cannot see.
+   */
   mapItems: number
 }
 
@@ -89,7 +94,7 @@ export function makeJob (rng: Rng, init: WorkloadInit): { map: SimTask[], reduce
       inputCids: [`chunk:${i}`],
       inputBytes: [z.bytes],
       workMs: z.workMs,
-      ...(init.mapItems > 1 ? { items: init.mapItems } : {})
+      ...(init.mapItems > 1 ? { items: Math.max(1, Math.round(init.mapItems * z.bytes / init.chunkBytes)) } : {})
     })
   }
   const reduce: SimTask[] = []
