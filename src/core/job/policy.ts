@@ -97,6 +97,10 @@ export const PAUSED_BY_PERSON = 'paused by you'
  * splits, moves and backups, quorum replicas and votes, re-queues, and a
  * stream's end. The parts live in placement.ts, cuts.ts and tail.ts; this
  * class holds the state they share.
+ *
+ * Over 500 lines, on purpose: the state every part shares, the list of what
+ * a snapshot saves, and the event API stay in one file, so that one file
+ * says what a job's state is; the decisions themselves are in the parts.
  */
 export class JobPolicy {
   /** @internal The job's tasks and pieces, by id. */

@@ -9,6 +9,11 @@ import type { PendingTask } from './types.js'
 /**
  * Estimated-completion-time placement.
  *
+ * Over 500 lines, on purpose: one placer whose queue model, per-class task
+ * index and placement loop share private state on its hot path (10,000
+ * workers, 100,000 tasks); split into modules, that state would have to be
+ * public and the loop would pay for calls across them.
+ *
  *   ECT(w, t) = max(arrival, wait(w)) + perTask(w, f) + RTT(w) / 2
  *   arrival   = RTT(w) / 2 + bytes of t's function and inputs that w lacks
  *               / bandwidth(w) + cold start
