@@ -1,16 +1,10 @@
 import type { VideoChain } from '../core/media/chain.js'
 import type { TaskLimits } from '../core/protocol/task.js'
+import type { SuiteTask } from '../runtime/runner-suite.js'
 
 /** The slice of the runtime's worker pool a peer uses to run functions. */
 export interface FunctionRunner {
-  run: (task: {
-    key: string
-    module?: Uint8Array
-    entry: string
-    input: Uint8Array
-    params: Uint8Array
-    limits: TaskLimits
-  }, options?: {
+  run: (task: SuiteTask, options?: {
     signal?: AbortSignal
     /**
      * Called when the task leaves the runner's queue and starts running. A

@@ -25,8 +25,8 @@ import * as ref from '../filters/reference.js'
 import type { TaskLimits } from './pool.js'
 
 /**
- * The task a runner takes: `FunctionRunner`'s (src/peer/types.ts), restated
- * here because the runtime sits below the peer.
+ * The task a runner takes (`FunctionRunner`'s in src/peer/types.ts uses
+ * this one: the runtime sits below the peer).
  */
 export interface SuiteTask {
   /** The module's CID (CIDv1, raw, SHA-256 of its bytes: a board checks it). */
