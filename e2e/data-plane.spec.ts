@@ -153,8 +153,9 @@ test('a peer without the room key gets no block, even connected directly to a ho
     }
   }, { cid, from: ids[0] })
   expect(r).toBe('NotRoomMemberError')
-  // a refusal, not the block
-  expect(await sent(a) - before).toBeLessThan(2048)
+  // a refusal, not the 100 kB block (what `a` sent meanwhile is the room's
+  // own traffic: beats, gossip, pings, a few kB on a loaded machine)
+  expect(await sent(a) - before).toBeLessThan(50_000)
 
   // bitswap too: a hostile client that skips its own check (it counts the
   // holder as a member and tells its bitswap so) asks the holder by CID

@@ -156,8 +156,13 @@ test.describe('a room of four tabs', () => {
     expect(shared.hash).toBe(local.hash)
     const state = await first.evaluate(() => (window as any).fedra.state)
     const ids = await Promise.all(swarm.pages.map(peerId))
-    // tiles went out to other tabs (moved as data, not computed here only)
-    expect(shared.owners.filter(o => o !== ids[0]).length, JSON.stringify(state)).toBeGreaterThan(0)
+    // tiles went out to other tabs as data: copies ran there. Whose copy
+    // finishes first is a race this test does not fix: on a loaded machine
+    // this tab may win every tile with backups of its own (its inputs are
+    // local), so the workers counted are the winners and the ones a
+    // backup raced
+    const sentTo = new Set([...shared.owners, ...state.backupTasks.flatMap((b: { runningOn: string[] }) => b.runningOn)])
+    expect([...sentTo].filter(o => o !== ids[0]).length, JSON.stringify(state)).toBeGreaterThan(0)
     // a copy whose input was still arriving was not cut after its last
     // report (to: ''); tail splits to idle tabs may happen, and so may a
     // re-queue when a task stream fails to open on a loaded machine (that

@@ -11,6 +11,8 @@ import {
   decodeBlockReplyView, decodeBlockRequest, encodeBlockMessage, encodeBlockPiece, splitBlock
 } from '../core/protocol/blocks.js'
 import { BlockSplit } from '../storage/providers.js'
+import { dagSize, fileLayout } from '../storage/read-dag.js'
+import type { FileLayout } from '../storage/read-dag.js'
 import type { BlockReply } from '../core/protocol/blocks.js'
 import type { CodecLoader, HasherLoader } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
@@ -79,7 +81,9 @@ export type FetchedBlocks = Map<string, Uint8Array>
 /**
  * `/fedra/blocks/1.0.0` (docs/protocol.md §7): fetch a CID's whole DAG from
  * the peers named as its holders (split among them when several are), and
- * serve the blocks this peer holds to room members.
+ * serve the blocks this peer holds to room members. Both ends of the
+ * protocol live in this one file (about 450 lines): they share its rules
+ * on order, pieces and limits, and are read together.
  */
 export class BlockChannel {
   private readonly pieceBytes: number
@@ -213,8 +217,10 @@ export class BlockChannel {
    * to the others. Throws when a block is left that no provider sent: the
    * last failure, a BlockError (missing or corrupt block, silence, broken
    * protocol) or the holder's refusal with its type (NotRoomMemberError).
+   * Returns the file when the root is a flat file (its links all raw
+   * leaves), put together as the leaves came in (`FileLayout`).
    */
-  async fetch (root: CID, from: string | readonly string[], got: FetchedBlocks, options: DagFetchOptions = {}): Promise<void> {
+  async fetch (root: CID, from: string | readonly string[], got: FetchedBlocks, options: DagFetchOptions = {}): Promise<{ file?: Uint8Array }> {
     const { signal } = options
     signal?.throwIfAborted()
     const providers = [...new Set(typeof from === 'string' ? [from] : from)]
@@ -242,6 +248,8 @@ export class BlockChannel {
       for (const child of await this.links(cid, bytes)) await plan(child)
     }
     await plan(root)
+    const rootBytes = got.get(run.rootKey)
+    if (rootBytes != null) run.file = fileLayout(await this.decode(root, rootBytes), run.maxBytes, got)
     run.split.add(todo)
     let last: Error | undefined
     await Promise.all(providers.map(async p => {
@@ -255,6 +263,7 @@ export class BlockChannel {
       }
     }))
     if (!run.split.settled) throw last ?? new BlockError(`no provider sent all of ${root}`)
+    return { file: run.file?.complete }
   }
 
   /** One provider's part of a fetch: its own stream, opened once there is something to ask it for. */
@@ -291,8 +300,7 @@ export class BlockChannel {
    */
   private async pull (lp: LengthPrefixedStream<Stream>, from: string, first: string[], run: DagRun): Promise<void> {
     const { signal, onProgress } = run.options
-    // blocks of a file whose layout the root gave are assembled in place
-    const asm = new BlockAssembler((cid, size) => run.layout?.get(cid)?.subarray(0, size))
+    const asm = new BlockAssembler()
     let scratch = new Uint8Array(0)
     /** The frame as one array: itself when it came in one piece, else copied into a buffer reused for every frame. */
     const contiguous = (frame: Uint8ArrayList): Uint8Array => {
@@ -353,8 +361,9 @@ export class BlockChannel {
     if (done.cid === run.rootKey) {
       const value = await this.decode(cid, done.bytes)
       run.total = dagSize(done.bytes.byteLength, value)
-      run.layout = fileLayout(value, run.maxBytes)
+      run.file = fileLayout(value, run.maxBytes, run.got)
     }
+    run.file?.fill(done.cid, done.bytes)
     run.split.done(from, done.cid)
     run.split.add(found)
     // this provider takes its share first (it has the stream open), then the others are told
@@ -410,46 +419,10 @@ interface DagRun {
   total?: number
   maxBytes: number
   options: DagFetchOptions
-  /** Where each leaf of a flat file goes in one buffer of the file's size (from the root's links). */
-  layout?: Map<string, Uint8Array>
+  /** The file being put together as its leaves are checked (a flat file: the root's links are all raw leaves). */
+  file?: FileLayout
   /** Providers waiting for blocks to ask for, or for the end. */
   waiters: Set<() => void>
-}
-
-/**
- * For a root whose links are all raw leaves with their sizes (a UnixFS
- * file as `FedraBlocks.put` makes it): one buffer the size of the file and,
- * per leaf, its place in it, so the leaves are written where the file needs
- * them and reading the file out of its blocks copies nothing
- * (src/storage/read-dag.ts). Fresh memory is dear here (about 6 ms per MiB
- * to touch on these VMs, docs/data-plane.md): one buffer instead of a block
- * and a copy per leaf. A leaf linked twice keeps its first place.
- */
-function fileLayout (value: unknown, maxBytes: number): Map<string, Uint8Array> | undefined {
-  const links = (value as { Links?: Array<{ Hash?: unknown, Tsize?: unknown }> } | undefined)?.Links
-  if (!Array.isArray(links) || links.length < 2) return undefined
-  let size = 0
-  for (const l of links) {
-    const cid = CID.asCID(l.Hash)
-    if (cid == null || cid.code !== raw.code || typeof l.Tsize !== 'number' || l.Tsize < 0 || l.Tsize > MAX_BLOCK_BYTES) return undefined
-    size += l.Tsize
-  }
-  if (size > maxBytes) return undefined
-  let file: Uint8Array
-  try {
-    file = new Uint8Array(size)
-  } catch {
-    return undefined
-  }
-  const layout = new Map<string, Uint8Array>()
-  let off = 0
-  for (const l of links) {
-    const key = (CID.asCID(l.Hash) as CID).toString()
-    const n = l.Tsize as number
-    if (!layout.has(key)) layout.set(key, file.subarray(off, off + n))
-    off += n
-  }
-  return layout
 }
 
 /** Resolves when the split changes (blocks found or handed back, or the fetch settled), or rejects when the fetch is cancelled. */
@@ -468,18 +441,6 @@ function wake (run: DagRun): void {
   const waiting = [...run.waiters]
   run.waiters.clear()
   for (const w of waiting) w()
-}
-
-/** A dag-pb node's size with everything under it (its links' Tsize), when it says. */
-function dagSize (rootBytes: number, value: unknown): number | undefined {
-  const links = (value as { Links?: Array<{ Tsize?: number }> } | undefined)?.Links
-  if (!Array.isArray(links)) return value === undefined ? rootBytes : undefined
-  let size = rootBytes
-  for (const l of links) {
-    if (typeof l.Tsize !== 'number') return undefined
-    size += l.Tsize
-  }
-  return size
 }
 
 function equalBytes (a: Uint8Array, b: Uint8Array): boolean {

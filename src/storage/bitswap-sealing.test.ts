@@ -106,3 +106,23 @@ describe('bitswap serves room members only', () => {
     expect(holder.blocks.refusedBitswap).toBe(0)
   }, 30_000)
 })
+
+describe('what a fetch returns is the caller’s own', () => {
+  it('bytes changed by the caller after a fetch or a put change nothing stored or served', async () => {
+    const [holder, member] = await Promise.all([peer(), peer()])
+    verify(holder, member)
+    await connect(member, holder)
+    for (const n of [300_000, 3 * 1024 * 1024 + 1]) {
+      const original = random(n)
+      const mine = original.slice()
+      const cid = await holder.blocks.put(mine)
+      mine.fill(1) // the owner reuses its buffer
+      const fetched = await member.blocks.fetchFrom(cid, [holder.id], { signal: AbortSignal.timeout(10_000) })
+      expect(same(fetched, original)).toBe(true)
+      fetched.fill(2) // the worker writes over its input
+      for (let i = 0; i < 100 && !(await member.blocks.has(cid)); i++) await new Promise(resolve => setTimeout(resolve, 50))
+      expect(same(await member.blocks.get(cid), original)).toBe(true)
+      expect(same(await holder.blocks.get(cid), original)).toBe(true)
+    }
+  }, 30_000)
+})

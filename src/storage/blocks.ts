@@ -158,7 +158,9 @@ export class FedraBlocks {
       }
       // only the signal: Helia's own `providers` and progress options mean other things
       const source = c.code === raw.code ? this.helia.blockstore.get(c, { signal: options.signal }) : this.fs.cat(c, { signal: options.signal })
-      return await concat(source)
+      const bytes = await concat(source)
+      // a block kept in memory is not the caller's to change
+      return this.recent.holds(bytes) ? bytes.slice() : bytes
     } catch (err) {
       // cancelled by the caller: say so; a deadline that ran out while the
       // block was looked for means nobody in the room has it
@@ -190,8 +192,9 @@ export class FedraBlocks {
     })
     if (order.length === 0) return new BlockError(`none of ${providers.length} named providers of ${root} is connected`)
     const got: FetchedBlocks = new Map()
+    let file: Uint8Array | undefined
     try {
-      await this.channel.fetch(root, order, got, options)
+      ({ file } = await this.channel.fetch(root, order, got, options))
     } catch (err) {
       if (options.signal?.aborted === true) throw err
       log('direct fetch of %s from %s failed: %s', root, order.join(', '), (err as Error).message)
@@ -199,7 +202,9 @@ export class FedraBlocks {
       await this.persistNow(root, got)
       return err as Error
     }
-    const bytes = await readDag(root, got, { signal: options.signal, getCodec: this.helia.getCodec })
+    let bytes = file ?? await readDag(root, got, { signal: options.signal, getCodec: this.helia.getCodec })
+    // the caller's bytes are never an array being stored (a raw block, a one-leaf file): those are copied
+    for (const block of got.values()) if (block === bytes) { bytes = bytes.slice(); break }
     this.persist(root, got)
     return bytes
   }
@@ -214,18 +219,23 @@ export class FedraBlocks {
 
   /** Stores fetched blocks without holding up the caller; the root goes last, so `has(root)` means the whole DAG is here. */
   private persist (root: CID, got: FetchedBlocks): void {
-    const p = this.persistNow(root, got).catch(err => { log.error('storing fetched blocks of %s failed: %e', root, err) })
+    // on a later task: the first block's copy for the store is not made before the caller has the bytes
+    const p = new Promise(resolve => setTimeout(resolve, 0))
+      .then(async () => { await this.persistNow(root, got) })
+      .catch(err => { log.error('storing fetched blocks of %s failed: %e', root, err) })
     this.persisting.add(p)
     void p.finally(() => this.persisting.delete(p))
   }
 
   private async persistNow (root: CID, got: FetchedBlocks): Promise<void> {
     const rootKey = root.toString()
+    // a fetched block is this peer's own array (the caller got a copy or the
+    // file): given as one chunk, the recent-blocks cache keeps it uncopied
     for (const [key, bytes] of got) {
-      if (key !== rootKey) await this.helia.blockstore.put(CID.parse(key), bytes)
+      if (key !== rootKey) await this.helia.blockstore.put(CID.parse(key), [bytes])
     }
     const rootBytes = got.get(rootKey)
-    if (rootBytes != null) await this.helia.blockstore.put(root, rootBytes)
+    if (rootBytes != null) await this.helia.blockstore.put(root, [rootBytes])
   }
 }
 

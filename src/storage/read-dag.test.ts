@@ -55,23 +55,6 @@ describe('readDag', () => {
     })
   }
 
-  it('leaves that lie in order over one whole buffer are returned as that buffer, not copied', async () => {
-    const { store, got } = recording()
-    const bytes = random(3 * 1024 * 1024 + 5)
-    const root = await unixfs({ blockstore: store }).addBytes(bytes, { rawLeaves: true, cidVersion: 1 })
-    // what the block channel does: every leaf a view of one buffer, in link order
-    const file = new Uint8Array(bytes)
-    let off = 0
-    for (const [k, v] of got) {
-      if (k === root.toString()) continue
-      got.set(k, file.subarray(off, off + v.byteLength))
-      off += v.byteLength
-    }
-    const out = await readDag(root, got, { getCodec: helia.getCodec })
-    expect(out.buffer).toBe(file.buffer)
-    expect(same(out, bytes)).toBe(true)
-  })
-
   it('a block that was not fetched is a BlockError', async () => {
     const { store, got } = recording()
     const root = await unixfs({ blockstore: store }).addBytes(random(2 * 1024 * 1024 + 1), { rawLeaves: true, cidVersion: 1 })

@@ -93,6 +93,18 @@ describe('recentBlocks', () => {
     expect(await store.has(z.cid)).toBe(false)
   })
 
+  it("keeps its own copy of a caller's array, and says which arrays are its own", async () => {
+    const store = recentBlocks(new MemoryBlockstore(), 1000)
+    const b = await block(100, 5)
+    const mine = b.bytes.slice()
+    await store.put(b.cid, mine)
+    mine.fill(0) // the caller reuses its buffer
+    const served = await read(store, b.cid)
+    expect(served).toEqual(b.bytes)
+    expect(store.recent.holds(served)).toBe(true)
+    expect(store.recent.holds(mine)).toBe(false)
+  })
+
   it('putMany goes through and remembers what was stored', async () => {
     const inner = countingStore()
     const store = recentBlocks(inner, 1000)

@@ -9,17 +9,20 @@ import type { CID } from 'multiformats/cid'
  *
  * A room's data is read soon after it is written: the owner stores a task's
  * input and a worker fetches it at once; a worker stores an output and the
- * owner fetches it at once. From IndexedDB each 1 MiB block took 20–190 ms
+ * owner fetches it at once. From IndexedDB each 1 MiB block took 20–350 ms
  * to read while the tab was also sending (docs/data-plane.md, "Where the
  * time goes"), and a direct fetch waited on those reads; from here it takes
  * nothing. Writes still go to the store first: the cache only ever holds
- * what the store holds.
+ * what the store holds, as its own arrays (a caller's array is copied on
+ * put; one read from here is handed on only as a copy, `holds`).
  */
 export interface RecentBlocks {
   /** Bytes held now. */
   readonly bytes: number
   /** Forgets everything (the store keeps it all). */
   clear: () => void
+  /** True for an array this cache holds: a reader that hands bytes to others copies it first. */
+  holds: (bytes: Uint8Array) => boolean
 }
 
 /** 32 MiB: a 12 MB input or output and then some; a 40 MB one keeps its last 32 MiB. */
@@ -30,11 +33,13 @@ const key = (cid: CID): string => base32.encode(cid.multihash.bytes)
 /** The same store with the blocks put or read last served from memory. */
 export function recentBlocks<T extends Blockstore> (store: T, maxBytes = DEFAULT_RECENT_BYTES): T & { recent: RecentBlocks } {
   const held = new Map<string, Uint8Array>()
+  const arrays = new WeakSet<Uint8Array>()
   let bytes = 0
   const forget = (k: string): void => {
     const b = held.get(k)
     if (b == null) return
     held.delete(k)
+    arrays.delete(b)
     bytes -= b.byteLength
   }
   const remember = (cid: CID, block: Uint8Array): void => {
@@ -42,6 +47,7 @@ export function recentBlocks<T extends Blockstore> (store: T, maxBytes = DEFAULT
     const k = key(cid)
     forget(k)
     held.set(k, block)
+    arrays.add(block)
     bytes += block.byteLength
     for (const [old] of held) {
       if (bytes <= maxBytes) break
@@ -50,7 +56,8 @@ export function recentBlocks<T extends Blockstore> (store: T, maxBytes = DEFAULT
   }
   const recent: RecentBlocks = {
     get bytes () { return bytes },
-    clear: () => { held.clear(); bytes = 0 }
+    clear: () => { for (const b of held.values()) arrays.delete(b); held.clear(); bytes = 0 },
+    holds: (b: Uint8Array) => arrays.has(b)
   }
   return new Proxy(store, {
     get (target, prop) {
@@ -59,7 +66,8 @@ export function recentBlocks<T extends Blockstore> (store: T, maxBytes = DEFAULT
         case 'put': return async (cid: CID, val: InputPair['bytes'], options?: unknown) => {
           const block = await tightValue(val)
           const r = await target.put(cid, block, options as never)
-          remember(cid, block)
+          // the caller's own array may change after the put: keep a copy of it
+          remember(cid, block === val ? block.slice() : block)
           return r
         }
         case 'putMany': return (source: AsyncIterable<InputPair> | Iterable<InputPair>, options?: unknown) => {
@@ -68,7 +76,7 @@ export function recentBlocks<T extends Blockstore> (store: T, maxBytes = DEFAULT
             const stored = target.putMany((async function * () {
               for await (const { cid, bytes } of source) {
                 const block = await tightValue(bytes)
-                pending.set(key(cid), block)
+                pending.set(key(cid), block === bytes ? block.slice() : block)
                 yield { cid, bytes: block }
               }
             })(), options as never)

@@ -194,21 +194,6 @@ describe('splitBlock and BlockAssembler', () => {
     expect(asm.outstanding).toBe(0)
   })
 
-  it('assembles a block in the place its allocator gives, when the sizes agree', () => {
-    const file = new Uint8Array(30)
-    const asm = new BlockAssembler((cid, size) => cid === 'b' ? file.subarray(10, 10 + size) : cid === 'c' ? file.subarray(0, 3) : undefined)
-    asm.want(['a', 'b', 'c'])
-    const a = asm.accept({ v: 1, t: 'block', cid: 'a', size: 4, off: 0, data: bytes(4, 1) })
-    expect(a?.bytes?.buffer).not.toBe(file.buffer)
-    const b = asm.accept({ v: 1, t: 'block', cid: 'b', size: 20, off: 0, data: bytes(20, 2) })
-    expect(b?.bytes?.buffer).toBe(file.buffer)
-    expect(file.subarray(10)).toEqual(bytes(20, 2))
-    // a place of the wrong size is not used
-    const c = asm.accept({ v: 1, t: 'block', cid: 'c', size: 5, off: 0, data: bytes(5, 3) })
-    expect(c?.bytes?.buffer).not.toBe(file.buffer)
-    expect(file.subarray(0, 10)).toEqual(new Uint8Array(10))
-  })
-
   it('refuses replies not asked for, out of order, or inconsistent', () => {
     const block = bytes(100)
     const [p0, p1] = splitBlock('a', block, 50)

@@ -211,13 +211,6 @@ export class BlockAssembler {
   private head = 0
   private current: { cid: string, size: number, got: number, bytes: Uint8Array } | undefined
 
-  /**
-   * `allocate`: where a block of `size` bytes is assembled (a view into a
-   * larger buffer, so a file's leaves land in place); undefined or a view of
-   * another size: a new array.
-   */
-  constructor (private readonly allocate?: (cid: string, size: number) => Uint8Array | undefined) {}
-
   /** CIDs asked for and not answered yet. */
   get outstanding (): number {
     return this.queue.length - this.head
@@ -241,8 +234,7 @@ export class BlockAssembler {
     }
     if (this.current == null) {
       if (reply.off !== 0) throw new InvalidMessageError(`block ${expected} must start at offset 0, not ${reply.off}`)
-      const place = this.allocate?.(expected, reply.size)
-      this.current = { cid: expected, size: reply.size, got: 0, bytes: place?.byteLength === reply.size ? place : new Uint8Array(reply.size) }
+      this.current = { cid: expected, size: reply.size, got: 0, bytes: new Uint8Array(reply.size) }
     }
     const cur = this.current
     if (reply.size !== cur.size) throw new InvalidMessageError(`block ${expected} changed size from ${cur.size} to ${reply.size}`)
