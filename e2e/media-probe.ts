@@ -22,6 +22,8 @@ export interface ProbedVideo {
   /** Audio packets and their presentation times, ms. */
   audioPackets?: number
   audioPtsList?: number[]
+  /** The display matrix's rotation as ffprobe states it (0: none). */
+  rotation: number
   /** The container's creation time tag, where it has one (MP4's is 0 = none when muxed by Fedra). */
   creationTime?: string
 }
@@ -54,8 +56,11 @@ export async function probeVideo (file: string): Promise<ProbedVideo> {
     codec: String(video.codec_name),
     width: Number(video.width),
     height: Number(video.height),
-    ptsList
+    ptsList,
+    rotation: 0
   }
+  const side = JSON.parse(await ffprobe(['-select_streams', 'v:0', '-show_entries', 'stream_side_data_list', '-of', 'json', file])) as { streams?: Array<{ side_data_list?: Array<{ rotation?: number }> }> }
+  out.rotation = side.streams?.[0]?.side_data_list?.find(d => d.rotation != null)?.rotation ?? 0
   if (info.format.tags?.creation_time != null) out.creationTime = info.format.tags.creation_time
   if (audio != null) {
     out.audioCodec = String(audio.codec_name)

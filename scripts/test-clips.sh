@@ -58,6 +58,17 @@ make vp9-opus.webm -ss 30 -t 6 -i "$src" -f lavfi -i sine=frequency=660:sample_r
   -vf "$crop" -c:v libvpx-vp9 -b:v 600k -g 20 -keyint_min 20 -deadline realtime -cpu-used 8 -row-mt 1 \
   -c:a libopus -b:a 64k -shortest
 
+# as an iPhone writes it: QuickTime, H.264 High with B-frames, AAC, filmed
+# upright (frames stored landscape, a 90° display matrix: ffmpeg 5 writes
+# the matrix only when it copies the stream)
+if [[ ! -s "$out/iphone.mov" ]]; then
+  make iphone-stored.mov -ss 50 -t 4 -i "$src" -f lavfi -i sine=frequency=550:sample_rate=44100:duration=4 \
+    -vf "$crop" -c:v libx264 -profile:v high -preset fast -crf 26 -bf 2 -g 30 -keyint_min 30 -sc_threshold 0 \
+    -c:a aac -b:a 96k -shortest -f mov
+  make iphone.mov -i "$out/iphone-stored.mov" -c copy -metadata:s:v:0 rotate=90 -f mov
+  rm -f "$out/iphone-stored.mov"
+fi
+
 make h264-720p.mp4 -ss 40 -t 3 -i "$src" -vf 'crop=768:432,scale=1280:720,format=yuv420p' -an \
   -c:v libx264 -preset veryfast -crf 28 -bf 2 -g 30 -keyint_min 30 -sc_threshold 0 -movflags +faststart
 

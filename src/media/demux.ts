@@ -37,9 +37,16 @@ export interface OpenedVideo {
   /** Frames in the video track, where the container says it cheaply (MP4/MOV). */
   frameCount?: number
   hasAudio: boolean
+  /** How a player turns the frames to show them (a phone filmed upright stores them sideways): clockwise degrees, then a mirror. */
+  orientation: VideoOrientation
   /** The units of the whole video, in order, each as soon as it is read. Call once at a time. */
   units: (opts?: { targetUs?: number, signal?: AbortSignal }) => AsyncIterable<VideoUnit>
   close: () => void
+}
+
+export interface VideoOrientation {
+  rotation: 0 | 90 | 180 | 270
+  flip: boolean
 }
 
 function containerOf (format: unknown): InputContainer | undefined {
@@ -131,6 +138,7 @@ export async function openContainer (source: VideoSource, opts: { signal?: Abort
     const durationS = live ? undefined : await track.computeDuration()
     const frameCount = !live && (container === 'mp4' || container === 'mov') ? (await track.computePacketStats()).packetCount : undefined
     const hasAudio = (await input.getPrimaryAudioTrack()) != null
+    const orientation: VideoOrientation = { rotation: await track.getRotation(), flip: await track.getFlip() }
     let reading = false
     return {
       container,
@@ -141,6 +149,7 @@ export async function openContainer (source: VideoSource, opts: { signal?: Abort
       durationS,
       frameCount,
       hasAudio,
+      orientation,
       units: (o = {}) => {
         if (reading) throw new Error('openVideo: units() is already being read')
         reading = true

@@ -27,7 +27,7 @@ export async function runVideoLocally (source: Blob, filter: FrameFilter, opts: 
   const opened = await openVideo(source, { signal: opts.signal })
   try {
     const format = outputFormatFor(opened)
-    const muxer = new UnitMuxer({ source, container: format.container, codec: format.codec, width: opened.width, height: opened.height })
+    const muxer = new UnitMuxer({ source, container: format.container, codec: format.codec, width: opened.width, height: opened.height, orientation: opened.orientation })
     const hashes: string[] = []
     const unitFrames: number[] = []
     let stepMs = 0

@@ -3,7 +3,7 @@ import { VideoProcessingError } from '../core/errors.js'
 import { clearMp4Times } from '../core/media/isobmff.js'
 import type { AudioCodec, InputAudioTrack, VideoCodec } from 'mediabunny'
 import type { VideoCodecConfig, VideoUnitResult } from '../core/media/units.js'
-import type { OpenedVideo } from './demux.js'
+import type { OpenedVideo, VideoOrientation } from './demux.js'
 
 /**
  * Muxing the filtered units back into one file: results come in any order,
@@ -56,6 +56,8 @@ export interface UnitMuxerInit {
   codec: string
   width: number
   height: number
+  /** The input's orientation, written into the file so it plays the same way up (default: as stored). */
+  orientation?: VideoOrientation
   /** Results held while waiting for an earlier one (default 16). */
   maxBuffered?: number
 }
@@ -137,7 +139,8 @@ export class UnitMuxer {
     const format = container === 'mp4' ? new Mp4OutputFormat({ fastStart: 'in-memory' }) : new WebMOutputFormat()
     const output = new Output({ format, target: new BufferTarget() })
     this.video = new EncodedVideoPacketSource(mediabunnyCodec(config.codec))
-    output.addVideoTrack(this.video)
+    const { rotation = 0, flip = false } = this.init.orientation ?? {}
+    output.addVideoTrack(this.video, { rotation, flip })
     const audio = await AudioCopy.open(this.init.source, format.getSupportedAudioCodecs())
     this.audioState = audio.state
     if (audio.source != null) {

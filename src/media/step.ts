@@ -83,7 +83,10 @@ export async function runVideoUnit (unit: VideoUnit, filter: FrameFilter, opts: 
 
 /** One run of one unit: a decoder feeding a queue, a loop filtering and encoding from it. */
 class UnitStep {
-  private readonly keep: Map<number, number>
+  /** The output frames' durations in presentation order (the decoder's output order). */
+  private readonly durations: number[]
+  /** Frames presented before this time are priming frames, decoded and dropped. */
+  private readonly firstShown: number
   private readonly total: number
   private readonly waiting: VideoFrame[] = []
   private decoder?: VideoDecoder
@@ -100,9 +103,14 @@ class UnitStep {
   private rgba?: Uint8Array
 
   constructor (private readonly unit: VideoUnit, private readonly filter: FrameFilter, private readonly opts: RunVideoUnitOptions) {
-    // output frames by timestamp, with the duration their chunk states
-    this.keep = new Map(unit.chunks.slice(unit.skip).map(c => [c.timestamp, c.duration]))
-    this.total = this.keep.size
+    // the unit's planner cut it where every priming frame is shown before
+    // every output frame, so a decoded frame is told by its place, not its
+    // time: two frames may share a timestamp (a damaged file)
+    const shown = unit.chunks.slice(unit.skip).map(c => ({ timestamp: c.timestamp, duration: c.duration }))
+    shown.sort((a, b) => a.timestamp - b.timestamp)
+    this.durations = shown.map(c => c.duration)
+    this.firstShown = shown[0]?.timestamp ?? 0
+    this.total = shown.length
   }
 
   fail (err: Error): void {
@@ -179,7 +187,7 @@ class UnitStep {
     const config = await supportedConfig('decode', base, VideoDecoder.isConfigSupported.bind(VideoDecoder), `this browser cannot decode ${c.codec} video`)
     this.decoder = new VideoDecoder({
       output: frame => {
-        if (this.failure != null || !this.keep.has(frame.timestamp)) frame.close() // a priming frame
+        if (this.failure != null || frame.timestamp < this.firstShown) frame.close() // a priming frame
         else this.waiting.push(frame)
         this.wake()
       },
@@ -236,7 +244,7 @@ class UnitStep {
       encoder = await this.openEncoder(width, height, frame)
       t = this.lap('open', t)
     }
-    const duration = this.keep.get(frame.timestamp) ?? frame.duration ?? 0
+    const duration = this.durations[at] ?? frame.duration ?? 0
     const filtered = new VideoFrame(out as Uint8Array<ArrayBuffer>, { format: 'RGBA', codedWidth: width, codedHeight: height, timestamp: frame.timestamp, duration })
     try {
       this.check()

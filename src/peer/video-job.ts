@@ -154,7 +154,7 @@ export async function runVideoJob (peer: FedraPeer, init: VideoJobInit): Promise
       kinds: ['browser'],
       video: { decode: opened.config.codec, encode: out.codec }
     }
-    const muxer = new UnitMuxer({ source: audioFrom, container: out.container, codec: out.codec, width: opened.width, height: opened.height })
+    const muxer = new UnitMuxer({ source: audioFrom, container: out.container, codec: out.codec, width: opened.width, height: opened.height, orientation: opened.orientation })
     const owners: string[] = []
     const hashes: string[] = []
     let frames = 0

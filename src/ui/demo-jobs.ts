@@ -129,9 +129,12 @@ function noteIdle (peer: FedraPeer, owners: readonly string[]): void {
   const notes = new Map<string, string>()
   for (const { e, speed } of peers) {
     if (!e.verified || !e.beat.consent || used.has(e.id)) continue
-    notes.set(e.id, speed == null
+    const slower = speed == null ? undefined : fastest / speed
+    notes.set(e.id, slower == null
       ? 'not measured yet: got no task'
-      : `too slow for this job: a task takes it ${Math.max(1, fastest / speed).toFixed(fastest / speed < 10 ? 1 : 0)}× the fastest peer's time`)
+      : slower < 1.5
+        ? 'as fast as the others, but they finished every task first'
+        : `too slow for this job: a task takes it ${slower.toFixed(slower < 10 ? 1 : 0)}× the fastest peer's time`)
   }
   idleNotes.value = notes
 }
