@@ -5,7 +5,8 @@ import type { Page } from 'playwright-core'
 /**
  * Fedra's protocols against the raw libp2p limits, measured in one run on
  * the same direct WebRTC connections between three tabs:
- *  - warm task round trip (echo function) vs a 32-byte echo on a reused stream
+ *  - warm task round trip (echo function) vs a 32-byte echo on a reused stream,
+ *    in alternating blocks
  *  - a 5 MiB file fetched directly from its holder (/fedra/blocks/1.0.0),
  *    held in memory (just stored) and read from IndexedDB, and over
  *    Helia/bitswap, vs raw stream throughput
@@ -30,7 +31,20 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? 'rtt,fetch,job').split(',').map(
 
 type W = any
 
-async function rawEchoRtt (a: Page, b: Page, rounds: number): Promise<number[]> {
+/**
+ * Round trips per block (`BENCH_RTT_BLOCK`, default 20): raw and task blocks
+ * alternate, so the machine's drift hits both alike (a block as large as
+ * `BENCH_ROUNDS` runs all raw round trips first, then all tasks).
+ */
+const RTT_BLOCK = Math.max(1, Number(process.env.BENCH_RTT_BLOCK ?? 20))
+
+/**
+ * Warm round trips from `a` to `b`, `rounds` of each kind: a 32-byte echo on
+ * a reused stream (raw libp2p) and `fedra.peer.submitTo` of the echo
+ * function with a 32-byte inline input, taken in alternating blocks of
+ * `RTT_BLOCK` after 10 warm-up rounds of each.
+ */
+async function rttRounds (a: Page, b: Page, rounds: number): Promise<{ raw: number[], task: number[] }> {
   const bId = await b.evaluate(() => (window as W).fedra.peer.id)
   await b.evaluate(async () => {
     const node = (window as W).fedra.peer.node
@@ -38,48 +52,50 @@ async function rawEchoRtt (a: Page, b: Page, rounds: number): Promise<number[]> 
       stream.addEventListener('message', (e: W) => { stream.send(e.data) })
     }, { runOnLimitedConnection: false })
   })
-  return a.evaluate(async ({ bId, rounds }) => {
-    const node = (window as W).fedra.peer.node
-    const conn = node.getConnections().find((c: W) => c.remotePeer.toString() === bId && c.limits == null)
+  return a.evaluate(async ({ bId, rounds, block }) => {
+    const fedra = (window as W).fedra
+    const conn = fedra.peer.node.getConnections().find((c: W) => c.remotePeer.toString() === bId && c.limits == null)
     const stream = await conn.newStream('/fedra-bench/echo/1.0.0', { signal: AbortSignal.timeout(10_000) })
     const payload = new Uint8Array(32).fill(7)
-    const times: number[] = []
-    for (let i = 0; i < rounds + 10; i++) {
-      const t0 = performance.now()
-      await new Promise<void>(resolve => {
-        let got = 0
-        const on = (e: W): void => {
-          got += e.data.byteLength
-          if (got >= 32) { stream.removeEventListener('message', on); resolve() }
-        }
-        stream.addEventListener('message', on)
-        stream.send(payload)
-      })
-      if (i >= 10) times.push(performance.now() - t0)
-    }
-    await stream.close()
-    return times
-  }, { bId, rounds })
-}
-
-async function taskRtt (a: Page, b: Page, rounds: number): Promise<number[]> {
-  const bId = await b.evaluate(() => (window as W).fedra.peer.id)
-  return a.evaluate(async ({ bId, rounds }) => {
-    const fedra = (window as W).fedra
+    const echo = async (): Promise<void> => new Promise<void>(resolve => {
+      let got = 0
+      const on = (e: W): void => {
+        got += e.data.byteLength
+        if (got >= 32) { stream.removeEventListener('message', on); resolve() }
+      }
+      stream.addEventListener('message', on)
+      stream.send(payload)
+    })
     const cid = await fedra.functionCid('echo')
     const bytes = fedra.peer.worker.functions.get(cid)
-    const times: number[] = []
-    for (let i = 0; i < rounds + 10; i++) {
-      const t0 = performance.now()
+    let n = 0
+    const task = async (): Promise<void> => {
+      const i = n++
       await fedra.peer.submitTo(bId, {
         id: `rtt-${i}`, job: 'bench', epoch: 0, fn: i === 0 ? { cid, bytes } : { cid }, entry: 'echo',
         input: { bytes: new Uint8Array(32).fill(7) }, params: new Uint8Array(0),
         limits: { memoryPages: 4, timeoutMs: 5000 }, output: 'inline'
       })
-      if (i >= 10) times.push(performance.now() - t0)
     }
-    return times
-  }, { bId, rounds })
+    const time = async (f: () => Promise<void>, k: number, into?: number[]): Promise<void> => {
+      for (let i = 0; i < k; i++) {
+        const t0 = performance.now()
+        await f()
+        into?.push(performance.now() - t0)
+      }
+    }
+    await time(echo, 10)
+    await time(task, 10)
+    const raw: number[] = []
+    const tasks: number[] = []
+    while (raw.length < rounds) {
+      const k = Math.min(block, rounds - raw.length)
+      await time(echo, k, raw)
+      await time(task, k, tasks)
+    }
+    await stream.close()
+    return { raw, task: tasks }
+  }, { bId, rounds, block: RTT_BLOCK })
 }
 
 async function rawThroughput (a: Page, b: Page, bytes: number): Promise<number> {
@@ -198,8 +214,7 @@ async function main (): Promise<void> {
     const rows: Array<Record<string, string>> = []
 
     if (ONLY.has('rtt')) {
-      const raw = await rawEchoRtt(a, b, ROUNDS)
-      const task = await taskRtt(a, b, ROUNDS)
+      const { raw, task } = await rttRounds(a, b, ROUNDS)
       rows.push({ figure: 'round trip, 32 B on a reused stream (raw libp2p)', median: `${fmt(median(raw))} ms`, p95: `${fmt(quantile(raw, 0.95))} ms`, ratio: '1.00' })
       rows.push({ figure: 'warm task round trip, echo function (Fedra)', median: `${fmt(median(task))} ms`, p95: `${fmt(quantile(task, 0.95))} ms`, ratio: `${fmt(median(task) / median(raw))}× raw` })
     }

@@ -131,13 +131,16 @@ export class WorkerService {
           beat = setInterval(() => { onProgress(report()) }, PROGRESS_EVERY_MS)
         }
     try {
+      const cached = this.functions.get(req.fn.cid) != null
+      const inline = 'bytes' in req.input
       // fetching by CID is bounded by the task's deadline: a CID nobody holds
-      // fails the task instead of waiting forever
-      const fetchSignal = AbortSignal.any([signal, AbortSignal.timeout(req.limits.timeoutMs)])
+      // fails the task instead of waiting forever (a cached function and an
+      // inline input fetch nothing: no deadline timer for them)
+      const fetchSignal = cached && inline ? signal : AbortSignal.any([signal, AbortSignal.timeout(req.limits.timeoutMs)])
       // while its function or input is fetched, the task says so at once and
       // every report period: the submitter's clock for it starts when it
       // starts, so a large input still arriving is neither late nor quiet
-      const fetching = onProgress != null && (!('bytes' in req.input) || (req.fn.bytes == null && this.functions.get(req.fn.cid) == null))
+      const fetching = onProgress != null && (!inline || (req.fn.bytes == null && !cached))
       const arriving = (): void => { onProgress?.({ done: 0, total: 0, phase: 'input' }) }
       if (fetching) arriving()
       const inputBeat = fetching ? setInterval(arriving, PROGRESS_EVERY_MS) : undefined

@@ -272,15 +272,17 @@ export function createWorkerPool (init: WorkerPoolInit): WorkerPool {
       msg = { type: 'run', id: slot.runId, key: task.key, entry: task.entry, input, params, memoryPages: limits.memoryPages }
       if (bytes != null) msg.module = bytes
     }
-    // once only: a job resent after its module was evicted started already
-    const onStart = job.onStart
-    job.onStart = undefined
-    onStart?.()
     slot.timer = setTimeout(() => {
       const what = program != null ? `program "${program.program}"` : `"${task.entry}" of module ${task.key}`
       replace(slot, new DeadlineExceededError(`${what} ran past its ${limits.timeoutMs} ms deadline; its worker was terminated`))
     }, limits.timeoutMs)
     slot.port.post(msg, [input.buffer, params.buffer])
+    // after the post: what the caller does on start (a progress report to
+    // encode and send) overlaps the worker's run instead of delaying it.
+    // Once only: a job resent after its module was evicted started already
+    const onStart = job.onStart
+    job.onStart = undefined
+    onStart?.()
   }
 
   function dispatch (): void {

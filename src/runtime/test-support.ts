@@ -61,6 +61,8 @@ export interface TinyModuleOptions {
   /** Memory limits; null leaves the memory out. */
   memory?: { initial: number, maximum?: number, shared?: boolean } | null
   start?: boolean
+  /** Body of entry "run" (locals then code, without its size); default: return inLen. */
+  runBody?: number[]
 }
 
 /**
@@ -83,7 +85,7 @@ export function tinyModule (opts: TinyModuleOptions = {}): Uint8Array {
   const bodies = [
     [0, 0x41, 16, 0x0b],
     [0, 0x41, 16, 0x0b],
-    [0, 0x20, 1, 0x0b],
+    opts.runBody ?? [0, 0x20, 1, 0x0b],
     [0, 0x0b]
   ].map(b => [...uleb(b.length), ...b])
   const mem = opts.memory === undefined ? { initial: 1 } : opts.memory

@@ -28,6 +28,17 @@ export const MAX_INLINE_BYTES = 1024 * 1024
  * sooner than the room's three missed beats (6 s) would tell.
  */
 export const PROGRESS_EVERY_MS = 500
+/**
+ * A remote worker holds a task's start report this long: a task that ends
+ * by then sends it with its result, in one stream write (each write costs
+ * the tab two blocking calls into Chromium's network thread, the largest
+ * share of a short task's round trip). Small beside the report period and
+ * the link costs the submitter plans with, so waiting vs running reads the
+ * same. A page with an RTCDataChannel is exempt from timer wake-up
+ * alignment (Blink's RTCDataChannel registers `DisableAlignWakeUps`), so the
+ * hold does not stretch to a second in a hidden tab.
+ */
+export const START_REPORT_HOLD_MS = 20
 export const QUIET_AFTER_MS = 4 * PROGRESS_EVERY_MS
 /**
  * A batch task's worker this late with its report has its task cut after
