@@ -210,13 +210,6 @@ export class JobPolicy {
     }
     if (!this.admitted(pendingIds, all)) return this.drain()
     placeRound(this, pendingIds, usable)
-    // every task placed: the tail's turn in the same round, on the offers as
-    // they are now (a few pieces pending each round kept a 1,000-peer
-    // room's last maps from being split for seconds while it idled)
-    if (this.tracker.pending().length === 0 && this.book == null && this.options.backups !== false && !this.sourceOpen) {
-      const now = this.offers(room)
-      tail(this, quiet.size === 0 ? now : now.filter(o => !quiet.has(o.workerId)))
-    }
     return this.drain()
   }
 
@@ -375,10 +368,8 @@ export class JobPolicy {
     // queued task look overdue
     const caps = this.capsOf.get(workerId)
     const queueFactor = Math.max(1, this.tracker.inFlightOn(workerId) / Math.max(1, caps?.slots ?? 1))
-    const self = workerId === selfId
-    const link = self ? 0 : estimator.linkMs(workerId) ?? 0
-    // its function and input still have to reach it: the start it is due, and how long it may say they are arriving
-    this.clock.dispatched(key, this.now, queueFactor, link, self ? 0 : estimator.fetchMs(workerId))
+    const link = workerId === selfId ? 0 : estimator.linkMs(workerId) ?? 0
+    this.clock.dispatched(key, this.now, queueFactor, link)
     this.emit({ type: 'dispatched', taskId: spec.id, workerId })
     let range: ItemRange | undefined
     if (spec.range != null) {
@@ -546,7 +537,7 @@ export class JobPolicy {
       if (this.broken.has(e.id)) continue
       if ((this.backedOffUntil.get(e.id) ?? 0) > this.now) continue
       this.capsOf.set(e.id, e.caps)
-      list.push({ workerId: e.id, caps: e.caps, inFlight: this.tracker.inFlightOn(e.id), reportedLoad: e.load, cached: sets.cached, self: false, rttMs: estimator.linkMs(e.id), fetchMs: estimator.fetchMs(e.id) })
+      list.push({ workerId: e.id, caps: e.caps, inFlight: this.tracker.inFlightOn(e.id), reportedLoad: e.load, cached: sets.cached, self: false, rttMs: estimator.linkMs(e.id) })
     }
     const accepts = scheduler.accepts
     return accepts == null ? list : list.filter(o => accepts(o))

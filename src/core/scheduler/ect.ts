@@ -96,8 +96,6 @@ export interface EctWorker {
   caps: Capabilities
   rttMs?: number
   bandwidthBps?: number
-  /** Measured time for a task's function and input to reach it, ms: its arrival where the task's bytes are unknown. */
-  fetchMs?: number
   /** Content ids held warm: functions, models, input blocks. */
   cached?: Iterable<string>
   /** Tasks already queued or running there. */
@@ -141,8 +139,6 @@ interface Wk {
   /** The RTT was measured (given), not the default. */
   rttKnown: boolean
   bw: number
-  /** Measured fetch of a task it lacks, ms (0: unknown), where the task's bytes are unknown. */
-  fetch: number
   load: number
   cap: number
   cached: Set<string>
@@ -165,10 +161,6 @@ interface Wk {
    * arrive one after another, not together.
    */
   linkFree: number
-  /** `syncWorkers`: the offer it was last synced from (its given RTT, bandwidth, cache), its estimator version, and the sync that saw it. */
-  given?: { rttMs?: number, bandwidthBps?: number, cached?: Iterable<string>, version: number, gen: number }
-  /** Content ids it holds only because this placer gave it tasks since the last sync. */
-  extra?: string[]
 }
 
 /** A task in a worker's modelled queue. */
@@ -239,8 +231,6 @@ export class EctPlacer {
   private readonly reqKeys = new WeakMap<Requirement, string>()
   /** Content id → workers holding it. */
   private readonly holders = new Map<string, Set<number>>()
-  /** Number of the last `syncWorkers` call. */
-  private gen = 0
   /** Speed of every worker not held in reserve (work units per ms). */
   private roomSpeed = 0
   /** Slots of every worker not held in reserve. */
@@ -280,7 +270,6 @@ export class EctPlacer {
       rtt: w.rttMs ?? this.defaultRtt,
       rttKnown: w.rttMs != null,
       bw: Math.max(1, w.bandwidthBps ?? this.defaultBw),
-      fetch: Math.max(0, w.fetchMs ?? 0),
       load: w.load ?? prev?.load ?? 0,
       cap: 1,
       cached: new Set(),
@@ -306,72 +295,6 @@ export class EctPlacer {
     for (const c of this.classes) {
       if (satisfies(k.caps, c.req)) this.join(k, c)
     }
-  }
-
-  /**
-   * Makes the placer's workers exactly `ws`, each as a fresh placer would
-   * hold it (its load as given, an empty queue model, its offer's cache),
-   * for a placer kept across calls: a worker whose offer, estimates and
-   * load are as they were costs a few lookups, a changed one a re-key, and
-   * only new or changed descriptions (caps, RTT, bandwidth) are added
-   * afresh. O(P) plus O(changed × classes × log P), against O(P log P) for
-   * a new placer (a 10,000-peer room builds one per call, several a tick).
-   */
-  syncWorkers (ws: readonly EctWorker[]): void {
-    const gen = ++this.gen
-    for (const w of ws) {
-      let k = this.wk(w.id)
-      if (k != null && (k.caps !== w.caps || k.given == null || k.given.rttMs !== w.rttMs || k.given.bandwidthBps !== w.bandwidthBps)) {
-        this.removeWorker(w.id)
-        k = undefined
-      }
-      const version = this.estimator.versionOf(w.id)
-      if (k == null) {
-        this.addWorker(w)
-        k = this.wk(w.id) as Wk
-        k.given = { rttMs: w.rttMs, bandwidthBps: w.bandwidthBps, cached: w.cached, version, gen }
-        continue
-      }
-      const given = k.given as NonNullable<Wk['given']>
-      given.gen = gen
-      let dirty = k.expect.size > 0 || k.linkFree !== 0
-      k.expect.clear()
-      k.started = 0
-      k.linkFree = 0
-      if (k.extra != null) {
-        for (const cid of k.extra) this.unhold(k, cid)
-        k.extra = undefined
-        dirty = true
-      }
-      if (w.cached !== given.cached) {
-        const now = new Set(w.cached ?? [])
-        for (const cid of [...k.cached]) if (!now.has(cid)) this.unhold(k, cid)
-        for (const cid of now) this.hold(k, cid)
-        given.cached = w.cached
-        dirty = true
-      }
-      const load = w.load ?? 0
-      if (k.load !== load) {
-        k.load = load
-        dirty = true
-      }
-      const fetch = Math.max(0, w.fetchMs ?? 0)
-      if (k.fetch !== fetch) {
-        k.fetch = fetch
-        dirty = true
-      }
-      if (given.version !== version) {
-        given.version = version
-        this.respeed(k)
-        this.recap(k)
-        dirty = true
-      }
-      if (!dirty) continue
-      this.project(k)
-      this.rekey(k)
-    }
-    if (this.byId.size === ws.length) return
-    for (const [id, i] of [...this.byId]) if ((this.workers[i] as Wk).given?.gen !== gen) this.removeWorker(id)
   }
 
   removeWorker (id: string): boolean {
@@ -436,15 +359,11 @@ export class EctPlacer {
     const now = this.now()
     const ready = now + this.arrivalOf(k, task)
     const bytes = this.missingBytes(k, task)
-    const fetch = bytes > 0 ? bytes * 1000 / k.bw : this.unsizedFetch(k, task)
-    if (fetch > 0) k.linkFree = Math.max(now + k.rtt / 2, k.linkFree) + fetch
+    if (bytes > 0) k.linkFree = Math.max(now + k.rtt / 2, k.linkFree) + bytes * 1000 / k.bw
     k.expect.set(task.id, { fnCid: task.functionCid, scale: this.scaleOf(task), ready, end: now })
     k.load++
-    for (const cid of [task.functionCid, ...task.inputCids]) {
-      if (k.cached.has(cid)) continue
-      this.hold(k, cid)
-      if (k.given != null) (k.extra ??= []).push(cid)
-    }
+    this.hold(k, task.functionCid)
+    for (const cid of task.inputCids) this.hold(k, cid)
     this.advance(k, now)
     this.project(k)
     this.rekey(k)
@@ -784,15 +703,7 @@ export class EctPlacer {
   private arrivalOf (k: Wk, task: PendingTask): number {
     const bytes = this.missingBytes(k, task)
     const cold = k.cached.has(task.functionCid) ? 0 : this.coldStartMs
-    return this.linkWait(k) + (bytes > 0 ? bytes * 1000 / k.bw : this.unsizedFetch(k, task)) + cold
-  }
-
-  /** A task of unknown bytes the worker lacks something of (its function, an input): its measured fetch (0 when none). */
-  private unsizedFetch (k: Wk, task: PendingTask): number {
-    if (k.fetch === 0 || task.functionBytes != null || task.inputBytes != null) return 0
-    if (!k.cached.has(task.functionCid)) return k.fetch
-    for (const cid of task.inputCids) if (!k.cached.has(cid)) return k.fetch
-    return 0
+    return this.linkWait(k) + bytes * 1000 / k.bw + cold
   }
 
   /** From now until the worker's link could start a new download: half the round trip, or the queued downloads. */
@@ -827,8 +738,7 @@ export class EctPlacer {
     const per = c.workRef * this.estimator.slowness(k.id, k.caps, c.fnCid)
     const warm = k.cached.has(c.fnCid)
     const bytes = (warm ? 0 : c.fnBytes) + c.inputBytes
-    // a class of unsized tasks: a typical one's input is not held (its measured fetch)
-    const arrival = this.linkWait(k) + (bytes > 0 ? bytes * 1000 / k.bw : k.fetch) + (warm ? 0 : this.coldStartMs)
+    const arrival = this.linkWait(k) + bytes * 1000 / k.bw + (warm ? 0 : this.coldStartMs)
     return Math.max(arrival, this.waitOf(k, per)) + per + k.rtt / 2
   }
 
@@ -944,11 +854,6 @@ export class EctPlacer {
     let s = this.holders.get(cid)
     if (s == null) this.holders.set(cid, s = new Set())
     s.add(k.idx)
-  }
-
-  private unhold (k: Wk, cid: string): void {
-    if (!k.cached.delete(cid)) return
-    this.holders.get(cid)?.delete(k.idx)
   }
 
   private wk (id: string): Wk | undefined {

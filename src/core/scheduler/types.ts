@@ -22,12 +22,6 @@ export interface Offer {
   rttMs?: number
   /** Measured bandwidth to the worker, bytes per second. */
   bandwidthBps?: number
-  /**
-   * Measured time for a task's function and input to reach the worker, ms
-   * (`TaskTimeEstimator.fetchMs`): its arrival when the task's sizes are
-   * unknown (inputs by CID), instead of bytes ÷ bandwidth.
-   */
-  fetchMs?: number
 }
 
 /** A task waiting for a worker, as the application scheduler sees it. */
