@@ -4,28 +4,22 @@ import { satisfies } from '../requirements/requirement.js'
 import type { JobAction, JobPolicyOptions, JobProgress, TaskOutcome, TaskSpec } from '../job/types.js'
 import type { ApplicationScheduler } from '../scheduler/types.js'
 import type { TaskTimeEstimator } from '../scheduler/estimates.js'
+import type { SimResult } from './config.js'
 import type { SimPeer } from './peers.js'
 import type { SimCopy, SimResultMsg, World } from './world.js'
 import type { SimTask } from './workload.js'
 
+/** The counters a run's result reports as the drivers counted them (their meaning: SimResult). */
+type SimCounters = Pick<SimResult, 'ticks' | 'duplicates' | 'reExecuted' | 'backupsLaunched' | 'backupsWon' | 'steals' | 'splits' | 'spreads' | 'quietCuts' | 'keptWorkMs' | 'violations'>
+
 /** What the drivers count as the policy decides. */
-export interface SimStats {
+export interface SimStats extends SimCounters {
   sends: number
-  ticks: number
   policyMs: number
   /** Of `policyMs`, in ticks. */
   tickMs: number
-  duplicates: number
-  reExecuted: number
-  backupsLaunched: number
-  backupsWon: number
-  steals: number
-  splits: number
-  spreads: number
-  quietCuts: number
-  keptWorkMs: number
+  /** The liars caught, by id (SimResult reports how many). */
   liarsCaught: Set<string>
-  violations: number
   /** `task@worker` of backup copies, to tell a backup's win. */
   backupCopies: Set<string>
 }
