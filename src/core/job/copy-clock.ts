@@ -19,6 +19,8 @@ interface Sent {
   queueFactor: number
   /** The link's cost of a task to that worker, ms. */
   linkMs: number
+  /** Expected time, from the dispatch, for its function and input to reach the worker, ms (absent in older snapshots: 0). */
+  fetchMs?: number
   /** When the worker said it started (left its queue for a slot). */
   startedAt?: number
   /** When the worker last said the copy's function or input was still arriving. */
@@ -58,15 +60,18 @@ export class CopyClock {
     return restoreFields(this, state)
   }
 
-  /** A copy left for its worker. */
-  dispatched (key: string, at: number, queueFactor: number, linkMs: number): void {
-    this.sent.set(key, { dispatchedAt: at, queueFactor, linkMs })
+  /** A copy left for its worker; `fetchMs`: when its function and input are expected there, from now (`TaskTimeEstimator.fetchMs`). */
+  dispatched (key: string, at: number, queueFactor: number, linkMs: number, fetchMs = 0): void {
+    this.sent.set(key, { dispatchedAt: at, queueFactor, linkMs, fetchMs })
   }
 
-  /** The worker reported on the copy: its first report says it started. */
+  /** The worker reported on the copy: its first report says it started (and, after input reports, how long they took to arrive). */
   progress (key: string, workerId: string, at: number): void {
     const s = this.sent.get(key)
-    if (s != null && s.startedAt == null) s.startedAt = at
+    if (s != null && s.startedAt == null) {
+      s.startedAt = at
+      if (s.inputAt != null) this.estimator.observeFetch(workerId, s.inputAt - s.dispatchedAt)
+    }
     this.heard.set(workerId, at)
   }
 
@@ -82,10 +87,17 @@ export class CopyClock {
     this.heard.set(workerId, at)
   }
 
-  /** Whether the copy has not started and its worker said lately that its input is still arriving. */
+  /**
+   * Whether the copy has not started and its worker said lately that its
+   * input is still arriving, within what its fetch may take
+   * (`arrivalAllowance`): past that, a copy is late like any other, however
+   * its worker says it fetches (a microcontroller's 20 kB/s link held a
+   * 1,000-peer job's tail for 30 s).
+   */
   inputArriving (key: string, now: number): boolean {
     const s = this.sent.get(key)
-    return s != null && s.startedAt == null && s.inputAt != null && now - s.inputAt <= POLICY.quietAfterReports * PROGRESS_EVERY_MS
+    return s != null && s.startedAt == null && s.inputAt != null && now - s.inputAt <= POLICY.quietAfterReports * PROGRESS_EVERY_MS &&
+      now - s.dispatchedAt <= arrivalAllowance(s)
   }
 
   /** Something came from the worker (a result). */
@@ -134,7 +146,7 @@ export class CopyClock {
     if (s == null || s.startedAt != null || workerId === this.selfId) return false
     const ms = this.expectedMs(task, workerId, false)
     if (!Number.isFinite(ms)) return false
-    const due = sentOrArrived(s) + s.linkMs + ms * (s.queueFactor - 1)
+    const due = readyAt(s) + s.linkMs + ms * (s.queueFactor - 1)
     return now - Math.max(due, this.heard.get(workerId) ?? 0) > afterMs
   }
 
@@ -157,7 +169,7 @@ export class CopyClock {
     // once it started, its own run counts; before, a whole run is still ahead of it
     if (s.startedAt != null) return s.startedAt + this.expectedMs(task, workerId, false) + s.linkMs / 2
     const ms = this.expectedMs(task, workerId)
-    return Math.max(sentOrArrived(s) + ms * s.queueFactor + s.linkMs, now + ms)
+    return Math.max(readyAt(s, false) + ms * s.queueFactor + s.linkMs, now + ms)
   }
 
   /**
@@ -186,11 +198,23 @@ export class CopyClock {
     }
     // its input still arriving, reported lately: not late, whatever the time since dispatch
     if (this.inputArriving(key, now)) return false
-    return now - sentOrArrived(s) > factor * (s.queueFactor * expected + s.linkMs)
+    return now - readyAt(s) > factor * (s.queueFactor * expected + s.linkMs)
   }
 }
 
-/** Where an unstarted copy's clock counts from: its dispatch, or the last word that its input was still arriving. */
-function sentOrArrived (s: Sent): number {
-  return Math.max(s.dispatchedAt, s.inputAt ?? 0)
+/** How long after its dispatch a copy's input may still be arriving before it is late: `arrivalSlack` × its expected fetch, plus a grace. */
+function arrivalAllowance (s: Sent): number {
+  return s.linkMs + POLICY.arrivalSlack * (s.fetchMs ?? 0) + POLICY.arrivalGraceReports * PROGRESS_EVERY_MS
+}
+
+/**
+ * Where an unstarted copy's clock counts from: its worker's last word that
+ * its function and input were still arriving, up to the allowance, and no
+ * sooner than their expected arrival (`fetch`: the due start and lateness;
+ * not its expected end, which a backup's, priced without a fetch, is
+ * weighed against).
+ */
+function readyAt (s: Sent, fetch = true): number {
+  const expected = s.dispatchedAt + (fetch ? s.fetchMs ?? 0 : 0)
+  return s.inputAt == null ? expected : Math.max(expected, Math.min(s.inputAt, s.dispatchedAt + arrivalAllowance(s)))
 }

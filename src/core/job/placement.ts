@@ -57,18 +57,27 @@ function twin (job: JobPolicy, placed: Placed, pending: readonly PendingTask[], 
   const copies = Math.min(POLICY.phaseCopies - 1, Math.floor(free / placed.length))
   if (copies < 1) return
   const pendingById = new Map(pending.map(t => [t.id, t]))
-  // the largest task's copies first, on the best workers left
-  for (const p of placed) {
-    const task = pendingById.get(p.taskId)
-    for (let c = 0; c < copies && task != null; c++) {
-      const runningOn = [...job.tracker.get(p.taskId).runningOn]
-      const offers = current.filter(o => !runningOn.includes(o.workerId) && room(o) > 0).map(o => ({ ...o, inFlight: o.inFlight + (taken.get(o.workerId) ?? 0) }))
-      const copy = job.deps.scheduler.place([task], offers)[0]
-      if (copy == null) break
+  // the largest task's copies first, on the best workers left: one
+  // placement per round of copies (a call per copy rebuilt the room's
+  // offers for each: a 10,000-peer room's thousand reduces cost seconds);
+  // a copy placed where the task already runs, or on a worker left with
+  // no free slot, is not made
+  const offerOf = new Map(current.map(o => [o.workerId, o]))
+  for (let c = 0; c < copies; c++) {
+    const tasks = placed.flatMap(p => pendingById.get(p.taskId) ?? [])
+    const offers = current.filter(o => room(o) > 0).map(o => ({ ...o, inFlight: o.inFlight + (taken.get(o.workerId) ?? 0) }))
+    let made = 0
+    for (const copy of job.deps.scheduler.place(tasks, offers)) {
+      const runningOn = job.tracker.get(copy.taskId).runningOn
+      const o = offerOf.get(copy.workerId)
+      if (runningOn.has(copy.workerId) || o == null || room(o) <= 0) continue
+      const before = [...runningOn]
       taken.set(copy.workerId, (taken.get(copy.workerId) ?? 0) + 1)
-      job.dispatch(job.spec(p.taskId), copy.workerId)
-      job.emit({ type: 'backup', taskId: p.taskId, workerId: copy.workerId, runningOn })
+      job.dispatch(job.spec(copy.taskId), copy.workerId)
+      job.emit({ type: 'backup', taskId: copy.taskId, workerId: copy.workerId, runningOn: before })
+      made++
     }
+    if (made === 0) break
   }
 }
 

@@ -183,6 +183,96 @@ describe('the job policy on an injected clock', () => {
     expect(silent.copied + silent.cut).toBeGreaterThan(0)
   })
 
+  it('a copy whose input keeps arriving past its expected fetch is late: the tail copies it elsewhere; a link measured slow gets longer', () => {
+    // one task on 'a', whose worker says for ever that its input is arriving (a slow link); 'b' joins idle
+    const run = (aFetchMs?: number): number | undefined => {
+      const p = policy([task(1)], { backups: true })
+      p.deps.estimator.observe('b', testCaps(), FN, 100, 1)
+      // 'a' runs it in 5 s once it has it: a copy on 'b' would end far sooner
+      p.deps.estimator.observe('a', testCaps(), FN, 5000, 1)
+      if (aFetchMs != null) p.deps.estimator.observeFetch('a', aFetchMs)
+      const [s] = sends(p.tick(0, room(['a'])))
+      expect(s).toEqual({ taskId: 't1', workerId: 'a' })
+      p.progress('t1', 'a', { done: 0, phase: 'input' }, 0)
+      for (let t = 100; t <= 60_000; t += 100) {
+        if (t % PROGRESS_EVERY_MS === 0) p.progress('t1', 'a', { done: 0, phase: 'input' }, t)
+        if (sends(p.tick(t, room(['a', 'b']))).some(x => x.taskId === 't1' && x.workerId === 'b')) return t
+      }
+      return undefined
+    }
+    // unmeasured: 3 × one report period of expected fetch, plus 4 s of grace
+    const unknown = run()
+    expect(unknown).toBeGreaterThan(3 * PROGRESS_EVERY_MS + POLICY.arrivalGraceReports * PROGRESS_EVERY_MS - 200)
+    expect(unknown).toBeLessThanOrEqual(3 * PROGRESS_EVERY_MS + POLICY.arrivalGraceReports * PROGRESS_EVERY_MS + 300)
+    // a worker whose fetches were measured at 10 s is waited for about three times that
+    const slow = run(10_000)
+    expect(slow).toBeGreaterThan(30_000)
+    expect(slow).toBeLessThanOrEqual(35_000)
+  })
+
+  it('a suspect\'s batch copy that never reported an item (its input still arriving past its allowance) is cut after its first item, not copied whole', () => {
+    // ten batch tasks on one worker: most stay pending while its first copy fetches
+    const p = policy(Array.from({ length: 10 }, (_, i) => task(i + 1, 8)), { backups: true })
+    p.deps.estimator.observe('a', testCaps(), FN, 100, 1)
+    const first = sends(p.tick(0, room(['a'])))
+    expect(first.length).toBeGreaterThan(0)
+    const id = first[0].taskId
+    for (let t = 100; t <= 30_000; t += 100) {
+      if (t % PROGRESS_EVERY_MS === 0) for (const s of first) p.progress(s.taskId, 'a', { done: 0, phase: 'input' }, t)
+      const acts = p.tick(t, room(['a']))
+      const cut = acts.find(a => a.type === 'cut' && a.taskId === id)
+      if (cut == null) continue
+      // not before the input's allowance: 3 × an unmeasured fetch (one report period) + 4 s
+      expect(t).toBeGreaterThan(3 * PROGRESS_EVERY_MS + POLICY.arrivalGraceReports * PROGRESS_EVERY_MS)
+      expect(cut).toEqual({ type: 'cut', taskId: id, workerId: 'a', at: 1 })
+      expect(acts.find(a => a.type === 'progress' && a.event.type === 'split')).toMatchObject({ event: { taskId: id, pieceId: `${id}~1`, from: 'a', to: '', items: 7 } })
+      expect(events(acts)).not.toContain('backup')
+      return
+    }
+    expect.unreachable('the copy was never cut')
+  })
+
+  it('in an idle tail, a batch task whose lone copy still receives its input keeps its first item there and the rest is spread, not copied whole', () => {
+    const p = policy([task(1, 8)], { backups: true })
+    for (const w of ['a', 'b', 'c', 'd']) p.deps.estimator.observe(w, testCaps(), FN, 100, 1)
+    expect(sends(p.tick(0, room(['a'])))).toEqual([{ taskId: 't1', workerId: 'a' }])
+    p.progress('t1', 'a', { done: 0, phase: 'input' }, 100)
+    // three idle workers join while 'a' says its input is arriving
+    const acts = p.tick(200, room(['a', 'b', 'c', 'd']))
+    expect(acts.filter(a => a.type === 'cut')).toEqual([{ type: 'cut', taskId: 't1', workerId: 'a', at: 1 }])
+    expect(acts.find(a => a.type === 'progress' && a.event.type === 'split')).toMatchObject({ event: { taskId: 't1', pieceId: 't1~1', from: 'a', to: '', items: 7 } })
+    expect(events(acts)).not.toContain('backup')
+    // the rest goes out to the idle workers, not back to 'a'
+    const next = sends(p.tick(300, room(['a', 'b', 'c', 'd'])))
+    expect(next.length).toBeGreaterThan(0)
+    expect(next.every(s => s.workerId !== 'a')).toBe(true)
+  })
+
+  it('learns a worker\'s fetch time from its input reports, and counts it in the start a copy is due', () => {
+    const p = policy([task(1)], { backups: false })
+    expect(sends(p.tick(0, room(['a'])))).toEqual([{ taskId: 't1', workerId: 'a' }])
+    // its input reports stop at 1.5 s, then it starts
+    for (const t of [500, 1000, 1500]) p.progress('t1', 'a', { done: 0, phase: 'input' }, t)
+    p.progress('t1', 'a', undefined, 1700)
+    expect(p.deps.estimator.fetchMs('a')).toBe(1500)
+    // another worker never measured gets the room's typical fetch
+    expect(p.deps.estimator.fetchMs('z')).toBeCloseTo(1500, 0)
+  })
+
+  it('an input by CID sized by the caller (inputBytes) is placed largest first, and its time scales with its size', () => {
+    const byCid = (n: number, inputBytes?: number): TaskSpec => ({ ...task(n), input: { cid: `bafkreiinput${n}` }, ...(inputBytes != null ? { inputBytes } : {}) })
+    const p = policy([byCid(1, 1000), byCid(2, 4000), byCid(3, 2000)], { backups: false })
+    // measured (no probe, which would take the smallest), one slot of two tasks: the largest go first
+    p.deps.estimator.observe('a', testCaps({ slots: 1 }), FN, 100, 1)
+    const first = sends(p.tick(0, { ...room([]), members: [{ id: 'a', caps: testCaps({ slots: 1 }), verified: true, consent: true, load: 0, cache: [FN] }] }))
+    expect(first.map(s => s.taskId)).toEqual(['t2', 't3'])
+    expect(p.scale(p.spec('t3'))).toBeCloseTo(p.scale(p.spec('t1')) * 2, 6)
+    // unsized: in the order given
+    const q = policy([byCid(1), byCid(2), byCid(3)], { backups: false })
+    q.deps.estimator.observe('a', testCaps({ slots: 1 }), FN, 100, 1)
+    expect(sends(q.tick(0, { ...room([]), members: [{ id: 'a', caps: testCaps({ slots: 1 }), verified: true, consent: true, load: 0, cache: [FN] }] })).map(s => s.taskId)).toEqual(['t1', 't2'])
+  })
+
   it('with keepOutputs off, an output goes out with its done action and is not kept (a batch task\'s items too)', () => {
     const big = (n: number): Uint8Array => new Uint8Array(10_000).fill(n)
     const run = (keepOutputs: boolean): { outs: Map<string, Uint8Array>, p: JobPolicy } => {

@@ -210,6 +210,13 @@ export class JobPolicy {
     }
     if (!this.admitted(pendingIds, all)) return this.drain()
     placeRound(this, pendingIds, usable)
+    // every task placed: the tail's turn in the same round, on the offers as
+    // they are now (a few pieces pending each round kept a 1,000-peer
+    // room's last maps from being split for seconds while it idled)
+    if (this.tracker.pending().length === 0 && this.book == null && this.options.backups !== false && !this.sourceOpen) {
+      const now = this.offers(room)
+      tail(this, quiet.size === 0 ? now : now.filter(o => !quiet.has(o.workerId)))
+    }
     return this.drain()
   }
 
@@ -368,8 +375,10 @@ export class JobPolicy {
     // queued task look overdue
     const caps = this.capsOf.get(workerId)
     const queueFactor = Math.max(1, this.tracker.inFlightOn(workerId) / Math.max(1, caps?.slots ?? 1))
-    const link = workerId === selfId ? 0 : estimator.linkMs(workerId) ?? 0
-    this.clock.dispatched(key, this.now, queueFactor, link)
+    const self = workerId === selfId
+    const link = self ? 0 : estimator.linkMs(workerId) ?? 0
+    // its function and input still have to reach it: the start it is due, and how long it may say they are arriving
+    this.clock.dispatched(key, this.now, queueFactor, link, self ? 0 : estimator.fetchMs(workerId))
     this.emit({ type: 'dispatched', taskId: spec.id, workerId })
     let range: ItemRange | undefined
     if (spec.range != null) {

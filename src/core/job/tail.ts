@@ -134,15 +134,19 @@ function splitTail (job: JobPolicy, current: Offer[]): void {
   if (cands.length === 0) return
   const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
   const est = job.deps.estimator
-  const fits = fitting(idle)
+  const helpers = fastestFirst(job, idle)
   chooseSplits(cands, ({ taskId, itemsLeft: left }) => {
     const spec = job.spec(taskId)
     const worker = splitKey(keyOf.get(taskId) as string).workerId
+    const scale = est.sizeScale(spec.fnCid, left)
+    const perSlowness = est.workMs(spec.fnCid) * scale
     let best: { workerId: string, startMs: number, allMs: number } | undefined
-    for (const o of fits(spec.requirement)) {
+    for (const { o, slowness } of helpers(spec.fnCid, spec.requirement)) {
+      // fastest first: once its compute alone ends no sooner than the best, none after it can
+      if (best != null && perSlowness * slowness * (1 - 1e-9) >= best.startMs + best.allMs) break
       if (o.workerId === worker || (load.get(o.workerId) ?? 0) >= o.caps.slots) continue
       const startMs = o.self ? 0 : est.linkMs(o.workerId) ?? POLICY.unknownLinkMs
-      const allMs = est.taskMs(o.workerId, o.caps, spec.fnCid, est.sizeScale(spec.fnCid, left))
+      const allMs = est.taskMs(o.workerId, o.caps, spec.fnCid, scale)
       if (best == null || startMs + allMs < best.startMs + best.allMs) best = { workerId: o.workerId, startMs, allMs }
     }
     return best
@@ -169,9 +173,23 @@ function launchBackups (job: JobPolicy, current: Offer[]): void {
   const idle = current.filter(o => o.inFlight < o.caps.slots)
   if (idle.length === 0) return
   const { now, clock } = job
-  // a task whose copy is still receiving its input is not copied: its
-  // worker is alive and says so, and the copy's clock has not started
-  const running: RunningTaskInfo[] = job.tracker.running().filter(t => ![...t.runningOn].some(w => clock.inputArriving(copyKey(t.id, w), now))).map(t => {
+  let idleSlots = 0
+  for (const o of idle) idleSlots += o.caps.slots - o.inFlight
+  const all = job.tracker.running()
+  // insurance: idle slots far outnumber the running tasks, so a copy costs
+  // nothing the job needed
+  const insuring = idleSlots > POLICY.insureIdleShare * all.length
+  // a task whose copy is still receiving its input is not copied (its
+  // worker is alive and says so, and the copy's clock has not started),
+  // except as insurance: a phone's link busy with the downloads of its
+  // queue held a 1,000-peer job's last piece for 8 s while a thousand
+  // workers idled
+  const arriving = (t: { id: string, runningOn: ReadonlySet<string> }): boolean => [...t.runningOn].some(w => clock.inputArriving(copyKey(t.id, w), now))
+  // as insurance, a batch task's lone copy still receiving its input keeps
+  // its first item and the rest goes back to pending, to be spread over
+  // the idle workers, rather than being copied whole (nothing of it is done)
+  const cut = insuring && job.options.split !== false && job.book == null ? cutArriving(job, all.filter(arriving)) : new Set<string>()
+  const running: RunningTaskInfo[] = (insuring ? all.filter(t => !cut.has(t.id)) : all.filter(t => !arriving(t))).map(t => {
     const sent = [...t.runningOn].map(w => clock.dispatchedAt(copyKey(t.id, w))).filter(x => x != null)
     const spec = job.spec(t.id)
     return {
@@ -183,21 +201,24 @@ function launchBackups (job: JobPolicy, current: Offer[]): void {
       healthy: [...t.runningOn].filter(w => !job.overdue(spec, w) && !clock.quiet(copyKey(t.id, w), w, now, QUIET_CUT_MS) && !clock.startOverdue(copyKey(t.id, w), job.timed(spec), w, now, QUIET_CUT_MS)).length
     }
   }).filter(t => Number.isFinite(t.expectedEnd))
-  let idleSlots = 0
-  for (const o of idle) idleSlots += o.caps.slots - o.inFlight
   const load = new Map(idle.map(o => [o.workerId, o.inFlight]))
-  const fits = fitting(idle)
+  const helpers = fastestFirst(job, idle)
+  const est = job.deps.estimator
   chooseBackups(running, now, (taskId, exclude) => {
     const spec = job.spec(taskId)
+    const scale = job.scale(spec)
+    const perSlowness = est.workMs(spec.fnCid) * scale
     let best: { workerId: string, ectMs: number } | undefined
-    for (const o of fits(spec.requirement)) {
+    for (const { o, slowness } of helpers(spec.fnCid, spec.requirement)) {
+      // fastest first: once its compute alone ends no sooner than the best, none after it can
+      if (best != null && perSlowness * slowness * (1 - 1e-9) >= best.ectMs) break
       if (exclude.has(o.workerId) || (load.get(o.workerId) ?? 0) >= o.caps.slots) continue
       // a remote copy also pays a round trip and its input fetch
-      const ectMs = job.deps.estimator.taskMs(o.workerId, o.caps, spec.fnCid, job.scale(spec)) + (o.self ? 0 : POLICY.remoteCopyMs)
+      const ectMs = est.taskMs(o.workerId, o.caps, spec.fnCid, scale) + (o.self ? 0 : POLICY.remoteCopyMs)
       if (best == null || ectMs < best.ectMs) best = { workerId: o.workerId, ectMs }
     }
     return best
-  }, { minGainMs: POLICY.backupMinGainMs, insure: idleSlots > POLICY.insureIdleShare * running.length ? POLICY.insureWithin : undefined }, b => {
+  }, { minGainMs: POLICY.backupMinGainMs, insure: insuring ? POLICY.insureWithin : undefined }, b => {
     load.set(b.workerId, (load.get(b.workerId) ?? 0) + 1)
     const runningOn = [...job.tracker.get(b.taskId).runningOn]
     job.dispatch(job.spec(b.taskId), b.workerId)
@@ -205,13 +226,43 @@ function launchBackups (job: JobPolicy, current: Offer[]): void {
   })
 }
 
-/** The offers that meet a requirement, in their order: worked out once per requirement a round, not once per task. */
-function fitting (offers: readonly Offer[]): (r: Requirement) => readonly Offer[] {
-  const byKey = new Map<string, Offer[]>()
-  return r => {
-    const k = requirementKey(r)
+/** Cuts each lone batch copy after its first item left; the ids of the tasks cut. */
+function cutArriving (job: JobPolicy, tasks: ReadonlyArray<{ id: string, runningOn: ReadonlySet<string> }>): Set<string> {
+  const cut = new Set<string>()
+  for (const t of tasks) {
+    const spec = job.spec(t.id)
+    const [worker] = t.runningOn
+    const key = copyKey(t.id, worker)
+    if (spec.range == null || t.runningOn.size !== 1 || job.cutOnce.has(key)) continue
+    job.cutOnce.add(key)
+    const at = job.firstMissing(spec) + 1
+    if (spec.range.to - at < 2) continue
+    const piece = job.cut(spec, key, at)
+    job.emit({ type: 'split', taskId: spec.root, pieceId: piece.id, from: worker, to: '', items: spec.range.to - at })
+    cut.add(t.id)
+  }
+  return cut
+}
+
+/**
+ * The offers that meet a requirement, fastest for the function first (by
+ * the estimator's slowness; the offers' order among equals): worked out
+ * once per function and requirement a round. A helper's time for a task is
+ * its slowness × the function's work × the task's size, so a search for
+ * the helper that ends soonest stops at the first whose compute alone ends
+ * later than the best found (it was O(tasks × idle offers) a round).
+ */
+function fastestFirst (job: JobPolicy, offers: readonly Offer[]): (fnCid: string, r: Requirement) => ReadonlyArray<{ o: Offer, slowness: number }> {
+  const est = job.deps.estimator
+  const byKey = new Map<string, Array<{ o: Offer, slowness: number }>>()
+  return (fnCid, r) => {
+    const k = `${fnCid}\u0000${requirementKey(r)}`
     let list = byKey.get(k)
-    if (list == null) byKey.set(k, list = offers.filter(o => satisfies(o.caps, r)))
+    if (list == null) {
+      list = offers.filter(o => satisfies(o.caps, r)).map(o => ({ o, slowness: est.slowness(o.workerId, o.caps, fnCid) }))
+      list.sort((a, b) => a.slowness - b.slowness)
+      byKey.set(k, list)
+    }
     return list
   }
 }

@@ -12,7 +12,7 @@ export const QUIET_CUT_MS = POLICY.quietCutReports * PROGRESS_EVERY_MS
 export function pendingOf (s: RunSpec, splittable = false): PendingTask {
   const size = sizeOf(s)
   const p: PendingTask = 'cid' in s.input
-    ? { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [s.input.cid], ...(s.range != null ? { sizeBytes: size } : {}) }
+    ? { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [s.input.cid], ...(s.range != null || s.inputBytes != null ? { sizeBytes: size } : {}) }
     : { id: s.id, functionCid: s.fnCid, requirement: s.requirement, inputCids: [], sizeBytes: size }
   if (splittable && s.range != null && s.range.to - s.range.from > 1) {
     p.splittable = true
@@ -23,12 +23,13 @@ export function pendingOf (s: RunSpec, splittable = false): PendingTask {
 
 /**
  * A task's size relative to its function's other tasks: its inline input
- * bytes (0: unknown), or for a batch task, its items (work grows with them;
- * a piece is smaller than its parent).
+ * bytes, or those the caller gave of an input by CID (`inputBytes`; 0:
+ * unknown), or for a batch task, its items (work grows with them; a piece
+ * is smaller than its parent).
  */
 export function sizeOf (s: RunSpec): number {
   if (s.range != null) return s.range.to - s.range.from
-  return 'bytes' in s.input ? s.input.bytes.byteLength : 0
+  return 'bytes' in s.input ? s.input.bytes.byteLength : s.inputBytes ?? 0
 }
 
 /** The policy's view of a caller's task; a batch task's items are checked here, before anything runs. */

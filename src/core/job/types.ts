@@ -12,6 +12,13 @@ export interface TaskSpec {
   requirement: Requirement
   limits: TaskLimits
   /**
+   * The size of an input given by CID, bytes, where the caller knows it
+   * (the submitter stored the input): the task's size for placement (its
+   * work taken to grow with it, largest first), as an inline input's bytes
+   * are. Absent: the task is unsized (scale 1), unless it is a batch task.
+   */
+  inputBytes?: number
+  /**
    * A batch task: `input` is a batch of this many items
    * (src/core/protocol/batch.ts), each run by the function on its own. The
    * policy may cut it while it runs and send its last items to an idle

@@ -36,25 +36,28 @@ function classKey (t: PendingTask): string {
 }
 
 /**
- * ECT behind the ApplicationScheduler interface. Each call indexes the
- * offers afresh (O(P log P)); what it learns lives in the shared estimator,
- * which the runner feeds with `estimator.observe(...)` after each result.
+ * ECT behind the ApplicationScheduler interface. Each call syncs one kept
+ * placer to the offers (`EctPlacer.syncWorkers`: what a new placer would
+ * hold, for O(P) plus what changed, not O(P log P)); what it learns lives
+ * in the shared estimator, which the runner feeds with
+ * `estimator.observe(...)` after each result.
  */
 export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { readonly estimator: TaskTimeEstimator } {
   const estimator = init.estimator ?? new TaskTimeEstimator()
+  let kept: EctPlacer | undefined
   return {
     name: 'ect',
     estimator,
     place (pending: readonly PendingTask[], offers: readonly Offer[]): Placement[] {
-      const placer = new EctPlacer({ ...init, estimator })
-      for (const o of offers) {
-        placer.addWorker({
-          id: o.workerId, caps: o.caps, rttMs: o.rttMs, bandwidthBps: o.bandwidthBps,
-          // this job's tasks in flight there; the load a worker reports on its
-          // beat lags by up to a beat and made free workers look full
-          cached: o.cached, load: o.inFlight
-        })
-      }
+      // one placer for every call, synced to the offers: as a new one would
+      // be, at the cost of what changed since the last call
+      const placer = kept ??= new EctPlacer({ ...init, estimator })
+      placer.syncWorkers(offers.map(o => ({
+        id: o.workerId, caps: o.caps, rttMs: o.rttMs, bandwidthBps: o.bandwidthBps,
+        // this job's tasks in flight there; the load a worker reports on its
+        // beat lags by up to a beat and made free workers look full
+        cached: o.cached, load: o.inFlight
+      })))
       // by class, the most constrained class first
       const classes = new Map<string, PendingTask[]>()
       for (const t of pending) {
@@ -76,7 +79,7 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
       // a class's tasks share one requirement; per class, the last task not
       // explored yet (explored ones are skipped for good), and where each
       // first input is wanted: a probe costs O(its cache), not O(tasks)
-      const probes = order.map(({ ts }) => ({ ts, last: ts.length - 1, byFirst: undefined as Map<string, number[]> | undefined }))
+      const probes = order.map(({ ts }) => ({ ts, last: ts.length - 1, byFirst: undefined as Map<string, number[]> | undefined, drain: undefined as number | undefined }))
       for (const o of offers) {
         if (o.inFlight > 0 || estimator.measured(o.workerId) || lowBattery(o.caps, init.batteryThreshold ?? POLICY.batteryThreshold)) continue
         for (const c of probes) {
@@ -105,6 +108,20 @@ export function ectScheduler (init: EctInit = {}): ApplicationScheduler & { read
           while (c.last >= 0 && explored.has(ts[c.last].id)) c.last--
           const t = held >= 0 ? ts[held] : c.last >= 0 ? ts[c.last] : undefined
           if (t == null) continue
+          // no probe a worker would compute, by its prior, only long after
+          // the class drains (and after a few reference cores would): it
+          // would hold a piece of the tail (microcontrollers' probes held a
+          // 1,000-peer job's last maps); the delay rule keeps such a worker
+          // out of placement anyway. Compute only: an unmeasured link's
+          // guessed cost (`unknownLinkMs`) would refuse every probe of a
+          // short job to a tab, which is how the room learns its speed
+          if (c.drain == null) {
+            let backlog = 0
+            for (const x of ts) backlog += placer.scaleOf(x)
+            c.drain = placer.drainMs(ts[0], backlog)
+          }
+          const computeMs = placer.ectParts(o.workerId, t)?.computeMs ?? Infinity
+          if (computeMs > POLICY.probeSlack * Math.max(c.drain, estimator.workMs(t.functionCid) * placer.scaleOf(t))) continue
           explored.add(t.id)
           placer.assigned(o.workerId, t)
           out.push({ taskId: t.id, workerId: o.workerId })

@@ -466,6 +466,42 @@ describe('ectScheduler (ApplicationScheduler)', () => {
       // measured: placed by its ECT like any worker, largest first
       expect(s.place(pending, [known])[0]).toEqual({ taskId: 'big', workerId: 'known' })
     })
+
+    it('no probe for a worker that would end it long after the class drains (a microcontroller, by its prior)', () => {
+      const mcu = offer('mcu', { caps: caps({ kind: 'mcu', cores: 1, slots: 1 }) })
+      expect(explorer().place(pending, [known, mcu]).filter(p => p.workerId === 'mcu')).toEqual([])
+      // a browser never measured is still probed
+      expect(explorer().place(pending, [known, offer('new')])[0]).toEqual({ taskId: 'small', workerId: 'new' })
+    })
+
+    it('a browser whose link makes its probe end long after a short job drains is still probed: the rule weighs compute only', () => {
+      // one 100 ms task: the measured worker drains the job in 100 ms, while
+      // the new tab's link (a slow one, and a module to fetch) puts its end seconds away
+      const one = [sized('only', 1000)]
+      const slowLink = offer('new', { rttMs: 2000, bandwidthBps: 1000 })
+      const placed = explorer().place(one, [known, slowLink])
+      expect(placed).toEqual([{ taskId: 'only', workerId: 'new' }])
+    })
+  })
+
+  it('a placer kept across calls places as a fresh one does (loads, caches, workers gone, speeds moved)', () => {
+    const estimator = new TaskTimeEstimator()
+    // the function's work is known and stays (its drift is re-keyed a few workers per decision, as within one call)
+    estimator.observe('z', caps(), 'fn', 100)
+    const kept = ectScheduler({ estimator })
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f']
+    const capsOf = new Map(ids.map((id, i) => [id, caps({ slots: 1 + (i % 3), kind: i === 5 ? 'node' : 'browser' })]))
+    const tasks = (n: number, round: number): PendingTask[] => Array.from({ length: n }, (_, i) => task(`t${round}-${i}`, { inputCids: [`in-${i % 4}`], sizeBytes: 1000 + 500 * (i % 3) }))
+    for (let round = 0; round < 12; round++) {
+      const offers: Offer[] = ids.filter((_, i) => (round + i) % 5 !== 0).map((id, i) => ({
+        workerId: id, caps: capsOf.get(id) as Offer['caps'], inFlight: (round * 7 + i) % 3, reportedLoad: 0,
+        cached: new Set(round % 2 === 0 ? [`in-${i % 4}`] : []), self: false
+      }))
+      const pending = tasks(3 + (round % 5), round)
+      expect(kept.place(pending, offers)).toEqual(ectScheduler({ estimator }).place(pending, offers))
+      // results of another function move the workers' speeds between calls
+      estimator.observe(ids[round % ids.length], capsOf.get(ids[round % ids.length]) as Offer['caps'], 'other', 80 + 40 * (round % 4))
+    }
   })
 })
 

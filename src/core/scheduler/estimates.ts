@@ -79,6 +79,12 @@ export class TaskTimeEstimator {
   private readonly overrun = new Map<string, number>()
   /** Input bytes of the first sized task seen per function: the size `work` is quoted for. */
   private readonly refBytes = new Map<string, number>()
+  /** Per worker: moving mean of the time a copy's function and input took to reach it, ms (`observeFetch`). */
+  private readonly fetch = new Map<string, number>()
+  /** Per worker: bumped whenever what is known of it changes (`versionOf`). */
+  private readonly versions = new Map<string, number>()
+  /** The room's: moving mean of the log of every worker's fetch time (a geometric mean: one slow link does not set it). */
+  private fetchLog?: number
 
   constructor (init: EstimatorInit = {}) {
     this.alpha = init.alpha ?? POLICY.estimatorAlpha
@@ -135,6 +141,7 @@ export class TaskTimeEstimator {
    */
   observeLink (workerId: string, ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) return
+    this.bump(workerId)
     const m = this.link.get(workerId)
     this.link.set(workerId, m == null ? ms : m * (1 - this.alpha) + ms * this.alpha)
   }
@@ -142,6 +149,41 @@ export class TaskTimeEstimator {
   /** Measured cost of the link per task, ms (undefined until a remote result came back). */
   linkMs (workerId: string): number | undefined {
     return this.link.get(workerId)
+  }
+
+  /**
+   * Records how long a copy's function and input took to reach the worker,
+   * ms: from its dispatch to the worker's last word that they were still
+   * arriving (protocol `phase: 'input'`), a slow link's or a large input's cost.
+   */
+  observeFetch (workerId: string, ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) return
+    const m = this.fetch.get(workerId)
+    this.fetch.set(workerId, m == null ? ms : m * (1 - this.alpha) + ms * this.alpha)
+    const l = Math.log(1 + ms)
+    this.fetchLog = this.fetchLog == null ? l : this.fetchLog * (1 - this.ratioAlpha) + l * this.ratioAlpha
+  }
+
+  /**
+   * Expected time for a copy's function and input to reach the worker, ms:
+   * its own measure; before one, the room's typical one; before any, one
+   * report period (`POLICY.unknownLinkMs`).
+   */
+  fetchMs (workerId: string): number {
+    return this.fetch.get(workerId) ?? (this.fetchLog == null ? POLICY.unknownLinkMs : Math.exp(this.fetchLog) - 1)
+  }
+
+  /**
+   * A number that changes whenever the estimates of the worker change
+   * (its speed, link, typical task, overrun floor): a placer kept across
+   * calls re-keys only the workers whose version moved.
+   */
+  versionOf (workerId: string): number {
+    return this.versions.get(workerId) ?? 0
+  }
+
+  private bump (workerId: string): void {
+    this.versions.set(workerId, (this.versions.get(workerId) ?? 0) + 1)
   }
 
   /** A typical task's compute on the worker, ms, whatever the function (undefined before its first result). */
@@ -202,6 +244,7 @@ export class TaskTimeEstimator {
    */
   observe (workerId: string, caps: Capabilities, fnCid: string, ms: number, scale = 1): void {
     if (!(ms > 0) || !Number.isFinite(ms)) return
+    this.bump(workerId)
     // a result: the worker's real speed is known again
     this.overrun.delete(workerId)
     const tm = this.typical.get(workerId)
@@ -275,11 +318,13 @@ export class TaskTimeEstimator {
     if (!(factor > 1) || !Number.isFinite(factor)) return false
     if (factor <= (this.overrun.get(workerId) ?? 1)) return false
     this.overrun.set(workerId, factor)
+    this.bump(workerId)
     return true
   }
 
   /** Drops what was learned about a worker (it left for good). */
   forget (workerId: string): void {
+    this.bump(workerId)
     this.ratio.delete(workerId)
     this.overrun.delete(workerId)
     this.samples.delete(workerId)

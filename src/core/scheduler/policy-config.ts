@@ -25,6 +25,10 @@ const policy = {
   quietAfterReports: 4,
   /** A batch copy whose worker is silent this many periods (750 ms) is cut after its item: cheap, since a worker merely slow keeps the item it is on. */
   quietCutReports: 1.5,
+  /** A copy whose worker keeps saying its input is arriving is not late for this many times its expected fetch (the worker's measured one, else the room's)… */
+  arrivalSlack: 3,
+  /** … plus this many periods (4 s: an unmeasured link's large input gets 5.5 s); past both it is late like any other: a microcontroller fetching for 40 s held a 1,000-peer job's tail (makespan 2.4× the bound). */
+  arrivalGraceReports: 8,
   /** A tail split must end its task this many periods sooner (250 ms): a worker's pace is known from its reports, so a smaller gain is within their uncertainty. */
   splitMinGainReports: 0.5,
 
@@ -57,6 +61,8 @@ const policy = {
   maxDepthPerSlot: 8,
   /** Tasks per slot before a worker's first result: its speed is a guess, so no deep queue (slow start). */
   probationDepth: 1,
+  /** An idle worker never measured gets no probe it would end, by its prior, beyond this many times the class's drain (or a reference core's time, if longer): a microcontroller's probes held a 1,000-peer job's tail; phones (2× a reference core) pass. */
+  probeSlack: 4,
   /** The delay rule: a slower free worker may exceed the best busy one by this share of the drain; 1 since backlogs are priced by size (0.5 kept phones idle: 1.18 → 1.22). */
   drainFactor: 1,
   /** Delay-rule factor for a splittable task: the tail cuts a slow worker's late one, so it may go slower (10k, 20 % churn: 1.335 → 1.308; 3–5 let microcontrollers hold unrescued pieces). */

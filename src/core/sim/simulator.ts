@@ -174,7 +174,7 @@ export function simulate (config: SimConfig): SimResult {
 
 const NO_PARAMS = new Uint8Array(0)
 
-/** A simulated task as a caller gives it to a job: its input by CID; a task over items is a batch task. */
+/** A simulated task as a caller gives it to a job: its input by CID, with its size; a task over items is a batch task. */
 export function taskSpec (t: SimTask): TaskSpec {
   return {
     id: t.id,
@@ -184,6 +184,8 @@ export function taskSpec (t: SimTask): TaskSpec {
     params: NO_PARAMS,
     requirement: t.requirement,
     limits: { memoryPages: t.requirement.memoryPages ?? 1, timeoutMs: 3_600_000 },
+    // the submitter stored the input, so it knows its size
+    ...(t.inputBytes?.[0] != null ? { inputBytes: t.inputBytes[0] } : {}),
     ...(t.items != null ? { items: t.items } : {})
   }
 }
