@@ -61,7 +61,7 @@ const policy = {
   maxDepthPerSlot: 8,
   /** Tasks per slot before a worker's first result: its speed is a guess, so no deep queue (slow start). */
   probationDepth: 1,
-  /** An idle worker never measured gets no probe it would end, by its prior, beyond this many times the class's drain (or a reference core's time, if longer): a microcontroller's probes held a 1,000-peer job's tail; phones (2× a reference core) pass. */
+  /** An idle worker never measured gets no probe whose compute, by its prior, exceeds this many times the class's drain (or a reference core's time, if longer; the link not counted: a new tab's is a guess): a microcontroller's probes held a 1,000-peer job's tail; phones (2× a reference core) pass. */
   probeSlack: 4,
   /** The delay rule: a slower free worker may exceed the best busy one by this share of the drain; 1 since backlogs are priced by size (0.5 kept phones idle: 1.18 → 1.22). */
   drainFactor: 1,
